@@ -1,0 +1,16 @@
+"""Every event payload, imported here so that importing this package fills the registry."""
+
+from guanwu.contracts.events.anomaly import AnomalyRegistered
+from guanwu.contracts.events.base import REGISTRY, Event, EventRegistry
+from guanwu.contracts.events.declaration import DeclarationDrafted, DeclarationSummary
+from guanwu.contracts.events.sync import DeleteReceiptReceived
+
+__all__ = [
+    "REGISTRY",
+    "AnomalyRegistered",
+    "DeclarationDrafted",
+    "DeclarationSummary",
+    "DeleteReceiptReceived",
+    "Event",
+    "EventRegistry",
+]

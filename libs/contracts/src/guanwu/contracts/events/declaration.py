@@ -1,0 +1,42 @@
+"""Events published by the declaration service on `declaration.events.v1`."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from guanwu.contracts import topics
+from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
+
+IEFlag = Literal["I", "E"]
+
+
+class DeclarationSummary(Event):
+    """The head fields every reader of declaration events needs (lists, filters, projections)."""
+
+    declaration_id: str = Field(description="guanwu's id of the declaration (aggregate id)")
+    version: int = Field(ge=1, description="Aggregate version after this change; projections keep the highest")
+    ie_flag: IEFlag = Field(description="IEFlag 进出口标志: I 进口, E 出口")
+    kind: str = Field(default="declaration", description="报关单 / 备案清单 / 转关提前 ... (see the declaration model)")
+    status: str = Field(description="Lifecycle state (草稿, 暂存, 待审核, ...)")
+    client_seq_no: str | None = Field(default=None, max_length=18, description="ClientSeqNo 客户端编号")
+    seq_no: str | None = Field(default=None, max_length=18, description="SeqNo 统一编号")
+    entry_id: str | None = Field(default=None, max_length=18, description="EntryId 海关编号")
+    custom_master: str | None = Field(default=None, max_length=4, description="CustomMaster 申报地海关")
+    trade_name: str | None = Field(default=None, max_length=100, description="TradeName 境内收发货人")
+    bill_no: str | None = Field(default=None, max_length=32, description="BillNo 提运单号")
+    prepared_by: str | None = Field(default=None, description="制单人 (user id)")
+
+    topic: ClassVar[str] = topics.DECLARATION_EVENTS
+    owner: ClassVar[str] = "declaration"
+
+    def aggregate_id(self) -> str:
+        return self.declaration_id
+
+
+@REGISTRY.register
+class DeclarationDrafted(DeclarationSummary):
+    """A new declaration draft exists."""
+
+    event_type: ClassVar[str] = event_type_name("declaration", "DeclarationDrafted")
