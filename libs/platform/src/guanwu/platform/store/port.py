@@ -1,0 +1,92 @@
+"""The document store port: what services need from a document database, and nothing FerretDB 1.x lacks.
+
+Documents are JSON-like dicts with a string `_id`. Every write that changes an existing document carries the
+`_version` it read (optimistic concurrency); the store bumps it. Tenancy is not the store's business: the
+repositories put `tenant` into every filter.
+
+Filters are a small subset of MongoDB's query language so the Mongo adapter passes them through unchanged
+and the SQLite adapter can translate them: `{"field": value}` (equality; dotted paths into sub-documents),
+and operator dicts `{"field": {"$in": [...]}}`, `$nin`, `$ne`, `$gt`, `$gte`, `$lt`, `$lte`, `$exists`.
+Sorting by a list of (field, 1|-1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+Document = dict[str, Any]
+Filter = Mapping[str, Any]
+SortSpec = Sequence[tuple[str, int]]
+
+VERSION_FIELD = "_version"
+OUTBOX_FIELD = "_outbox"
+OUTBOX_PENDING_FIELD = "_outbox_pending"
+
+
+class StoreError(Exception):
+    """Base of the store's errors."""
+
+
+class DuplicateKeyError(StoreError):
+    """An insert hit an existing `_id` or a unique index."""
+
+
+class ConcurrencyConflict(StoreError):
+    """The document changed (or vanished) since it was read: its `_version` no longer matches."""
+
+    def __init__(self, collection: str, doc_id: str, expected_version: int) -> None:
+        super().__init__(f"{collection}/{doc_id}: expected version {expected_version} is stale")
+        self.collection = collection
+        self.doc_id = doc_id
+        self.expected_version = expected_version
+
+
+class Collection(Protocol):
+    name: str
+
+    async def insert(self, doc: Document) -> Document:
+        """Insert a new document (sets `_version` = 1). Raises DuplicateKeyError."""
+
+    async def get(self, doc_id: str) -> Document | None: ...
+
+    async def find_one(self, filter: Filter) -> Document | None: ...
+
+    async def find(
+        self,
+        filter: Filter,
+        *,
+        sort: SortSpec = (),
+        skip: int = 0,
+        limit: int = 0,
+    ) -> list[Document]:
+        """limit=0 means no limit."""
+
+    async def count(self, filter: Filter) -> int: ...
+
+    async def replace(self, doc: Document, *, expected_version: int) -> Document:
+        """Replace the whole document if its stored `_version` equals expected_version; bumps `_version`.
+        Raises ConcurrencyConflict otherwise (also when the document does not exist)."""
+
+    async def upsert(self, doc: Document) -> None:
+        """Write the document whatever is there (for projections that carry their own ordering guard)."""
+
+    async def delete(self, doc_id: str, *, expected_version: int | None = None) -> bool:
+        """True when a document was deleted. With expected_version, raises ConcurrencyConflict on mismatch."""
+
+    async def delete_many(self, filter: Filter) -> int: ...
+
+    async def pull_outbox(self, doc_id: str, event_ids: Sequence[str]) -> None:
+        """Remove published events from the document's outbox without bumping `_version`, and clear
+        `_outbox_pending` when nothing is left. Atomic on the one document."""
+
+    async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None: ...
+
+
+class DocumentStore(Protocol):
+    def collection(self, name: str) -> Collection: ...
+
+    async def ping(self) -> bool:
+        """True when the store answers (readiness)."""
+
+    async def close(self) -> None: ...
