@@ -27,8 +27,12 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(default_factory=new_event_id, min_length=1, max_length=64, description="Unique per source")
-    source: str = Field(min_length=1, max_length=200, description="Producing service, e.g. /guanwu/declaration")
+    id: str = Field(
+        default_factory=new_event_id, min_length=1, max_length=64, description="Unique per source"
+    )
+    source: str = Field(
+        min_length=1, max_length=200, description="Producing service, e.g. /guanwu/declaration"
+    )
     type: str = Field(
         pattern=r"^guanwu\.[a-z_-]+\.[A-Za-z]+\.v[0-9]+$",
         description="guanwu.<owner>.<EventName>.v<major>",
@@ -37,7 +41,9 @@ class Envelope(BaseModel):
     time: datetime = Field(default_factory=utc_now)
     tenant: str = Field(min_length=1, max_length=64, description="The enterprise the event belongs to")
     correlationid: str = Field(min_length=1, max_length=64, description="Shared by every event of one flow")
-    causationid: str | None = Field(default=None, max_length=64, description="Id of the event or request that caused this one")
+    causationid: str | None = Field(
+        default=None, max_length=64, description="Id of the event or request that caused this one"
+    )
     datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any]
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from pydantic import Field
-
 from guanwu.contracts import topics
 from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
+from pydantic import Field
 
 
 @REGISTRY.register
@@ -21,7 +20,9 @@ class AnomalyRegistered(Event):
     anomaly_type: str = Field(description="异常类型, e.g. 删单, 查验, 退单")
     occurred_on: date = Field(description="发生日期")
     handling_status: str = Field(description="处理状态")
-    source_receipt_id: str | None = Field(default=None, description="The receipt that caused it, if automatic")
+    source_receipt_id: str | None = Field(
+        default=None, description="The receipt that caused it, if automatic"
+    )
 
     event_type: ClassVar[str] = event_type_name("anomaly", "AnomalyRegistered")
     topic: ClassVar[str] = topics.ANOMALY_EVENTS

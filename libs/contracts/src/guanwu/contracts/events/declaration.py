@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
-
 from guanwu.contracts import topics
 from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
+from pydantic import Field
 
 IEFlag = Literal["I", "E"]
 
@@ -16,9 +15,13 @@ class DeclarationSummary(Event):
     """The head fields every reader of declaration events needs (lists, filters, projections)."""
 
     declaration_id: str = Field(description="guanwu's id of the declaration (aggregate id)")
-    version: int = Field(ge=1, description="Aggregate version after this change; projections keep the highest")
+    version: int = Field(
+        ge=1, description="Aggregate version after this change; projections keep the highest"
+    )
     ie_flag: IEFlag = Field(description="IEFlag 进出口标志: I 进口, E 出口")
-    kind: str = Field(default="declaration", description="报关单 / 备案清单 / 转关提前 ... (see the declaration model)")
+    kind: str = Field(
+        default="declaration", description="报关单 / 备案清单 / 转关提前 ... (see the declaration model)"
+    )
     status: str = Field(description="Lifecycle state (草稿, 暂存, 待审核, ...)")
     client_seq_no: str | None = Field(default=None, max_length=18, description="ClientSeqNo 客户端编号")
     seq_no: str | None = Field(default=None, max_length=18, description="SeqNo 统一编号")

@@ -1,0 +1,77 @@
+"""`guanwu serve <service>`: one service per process, settings from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from guanwu.platform.bootstrap import build_bus, build_store, build_token_verifier
+from guanwu.platform.logging import configure_logging
+from guanwu.platform.runtime import Runtime, ServiceParts, create_app
+from guanwu.platform.settings import ServiceSettings
+from guanwu.platform.store.port import DocumentStore
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    settings_class: Callable[[], ServiceSettings]
+    build: Callable[[ServiceSettings, DocumentStore, Callable[[], None]], ServiceParts]
+
+
+def _declaration() -> ServiceEntry:
+    from guanwu.declaration import bootstrap
+    from guanwu.declaration.config import DeclarationSettings
+
+    return ServiceEntry(DeclarationSettings, lambda s, store, notify: bootstrap.build(store, notify))
+
+
+def _query() -> ServiceEntry:
+    from guanwu.query import bootstrap
+    from guanwu.query.config import QuerySettings
+
+    return ServiceEntry(QuerySettings, lambda s, store, notify: bootstrap.build(store, notify))
+
+
+def _anomaly() -> ServiceEntry:
+    from guanwu.anomaly import bootstrap
+    from guanwu.anomaly.config import AnomalySettings
+
+    return ServiceEntry(AnomalySettings, lambda s, store, notify: bootstrap.build(store, notify))
+
+
+def _sync() -> ServiceEntry:
+    from guanwu.sync import bootstrap
+    from guanwu.sync.config import SyncSettings
+
+    def build(settings: ServiceSettings, store: DocumentStore, notify: Callable[[], None]) -> ServiceParts:
+        assert isinstance(settings, SyncSettings)
+        return bootstrap.build(
+            store,
+            notify,
+            single_window=bootstrap.http_single_window(settings.single_window_url),
+            tenants=settings.tenants,
+            poll_interval_seconds=settings.poll_interval_seconds,
+        )
+
+    return ServiceEntry(SyncSettings, build)
+
+
+SERVICES: dict[str, Callable[[], ServiceEntry]] = {
+    "declaration": _declaration,
+    "query": _query,
+    "anomaly": _anomaly,
+    "sync": _sync,
+}
+
+
+def build_service_app(name: str) -> tuple[FastAPI, ServiceSettings]:
+    entry = SERVICES[name]()
+    settings = entry.settings_class()
+    configure_logging(name, settings.log_level, settings.log_json)
+    store = build_store(settings.store)
+    bus = build_bus(settings.bus, store, client_id=f"guanwu-{name}")
+    runtime = Runtime(store, bus)
+    runtime.register(entry.build(settings, store, runtime.outbox_written))
+    app = create_app(runtime, build_token_verifier(settings.auth), title=f"guanwu {name}", service_label=name)
+    return app, settings

@@ -1,0 +1,99 @@
+"""The embedded default: every service in one process, in-process bus, SQLite in a data folder, the Single
+Window simulator and the local token issuer, all under one HTTP server."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from guanwu import anomaly, declaration, query, sync  # noqa: F401  (namespace packages of the services)
+from guanwu.anomaly import bootstrap as anomaly_bootstrap
+from guanwu.declaration import bootstrap as declaration_bootstrap
+from guanwu.platform.auth import LocalTokenIssuer
+from guanwu.platform.bootstrap import DEAD_LETTER_COLLECTION
+from guanwu.platform.bus.inprocess import InProcessEventBus
+from guanwu.platform.local_users import LocalUser, LocalUserStore, login_router
+from guanwu.platform.runtime import Runtime, create_app
+from guanwu.platform.store.port import DocumentStore
+from guanwu.query import bootstrap as query_bootstrap
+from guanwu.singlewindow_sim.app import SingleWindowState
+from guanwu.singlewindow_sim.app import build_router as simulator_router
+from guanwu.sync import bootstrap as sync_bootstrap
+
+DEMO_TENANT = "demo"
+DEMO_USER = "demo"
+DEMO_ROLES = ["preparer", "reviewer", "manager", "admin"]
+
+
+@dataclass
+class EmbeddedSystem:
+    app: FastAPI
+    runtime: Runtime
+    issuer: LocalTokenIssuer
+    users: LocalUserStore
+    simulator: SingleWindowState
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """The local issuer's secret stays in the data folder so tokens survive a restart."""
+    path = data_dir / "token-secret"
+    if path.exists():
+        return path.read_text().strip()
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def build_embedded(
+    store: DocumentStore, secret: str, *, tenants: list[str], poll_interval_seconds: float = 0.5
+) -> EmbeddedSystem:
+    bus = InProcessEventBus(dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION))
+    runtime = Runtime(store, bus, relay_poll_seconds=0.5)
+    simulator = SingleWindowState()
+    sim_app = FastAPI()
+    sim_app.include_router(simulator_router(simulator))
+    # The sync service talks HTTP to the simulator in-process (no socket), exactly as it would to the real one.
+    single_window = sync_bootstrap.http_single_window(
+        "http://single-window", httpx.ASGITransport(app=sim_app)
+    )
+    notify = runtime.outbox_written
+    runtime.register(declaration_bootstrap.build(store, notify))
+    runtime.register(query_bootstrap.build(store, notify))
+    runtime.register(anomaly_bootstrap.build(store, notify))
+    runtime.register(
+        sync_bootstrap.build(
+            store,
+            notify,
+            single_window=single_window,
+            tenants=tenants,
+            poll_interval_seconds=poll_interval_seconds,
+        )
+    )
+    issuer = LocalTokenIssuer(secret)
+    users = LocalUserStore(store)
+    app = create_app(
+        runtime,
+        issuer,
+        title="guanwu 关务 (embedded)",
+        service_label="embedded",
+        extra_routers=[login_router(users, issuer), simulator_router(simulator)],
+    )
+    return EmbeddedSystem(app=app, runtime=runtime, issuer=issuer, users=users, simulator=simulator)
+
+
+async def ensure_demo_user(users: LocalUserStore, data_dir: Path) -> str | None:
+    """Create the demo user on first start; returns its password then (and keeps it in the data folder)."""
+    if await users.exists(DEMO_USER):
+        return None
+    password = secrets.token_urlsafe(12)
+    await users.add(
+        LocalUser(username=DEMO_USER, tenant=DEMO_TENANT, roles=DEMO_ROLES, display_name="演示用户"), password
+    )
+    path = data_dir / "demo-password"
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password

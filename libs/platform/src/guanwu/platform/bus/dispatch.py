@@ -1,0 +1,135 @@
+"""Turning raw messages into handler calls, the same way for every bus adapter.
+
+A message is parsed into an envelope, its payload validated against the registry, and handed to the
+group's handler. A handler that keeps failing, a non-JSON message and an invalid payload all go to the
+dead-letter topic `<topic>.dlq` with the reason, so one bad message never stops a consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events.base import REGISTRY, Event, EventRegistry
+from guanwu.contracts.topics import dead_letter_topic
+from guanwu.platform import metrics
+from guanwu.platform.bus.port import EventHandler, Subscription
+from guanwu.platform.logging import bind_correlation
+from pydantic import ValidationError
+
+log = structlog.get_logger(__name__)
+
+
+class DeadLetterSink(Protocol):
+    async def dead_letter(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        """Store the failed message durably (raise if it could not be stored)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    first_delay_seconds: float = 0.05
+    max_delay_seconds: float = 1.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.first_delay_seconds * (2 ** (attempt - 1)), self.max_delay_seconds)
+
+
+class Dispatcher:
+    """Runs one subscription's handlers for raw messages. Returns normally unless the DLQ itself failed,
+    in which case the caller must not commit the offset."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        dead_letters: DeadLetterSink,
+        retry: RetryPolicy | None = None,
+        registry: EventRegistry = REGISTRY,
+    ) -> None:
+        self.subscription = subscription
+        self._dead_letters = dead_letters
+        self._retry = retry or RetryPolicy()
+        self._registry = registry
+
+    async def dispatch(self, key: bytes | None, value: bytes) -> str:
+        """Handle one message; returns the outcome label (also counted in metrics)."""
+        outcome = await self._dispatch(key, value)
+        metrics.CONSUMED.labels(self.subscription.topic, self.subscription.group, outcome).inc()
+        return outcome
+
+    async def _dispatch(self, key: bytes | None, value: bytes) -> str:
+        try:
+            envelope = Envelope.from_json_bytes(value)
+        except (ValidationError, ValueError) as exc:
+            await self._to_dlq(key, value, "invalid-envelope", _short(exc))
+            return "dead_lettered"
+        handler = self.subscription.handlers.get(envelope.type)
+        event_class = self._registry.get(envelope.type)
+        if handler is None or event_class is None:
+            return "skipped_unknown_type"
+        try:
+            payload = event_class.model_validate(envelope.data)
+        except ValidationError as exc:
+            await self._to_dlq(key, value, "invalid-payload", _short(exc))
+            return "dead_lettered"
+        with bind_correlation(envelope.correlationid, envelope.id):
+            return await self._run_with_retries(key, value, envelope, handler, payload)
+
+    async def _run_with_retries(
+        self, key: bytes | None, value: bytes, envelope: Envelope, handler: EventHandler, payload: Event
+    ) -> str:
+        last_error: Exception | None = None
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                await handler(envelope, payload)
+                return "handled"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a handler bug must not kill the consumer: retry, then dead-letter
+                last_error = exc
+                log.warning(
+                    "handler failed",
+                    event_type=envelope.type,
+                    event_id=envelope.id,
+                    attempt=attempt,
+                    error=_short(exc),
+                )
+                if attempt < self._retry.attempts:
+                    await asyncio.sleep(self._retry.delay(attempt))
+        await self._to_dlq(key, value, "handler-failed", _short(last_error))
+        return "dead_lettered"
+
+    async def _to_dlq(self, key: bytes | None, value: bytes, reason: str, detail: str) -> None:
+        topic = self.subscription.topic
+        headers = {
+            "guanwu-dlq-reason": reason,
+            "guanwu-dlq-detail": detail,
+            "guanwu-dlq-source-topic": topic,
+            "guanwu-dlq-group": self.subscription.group,
+        }
+        log.error(
+            "message dead-lettered", topic=topic, group=self.subscription.group, reason=reason, detail=detail
+        )
+        await self._dead_letters.dead_letter(dead_letter_topic(topic), key, value, headers)
+
+
+def _short(exc: BaseException | None) -> str:
+    text = f"{type(exc).__name__}: {exc}" if exc is not None else "unknown"
+    return text[:1000]
+
+
+def dlq_record(key: bytes | None, value: bytes, headers: dict[str, str]) -> dict[str, str | None]:
+    """A JSON-friendly view of a dead-lettered message (for the in-process bus and for tests)."""
+    return {
+        "key": key.decode("utf-8", "replace") if key else None,
+        "value": value.decode("utf-8", "replace"),
+        **headers,
+    }
+
+
+def encode(obj: object) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8")

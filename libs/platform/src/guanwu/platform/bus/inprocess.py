@@ -1,0 +1,60 @@
+"""The embedded default's bus: events are handed to every subscribed group inside `publish`.
+
+Choices: a queue per group (asynchronous, like Kafka) would lose whatever sits in it when the process dies,
+because the outbox would already have forgotten the event. Delivering synchronously inside `publish` keeps
+the outbox entry until every group has handled the event (or dead-lettered it), which gives the embedded
+default the same guarantee as Kafka: nothing lost, and duplicates absorbed by idempotent handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+from guanwu.contracts.envelope import Envelope, new_event_id
+from guanwu.platform import metrics
+from guanwu.platform.bus.dispatch import Dispatcher, RetryPolicy, dlq_record
+from guanwu.platform.bus.port import Subscription
+from guanwu.platform.store.port import Collection
+
+
+class InProcessEventBus:
+    def __init__(
+        self, dead_letter_collection: Collection | None = None, retry: RetryPolicy | None = None
+    ) -> None:
+        self._dispatchers: dict[str, list[Dispatcher]] = defaultdict(list)
+        self._group_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._dead_letter_collection = dead_letter_collection
+        self._retry = retry
+        self.published: list[tuple[str, Envelope]] = []
+        self.dead_letters: list[tuple[str, dict[str, str | None]]] = []
+
+    def subscribe(self, subscription: Subscription) -> None:
+        self._dispatchers[subscription.topic].append(Dispatcher(subscription, self, self._retry))
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def ping(self) -> bool:
+        return True
+
+    async def publish(self, topic: str, envelope: Envelope) -> None:
+        await self.publish_raw(topic, envelope.subject.encode("utf-8"), envelope.to_json_bytes())
+        self.published.append((topic, envelope))
+
+    async def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
+        """Deliver bytes as they would arrive from a broker (tests use it to send poison messages)."""
+        for dispatcher in self._dispatchers.get(topic, []):
+            # One message at a time per group keeps per-key order, as a Kafka partition would.
+            async with self._group_locks[dispatcher.subscription.group]:
+                await dispatcher.dispatch(key, value)
+        metrics.PUBLISHED.labels(topic).inc()
+
+    async def dead_letter(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        record = dlq_record(key, value, headers)
+        if self._dead_letter_collection is not None:
+            await self._dead_letter_collection.insert({"_id": new_event_id(), "topic": topic, **record})
+        self.dead_letters.append((topic, record))

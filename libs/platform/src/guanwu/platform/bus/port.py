@@ -1,0 +1,49 @@
+"""The event bus port.
+
+Publishing returns only once the bus has acknowledged the event (Kafka: acks=all; in-process: every
+subscribed group has handled it), so the outbox relay may forget an event as soon as `publish` returns.
+
+Consumption is at-least-once: a handler may see an event again after a crash or a retry, so every handler's
+effect must be idempotent (see `guanwu.platform.idempotency`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events.base import Event
+
+EventHandler = Callable[[Envelope, Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer group reading one topic, with a handler per event type it cares about.
+
+    Event types on the topic that the group has no handler for are counted and skipped: producers may add
+    event types without breaking consumers.
+    """
+
+    group: str
+    topic: str
+    handlers: Mapping[str, EventHandler] = field(default_factory=dict)
+
+
+class EventPublisher(Protocol):
+    async def publish(self, topic: str, envelope: Envelope) -> None:
+        """Return when the event is durably acknowledged; raise otherwise."""
+
+
+class EventBus(EventPublisher, Protocol):
+    def subscribe(self, subscription: Subscription) -> None:
+        """Register before `start()`."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the broker answers (readiness)."""

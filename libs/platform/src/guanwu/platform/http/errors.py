@@ -1,0 +1,86 @@
+"""One error shape for every API: which field, why, in Chinese and in English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+# Chinese wording for pydantic's most common error types; anything else falls back to pydantic's English.
+_ZH_BY_TYPE = {
+    "missing": "必填项缺失",
+    "string_too_long": "长度超过上限",
+    "string_too_short": "长度不足",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "decimal_max_digits": "数字位数超过上限",
+    "decimal_max_places": "小数位数超过上限",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "too_long": "条目数超过上限",
+    "extra_forbidden": "不允许的字段",
+    "date_from_datetime_parsing": "日期格式不正确",
+    "date_parsing": "日期格式不正确",
+    "datetime_parsing": "时间格式不正确",
+    "json_invalid": "JSON 格式错误",
+    "model_attributes_type": "应为对象",
+    "list_type": "应为列表",
+    "bool_parsing": "应为是/否",
+    "value_error": "取值不正确",
+}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('body', 'goods', 3, 'decl_total') -> 'goods[3].decl_total' (the console highlights this path)."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def error_body(code: str, message_zh: str, message_en: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message_zh": message_zh, "message_en": message_en, **extra}}
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [
+        {
+            "field": field_path(tuple(err.get("loc", ()))),
+            "type": err.get("type"),
+            "message_zh": _ZH_BY_TYPE.get(str(err.get("type")), "取值不正确"),
+            "message_en": str(err.get("msg")),
+        }
+        for err in exc.errors()
+    ]
+    summary = "; ".join(f"{f['field']}: {f['message_zh']}" for f in fields[:5])
+    body = error_body(
+        "request.invalid", f"请求数据有误：{summary}", "The request is invalid; see `fields`.", fields=fields
+    )
+    return JSONResponse(status_code=422, content=body)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail
+    if isinstance(detail, dict) and "message_zh" in detail:
+        body = {"error": detail}
+    else:
+        body = error_body(f"http.{exc.status_code}", str(detail), str(detail))
+    return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

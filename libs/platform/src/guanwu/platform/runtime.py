@@ -1,0 +1,179 @@
+"""Composition of one process: a store, a bus, an outbox relay, and the parts of one or more services.
+
+The embedded default registers every service in one Runtime (in-process bus, SQLite); the distributed
+runtime registers one service per process (Kafka, MongoDB). Services do not know which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from guanwu.platform import metrics
+from guanwu.platform.auth import TokenVerifier
+from guanwu.platform.bus.port import EventBus, Subscription
+from guanwu.platform.http.errors import install_error_handlers
+from guanwu.platform.http.limits import BodySizeLimit
+from guanwu.platform.outbox import OutboxRelay
+from guanwu.platform.store.port import Collection, DocumentStore
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+log = structlog.get_logger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+BackgroundTask = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ServiceParts:
+    """What a service contributes to a process. Built by the service's bootstrap."""
+
+    name: str
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    outbox_collections: Sequence[Collection] = ()
+    publishes_to: Sequence[str] = ()
+    on_start: Sequence[Hook] = ()
+    background: Sequence[BackgroundTask] = ()
+    tags: Sequence[dict[str, Any]] = field(default_factory=list)
+
+
+class Runtime:
+    def __init__(self, store: DocumentStore, bus: EventBus, *, relay_poll_seconds: float = 0.5) -> None:
+        self.store = store
+        self.bus = bus
+        self.services: list[ServiceParts] = []
+        self._relay_poll = relay_poll_seconds
+        self.relay: OutboxRelay | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def register(self, parts: ServiceParts) -> None:
+        self.services.append(parts)
+
+    def outbox_written(self) -> None:
+        """Services call this after a write that carries events, so the relay publishes at once."""
+        if self.relay is not None:
+            self.relay.kick()
+
+    async def start(self) -> None:
+        for parts in self.services:
+            for hook in parts.on_start:
+                await hook()
+            for subscription in parts.subscriptions:
+                self.bus.subscribe(subscription)
+        declare = getattr(self.bus, "declare_topics", None)
+        if declare is not None:
+            declare([t for parts in self.services for t in parts.publishes_to])
+        await self.bus.start()
+        collections = [c for parts in self.services for c in parts.outbox_collections]
+        self.relay = OutboxRelay(self.bus, collections, poll_interval_seconds=self._relay_poll)
+        await self.relay.start()
+        for parts in self.services:
+            for task in parts.background:
+                self._tasks.append(asyncio.create_task(_supervised(task), name=f"{parts.name}-background"))
+        log.info("runtime started", services=[p.name for p in self.services])
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self.relay is not None:
+            await self.relay.stop()
+        await self.bus.stop()
+        await self.store.close()
+
+    async def readiness(self) -> dict[str, bool]:
+        store_ok, bus_ok = await asyncio.gather(self.store.ping(), self.bus.ping())
+        return {"store": store_ok, "bus": bus_ok}
+
+
+async def _supervised(task: BackgroundTask) -> None:
+    """Background loops (pollers) restart after an unexpected error instead of dying silently."""
+    while True:
+        try:
+            await task()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task failed; restarting in 1 s")
+            await asyncio.sleep(1.0)
+
+
+def create_app(
+    runtime: Runtime,
+    verifier: TokenVerifier,
+    *,
+    title: str,
+    service_label: str,
+    extra_routers: Sequence[APIRouter] = (),
+    manage_runtime: bool = True,
+) -> FastAPI:
+    """The HTTP face of a process: the services' routers, health, readiness and metrics."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_runtime:
+            await runtime.start()
+        try:
+            yield
+        finally:
+            if manage_runtime:
+                await runtime.stop()
+
+    app = FastAPI(title=title, lifespan=lifespan, openapi_tags=[t for p in runtime.services for t in p.tags])
+    app.state.token_verifier = verifier
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
+    _install_request_metrics(app, service_label)
+    app.include_router(_operations_router(runtime))
+    for parts in runtime.services:
+        for router in parts.routers:
+            app.include_router(router)
+    for router in extra_routers:
+        app.include_router(router)
+    return app
+
+
+def _operations_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: the broker and the store answer")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _install_request_metrics(app: FastAPI, service_label: str) -> None:
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.HTTP_REQUEST_DURATION.labels(
+            service_label, request.method, template, f"{response.status_code // 100}xx"
+        ).observe(time.perf_counter() - started)
+        return response

@@ -1,0 +1,68 @@
+"""Typed settings shared by every service. Each service subclasses `ServiceSettings` with its own env prefix,
+e.g. `GUANWU_ANOMALY_BUS__KIND=kafka` (nested fields use `__`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+
+
+class BusSettings(BaseModel):
+    kind: Literal["inprocess", "kafka"] = Field("inprocess", description="inprocess (embedded) or kafka")
+    bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]"
+    )
+    topic_partitions: int = Field(3, ge=1, description="Partitions for topics this service creates")
+    startup_timeout_seconds: float = Field(
+        120.0, gt=0, description="How long to wait for the broker at start"
+    )
+
+
+class StoreSettings(BaseModel):
+    kind: Literal["sqlite", "mongo"] = Field("sqlite", description="sqlite (embedded) or mongo")
+    data_dir: Path = Field(Path("data"), description="Folder of the SQLite store")
+    mongo_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB (or FerretDB) URL")
+    database: str = Field("guanwu", description="Database name in MongoDB")
+
+
+class AuthSettings(BaseModel):
+    mode: Literal["local", "jwks"] = Field(
+        "local", description="local: HS256 tokens from guanwu; jwks: OIDC issuer"
+    )
+    secret: SecretStr | None = Field(None, description="HS256 secret of the local issuer (>= 32 characters)")
+    issuer: str = Field("guanwu-local", description="Expected `iss` claim")
+    audience: str = Field("guanwu", description="Expected `aud` claim")
+    jwks_url: str | None = Field(None, description="JWKS endpoint of the external issuer (mode=jwks)")
+    token_ttl_seconds: int = Field(8 * 3600, gt=0, description="Lifetime of locally issued tokens")
+
+    @model_validator(mode="after")
+    def _refuse_missing_secrets(self) -> AuthSettings:
+        if self.mode == "local":
+            if self.secret is None or len(self.secret.get_secret_value()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"auth.secret must be set and at least {MIN_SECRET_LENGTH} characters in local mode"
+                )
+        elif not self.jwks_url:
+            raise ValueError("auth.jwks_url is required in jwks mode")
+        return self
+
+
+class HttpSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the HTTP API listens on")
+    port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP API")
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    bus: BusSettings = Field(default_factory=BusSettings)  # type: ignore[arg-type]
+    store: StoreSettings = Field(default_factory=StoreSettings)  # type: ignore[arg-type]
+    auth: AuthSettings
+    http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
+    log_level: str = Field("INFO", description="Log level")
+    log_json: bool = Field(True, description="JSON log lines (false: human-readable console)")

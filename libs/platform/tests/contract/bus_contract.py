@@ -1,0 +1,147 @@
+"""One contract every event bus adapter must pass (in-process and Kafka).
+
+A subclass provides `make_bus(group, topic)` (returns a started-later bus) and `dead_letters(bus, topic)`.
+Each test uses its own topic so adapters backed by a real broker need no cleanup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import pytest
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
+from guanwu.platform.bus.port import EventBus, Subscription
+from guanwu.platform.events import envelope_for
+
+
+class Pinged(Event):
+    """A test-only event."""
+
+    ping_id: str
+    sequence: int
+
+    event_type: ClassVar[str] = event_type_name("contract-test", "Pinged")
+    topic: ClassVar[str] = "contract-test.events.v1"
+    owner: ClassVar[str] = "contract-test"
+
+    def aggregate_id(self) -> str:
+        return self.ping_id
+
+
+if REGISTRY.get(Pinged.event_type) is None:
+    REGISTRY.register(Pinged)
+
+
+def ping(seq: int, ping_id: str = "p-1") -> Envelope:
+    return envelope_for(Pinged(ping_id=ping_id, sequence=seq), source="/test", tenant="t1")[1]
+
+
+async def wait_for(predicate: Any, timeout: float = 60.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.05)
+
+
+class BusContract:
+    """Tests inherited by each adapter's test class."""
+
+    async def make_bus(self, subscriptions: list[Subscription], topics: list[str]) -> EventBus:
+        raise NotImplementedError
+
+    async def dead_letters(self, bus: EventBus, topic: str, expected: int) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def publish_raw(self, bus: EventBus, topic: str, key: bytes, value: bytes) -> None:
+        await bus.publish_raw(topic, key, value)  # type: ignore[attr-defined]
+
+    @pytest.fixture
+    def topic(self) -> str:
+        return f"contract-{uuid.uuid4().hex[:10]}.events.v1"
+
+    @pytest.fixture
+    async def received(self) -> AsyncIterator[list[tuple[Envelope, Event]]]:
+        yield []
+
+    def recorder(self, received: list[tuple[Envelope, Event]]) -> Any:
+        async def handle(envelope: Envelope, event: Event) -> None:
+            received.append((envelope, event))
+
+        return handle
+
+    async def test_published_event_reaches_subscriber_in_key_order(
+        self, topic: str, received: list[Any]
+    ) -> None:
+        sub = Subscription(f"g-{topic}", topic, {Pinged.event_type: self.recorder(received)})
+        bus = await self.make_bus([sub], [topic])
+        try:
+            for seq in range(20):
+                await bus.publish(topic, ping(seq))
+            await wait_for(lambda: len(received) >= 20)
+            assert [e.sequence for _, e in received] == list(range(20))
+            assert all(isinstance(e, Pinged) for _, e in received)
+            assert received[0][0].tenant == "t1" and received[0][0].subject == "p-1"
+        finally:
+            await bus.stop()
+
+    async def test_poison_messages_go_to_the_dlq_and_later_messages_are_processed(
+        self, topic: str, received: list[Any]
+    ) -> None:
+        sub = Subscription(f"g-{topic}", topic, {Pinged.event_type: self.recorder(received)})
+        bus = await self.make_bus([sub], [topic])
+        try:
+            await self.publish_raw(bus, topic, b"k", b"this is not json {")
+            bad_payload = ping(1).model_copy(update={"data": {"ping_id": "p-1", "sequence": "not a number"}})
+            await self.publish_raw(bus, topic, b"p-1", bad_payload.to_json_bytes())
+            await bus.publish(topic, ping(2))
+            await wait_for(lambda: len(received) >= 1)
+            assert [e.sequence for _, e in received] == [2]
+            dead = await self.dead_letters(bus, topic, expected=2)
+            reasons = sorted(d["guanwu-dlq-reason"] for d in dead)
+            assert reasons == ["invalid-envelope", "invalid-payload"]
+            assert any("sequence" in str(d["guanwu-dlq-detail"]) for d in dead)
+        finally:
+            await bus.stop()
+
+    async def test_failing_handler_is_retried_then_dead_lettered(
+        self, topic: str, received: list[Any]
+    ) -> None:
+        attempts: list[int] = []
+
+        async def flaky(envelope: Envelope, event: Event) -> None:
+            assert isinstance(event, Pinged)
+            attempts.append(event.sequence)
+            if event.sequence == 0 and attempts.count(0) < 2:
+                raise RuntimeError("transient")  # succeeds on the second attempt
+            if event.sequence == 1:
+                raise RuntimeError("always broken")
+            received.append((envelope, event))
+
+        bus = await self.make_bus([Subscription(f"g-{topic}", topic, {Pinged.event_type: flaky})], [topic])
+        try:
+            for seq in range(3):
+                await bus.publish(topic, ping(seq))
+            await wait_for(lambda: len(received) >= 2)
+            assert [e.sequence for _, e in received] == [0, 2]
+            assert attempts.count(0) == 2 and attempts.count(1) == 3
+            dead = await self.dead_letters(bus, topic, expected=1)
+            assert dead[0]["guanwu-dlq-reason"] == "handler-failed"
+            assert "always broken" in str(dead[0]["guanwu-dlq-detail"])
+        finally:
+            await bus.stop()
+
+    async def test_unknown_event_types_are_skipped(self, topic: str, received: list[Any]) -> None:
+        sub = Subscription(f"g-{topic}", topic, {Pinged.event_type: self.recorder(received)})
+        bus = await self.make_bus([sub], [topic])
+        try:
+            unknown = ping(0).model_copy(update={"type": "guanwu.other.SomethingNew.v1"})
+            await self.publish_raw(bus, topic, b"p-1", unknown.to_json_bytes())
+            await bus.publish(topic, ping(1))
+            await wait_for(lambda: len(received) >= 1)
+            assert [e.sequence for _, e in received] == [1]
+            assert await self.dead_letters(bus, topic, expected=0) == []
+        finally:
+            await bus.stop()

@@ -1,0 +1,23 @@
+"""The in-process bus passes the bus contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contract.bus_contract import BusContract
+from guanwu.platform.bus.dispatch import RetryPolicy
+from guanwu.platform.bus.inprocess import InProcessEventBus
+from guanwu.platform.bus.port import EventBus, Subscription
+
+
+class TestInProcessBus(BusContract):
+    async def make_bus(self, subscriptions: list[Subscription], topics: list[str]) -> EventBus:
+        bus = InProcessEventBus(retry=RetryPolicy(first_delay_seconds=0.001))
+        for sub in subscriptions:
+            bus.subscribe(sub)
+        await bus.start()
+        return bus
+
+    async def dead_letters(self, bus: EventBus, topic: str, expected: int) -> list[dict[str, Any]]:
+        assert isinstance(bus, InProcessEventBus)
+        return [record for t, record in bus.dead_letters if t == f"{topic}.dlq"]

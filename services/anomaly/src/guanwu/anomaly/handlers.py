@@ -1,0 +1,76 @@
+"""Command and event handlers of the anomaly service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from guanwu.anomaly.domain import Anomaly, AnomalyInput, anomaly_for_delete_receipt
+from guanwu.anomaly.repository import AnomalyRepository
+from guanwu.contracts.envelope import Envelope, new_event_id
+from guanwu.contracts.events import AnomalyRegistered, DeleteReceiptReceived
+from guanwu.contracts.events.base import Event
+from guanwu.platform.events import caused_by, envelope_for
+from guanwu.platform.idempotency import deterministic_id
+
+SOURCE = "/guanwu/anomaly"
+Clock = Callable[[], datetime]
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _registered(anomaly: Anomaly) -> AnomalyRegistered:
+    return AnomalyRegistered(
+        anomaly_id=anomaly.anomaly_id,
+        category=anomaly.category.value,
+        document_no=anomaly.document_no,
+        anomaly_type=anomaly.anomaly_type.value,
+        occurred_on=anomaly.occurred_on,
+        handling_status=anomaly.handling_status.value,
+        source_receipt_id=anomaly.source_receipt_id,
+    )
+
+
+async def register_anomaly_for_delete_receipt(
+    envelope: Envelope,
+    event: Event,
+    *,
+    repository: AnomalyRepository,
+    outbox_written: Callable[[], None],
+    clock: Clock = utc_clock,
+) -> bool:
+    """Exactly one 删单 record per receipt: the record's id derives from the tenant and the receipt id."""
+    assert isinstance(event, DeleteReceiptReceived)
+    anomaly_id = deterministic_id("delete-receipt", envelope.tenant, event.receipt_id)
+    anomaly = anomaly_for_delete_receipt(event, anomaly_id=anomaly_id, tenant=envelope.tenant, now=clock())
+    registered = caused_by(
+        envelope, _registered(anomaly), source=SOURCE, event_id=deterministic_id("registered", anomaly_id)
+    )
+    created = await repository.add(anomaly, [registered])
+    if created:
+        outbox_written()
+    return created
+
+
+async def register_anomaly(
+    form: AnomalyInput,
+    *,
+    tenant: str,
+    user_id: str,
+    repository: AnomalyRepository,
+    outbox_written: Callable[[], None],
+    clock: Clock = utc_clock,
+) -> Anomaly:
+    """新增: a record entered by hand."""
+    anomaly = Anomaly(
+        **form.model_dump(),
+        anomaly_id=new_event_id(),
+        tenant=tenant,
+        registered_at=clock(),
+        registered_by=user_id,
+    )
+    await repository.add(anomaly, [envelope_for(_registered(anomaly), source=SOURCE, tenant=tenant)])
+    outbox_written()
+    return anomaly

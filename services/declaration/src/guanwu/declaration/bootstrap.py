@@ -1,0 +1,23 @@
+"""Composition root of the declaration service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from guanwu.contracts import topics
+from guanwu.declaration.api import build_router
+from guanwu.declaration.repository import DeclarationRepository
+from guanwu.platform.runtime import ServiceParts
+from guanwu.platform.store.port import DocumentStore
+
+
+def build(store: DocumentStore, outbox_written: Callable[[], None]) -> ServiceParts:
+    repository = DeclarationRepository(store)
+    return ServiceParts(
+        name="declaration",
+        routers=[build_router(repository, outbox_written)],
+        outbox_collections=[repository.collection],
+        publishes_to=[topics.DECLARATION_EVENTS],
+        on_start=[repository.ensure_indexes],
+        tags=[{"name": "declaration", "description": "报关单制单 — declaration drafting"}],
+    )

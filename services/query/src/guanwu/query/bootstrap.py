@@ -1,0 +1,32 @@
+"""Composition root of the query service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from guanwu.contracts import topics
+from guanwu.contracts.events import REGISTRY, DeclarationSummary
+from guanwu.platform.bus.port import Subscription
+from guanwu.platform.runtime import ServiceParts
+from guanwu.platform.store.port import DocumentStore
+from guanwu.query.api import build_router
+from guanwu.query.projection import DeclarationReadModel
+
+GROUP = "query.declarations"
+
+
+def build(store: DocumentStore, outbox_written: Callable[[], None]) -> ServiceParts:
+    read_model = DeclarationReadModel(store)
+
+    async def project(envelope, event):  # type: ignore[no-untyped-def]
+        await read_model.apply(envelope, event)
+
+    # Every declaration event carries the summary; the projection follows all of them.
+    handlers = {cls.event_type: project for cls in REGISTRY.all() if issubclass(cls, DeclarationSummary)}
+    return ServiceParts(
+        name="query",
+        routers=[build_router(read_model)],
+        subscriptions=[Subscription(GROUP, topics.DECLARATION_EVENTS, handlers)],
+        on_start=[read_model.ensure_indexes],
+        tags=[{"name": "query", "description": "业务数据查询 — business data query"}],
+    )

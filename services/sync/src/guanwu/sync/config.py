@@ -1,0 +1,17 @@
+from guanwu.platform.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+
+class SyncSettings(ServiceSettings):
+    """Settings of the sync service (env prefix GUANWU_SYNC_)."""
+
+    model_config = SettingsConfigDict(env_prefix="GUANWU_SYNC_", env_nested_delimiter="__", extra="ignore")
+
+    single_window_url: str = Field(
+        "http://127.0.0.1:8100", description="Base URL of the Single Window (or simulator)"
+    )
+    tenants: list[str] = Field(
+        default_factory=lambda: ["demo"], description="Enterprises whose receipts are polled"
+    )
+    poll_interval_seconds: float = Field(1.0, gt=0, description="Pause between polls when the feed is empty")

@@ -1,0 +1,104 @@
+"""Receipt ingestion (回执): each receipt becomes one stored record with its event in the same write.
+
+Resuming after a crash: the cursor is saved after the receipts it covers, so a crash re-reads some receipts;
+their record ids derive from the receipt id, so they are recognised and nothing is published twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import structlog
+from guanwu.contracts.events import DeleteReceiptReceived
+from guanwu.platform.events import envelope_for
+from guanwu.platform.idempotency import deterministic_id, insert_once
+from guanwu.platform.outbox import add_events
+from guanwu.platform.store.port import Collection, ConcurrencyConflict, DocumentStore
+from guanwu.sync.single_window import RemoteReceipt, SingleWindow
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "/guanwu/sync"
+RECEIPTS = "sync_receipts"
+CURSORS = "sync_cursors"
+DELETE_CHANNEL = "D"
+
+
+class ReceiptStore:
+    def __init__(self, store: DocumentStore) -> None:
+        self.receipts: Collection = store.collection(RECEIPTS)
+        self.cursors: Collection = store.collection(CURSORS)
+
+    async def ensure_indexes(self) -> None:
+        await self.receipts.ensure_index([("tenant", 1), ("entry_id", 1)])
+
+    async def position(self, tenant: str) -> tuple[int, int | None]:
+        doc = await self.cursors.get(f"receipts:{tenant}")
+        return (int(doc["position"]), int(doc["_version"])) if doc else (0, None)
+
+    async def save_position(self, tenant: str, position: int, version: int | None) -> None:
+        doc = {"_id": f"receipts:{tenant}", "tenant": tenant, "position": position}
+        if version is None:
+            await self.cursors.insert(doc)
+        else:
+            await self.cursors.replace(doc, expected_version=version)
+
+
+def receipt_record(tenant: str, receipt: RemoteReceipt) -> dict[str, object]:
+    record_id = deterministic_id("receipt", tenant, receipt.receipt_id)
+    doc: dict[str, object] = {"_id": record_id, "tenant": tenant, **receipt.model_dump(mode="json")}
+    if receipt.channel == DELETE_CHANNEL:
+        event = DeleteReceiptReceived(
+            receipt_id=receipt.receipt_id,
+            entry_id=receipt.entry_id,
+            seq_no=receipt.seq_no,
+            channel=receipt.channel,
+            notice_date=receipt.notice_date,
+            note=receipt.note,
+            trade_name=receipt.trade_name,
+            ie_flag=receipt.ie_flag,
+        )
+        add_events(doc, [envelope_for(event, source=SOURCE, tenant=tenant, event_id=record_id)])
+    return doc
+
+
+async def ingest_once(
+    tenant: str,
+    single_window: SingleWindow,
+    store: ReceiptStore,
+    outbox_written: Callable[[], None],
+    limit: int,
+) -> int:
+    """Pull one page of receipts for a tenant; returns how many were read."""
+    position, version = await store.position(tenant)
+    page = await single_window.receipts_after(tenant, position, limit)
+    new = 0
+    for receipt in page.receipts:
+        new += await insert_once(store.receipts, receipt_record(tenant, receipt))
+    if new:
+        outbox_written()
+    if page.receipts:
+        await store.save_position(tenant, page.next_position, version)
+    return len(page.receipts)
+
+
+async def poll_forever(
+    tenants: list[str],
+    single_window: SingleWindow,
+    store: ReceiptStore,
+    outbox_written: Callable[[], None],
+    interval_seconds: float,
+    limit: int = 200,
+) -> None:
+    while True:
+        busy = False
+        for tenant in tenants:
+            try:
+                busy |= await ingest_once(tenant, single_window, store, outbox_written, limit) > 0
+            except ConcurrencyConflict:
+                busy = True  # another poller moved the cursor: read again
+            except Exception as exc:  # the Single Window is an outside system: keep polling
+                log.warning("receipt poll failed", tenant=tenant, error=f"{type(exc).__name__}: {exc}")
+        if not busy:
+            await asyncio.sleep(interval_seconds)

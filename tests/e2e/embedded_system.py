@@ -1,0 +1,48 @@
+"""An embedded guanwu (all services, in-process bus, SQLite) driven through its HTTP API in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from guanwu.cli.embedded import EmbeddedSystem, build_embedded
+from guanwu.platform.store.sqlite import SqliteDocumentStore
+
+SECRET = "test-secret-" + "x" * 40
+T = TypeVar("T")
+
+
+@contextlib.asynccontextmanager
+async def running_embedded(
+    data_dir: Path, tenants: list[str]
+) -> AsyncIterator[tuple[EmbeddedSystem, httpx.AsyncClient]]:
+    system = build_embedded(
+        SqliteDocumentStore(data_dir), SECRET, tenants=tenants, poll_interval_seconds=0.05
+    )
+    async with system.app.router.lifespan_context(system.app):
+        transport = httpx.ASGITransport(app=system.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://guanwu") as client:
+            yield system, client
+
+
+def bearer(
+    system: EmbeddedSystem, tenant: str, roles: tuple[str, ...] = ("preparer", "reviewer")
+) -> dict[str, str]:
+    return {"Authorization": f"Bearer {system.issuer.issue('tester', tenant, list(roles))}"}
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], timeout: float = 15.0, interval: float = 0.05
+) -> T:
+    """Poll until the probe returns something truthy; fail with the last value after the timeout."""
+    last: Any = None
+    async with asyncio.timeout(timeout):
+        while True:
+            last = await probe()
+            if last:
+                return last
+            await asyncio.sleep(interval)
