@@ -1,0 +1,1 @@
+"""guanwu card signer: signs declarations with the operator's IC card (PC/SC) or a soft token (SM2/SM3)."""

@@ -1,0 +1,1 @@
+"""Use cases: the single-slot card queue and the SignRequested handler."""

@@ -1,0 +1,138 @@
+"""One operation on the card at a time: a bounded asyncio queue in front of one worker thread.
+
+Choices: a single dedicated thread (not the default executor) because PC/SC handles and the card's
+"PIN verified" session belong to one connection used serially; a caller's deadline covers both its time in
+the queue and on the card. An operation that overruns its deadline cannot be cut short on the card, so the
+caller gets `timeout` while the worker still waits for the card before taking the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from guanwu.card_signer.domain import (
+    DEFAULT_USER_ID,
+    CardStatus,
+    FailureReason,
+    Signature,
+    Signer,
+    SignFailure,
+)
+
+T = TypeVar("T")
+
+
+class SignRecorder(Protocol):
+    def signed(self, outcome: str, seconds: float) -> None: ...
+
+
+class _NoRecorder:
+    def signed(self, outcome: str, seconds: float) -> None:
+        return None
+
+
+@dataclass
+class _Job:
+    run: Callable[[], Any]
+    future: asyncio.Future[Any]
+    deadline: float
+    is_signature: bool
+
+
+class CardQueue:
+    def __init__(
+        self,
+        signer: Signer,
+        max_pending: int = 256,
+        timeout_s: float = 10.0,
+        recorder: SignRecorder | None = None,
+    ) -> None:
+        self.signer = signer
+        self.timeout_s = timeout_s
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=max_pending)
+        self._recorder = recorder or _NoRecorder()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="card")
+        self._worker: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(), name="card-queue")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            if not job.future.done():
+                job.future.set_exception(SignFailure(FailureReason.TIMEOUT, "card signer stopping"))
+        self._executor.shutdown(wait=True)
+
+    async def sign(
+        self, message: bytes, user_id: bytes = DEFAULT_USER_ID, timeout_s: float | None = None
+    ) -> Signature:
+        started = time.monotonic()
+        try:
+            signature: Signature = await self._submit(
+                lambda: self.signer.sign(message, user_id), timeout_s, is_signature=True
+            )
+        except SignFailure as failure:
+            self._recorder.signed(failure.reason.value, time.monotonic() - started)
+            raise
+        self._recorder.signed("signed", time.monotonic() - started)
+        return signature
+
+    async def status(self, timeout_s: float | None = None) -> list[CardStatus]:
+        statuses: list[CardStatus] = await self._submit(self.signer.status, timeout_s, is_signature=False)
+        return statuses
+
+    async def _submit(self, run: Callable[[], T], timeout_s: float | None, is_signature: bool) -> T:
+        if self._worker is None:
+            raise RuntimeError("CardQueue.start() was not awaited")
+        timeout = self.timeout_s if timeout_s is None else timeout_s
+        loop = asyncio.get_running_loop()
+        job = _Job(run, loop.create_future(), time.monotonic() + timeout, is_signature)
+        # A caller that timed out no longer awaits the future: mark its outcome as seen to keep logs quiet.
+        job.future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        try:
+            self._queue.put_nowait(job)
+        except asyncio.QueueFull:
+            raise SignFailure(
+                FailureReason.BUSY, f"{self._queue.maxsize} card operations already waiting"
+            ) from None
+        try:
+            result: T = await asyncio.wait_for(asyncio.shield(job.future), timeout)
+        except TimeoutError:
+            raise SignFailure(
+                FailureReason.TIMEOUT, f"no answer from the card within {timeout:g} s"
+            ) from None
+        return result
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            job = await self._queue.get()
+            try:
+                if job.future.done() or time.monotonic() >= job.deadline:
+                    continue  # the caller already gave up: do not spend a card operation on it
+                try:
+                    result = await loop.run_in_executor(self._executor, job.run)
+                except SignFailure as failure:
+                    if not job.future.done():
+                        job.future.set_exception(failure)
+                except Exception as exc:  # a bug or an unexpected library error: fail this job, keep serving
+                    if not job.future.done():
+                        job.future.set_exception(SignFailure(FailureReason.CARD_ERROR, type(exc).__name__))
+                else:
+                    if not job.future.done():
+                        job.future.set_result(result)
+            finally:
+                self._queue.task_done()
