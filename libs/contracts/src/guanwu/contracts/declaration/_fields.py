@@ -11,13 +11,28 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CustomsModel(BaseModel):
-    """Base of every customs document block: unknown keys are an error (these models are API inputs)."""
+    """Base of every customs document block: unknown keys are an error (these models are API inputs).
+
+    An empty string is stored as None: the customs messages cannot tell `<Tag/>` from an absent tag, so
+    holding both would make a document change when it travels through XML.
+    """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "" in data.values():
+            return {key: (None if value == "" else value) for key, value in data.items()}
+        return data
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # pydantic ignores what a model "before" validator returns on assignment, so normalise here too.
+        super().__setattr__(name, None if value == "" else value)
 
 
 def _extra(code: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from pydantic import Field
 
 NAME_LENGTH = 512
 REMARK_LENGTH = 4000
+# INV101 sends dates as yyyyMMdd, but the INV201 receipt returns "yyyy-MM-dd HH:mm:ss" in the same fields.
+DATE_LENGTH = 19
 
 
 class InvtHead(CustomsModel):
@@ -42,9 +44,9 @@ class InvtHead(CustomsModel):
     input_credit_code: str | None = text("InputCreditCode", "录入单位统一社会信用代码", 18)
     input_code: str | None = text("InputCode", "录入单位编号", 10)
     input_name: str | None = text("InputName", "录入单位名称", NAME_LENGTH)
-    input_time: str | None = text("InputTime", "录入日期 (yyyyMMdd)", 8)
-    invt_dcl_time: str | None = text("InvtDclTime", "清单申报日期 (yyyyMMdd)", 8)
-    entry_dcl_time: str | None = text("EntryDclTime", "报关单申报日期 (yyyyMMdd)", 8)
+    input_time: str | None = text("InputTime", "录入日期 (yyyyMMdd)", DATE_LENGTH)
+    invt_dcl_time: str | None = text("InvtDclTime", "清单申报日期 (yyyyMMdd)", DATE_LENGTH)
+    entry_dcl_time: str | None = text("EntryDclTime", "报关单申报日期 (yyyyMMdd)", DATE_LENGTH)
     impexp_markcd: str | None = text("ImpexpMarkcd", "进出口标记: I 进口, E 出口", 1)
     mtpck_endprd_markcd: str | None = text("MtpckEndprdMarkcd", "料件成品标记: I 料件, E 成品", 1)
     supv_modecd: str | None = text("SupvModecd", "监管方式", 4)
