@@ -56,7 +56,12 @@ _HEAD_SIDE_LISTS: tuple[tuple[str, str, str, type[BaseModel]], ...] = (
     ("cop_limits", "DecCopLimits", "DecCopLimit", DecCopLimit),
     ("users", "DecUsers", "DecUser", DecUser),
 )
-_PROMISES: tuple[str, str, str, type[BaseModel]] = ("cop_promises", "DecCopPromises", "DecCopPromise", DecCopPromise)
+_PROMISES: tuple[str, str, str, type[BaseModel]] = (
+    "cop_promises",
+    "DecCopPromises",
+    "DecCopPromise",
+    DecCopPromise,
+)
 _TRN_CONTAINERS = ("containers", "TrnContainers", "TrnContainer", TrnContainer)
 _TRN_CONTA_GOODS = ("conta_goods", "TrnContaGoodsList", "TrnContaGoods", TrnContaGoodsList)
 _WRAPPED: dict[str, tuple[str, str, str, type[BaseModel]]] = {
