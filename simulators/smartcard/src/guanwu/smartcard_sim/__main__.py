@@ -24,10 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="where vpcd listens")
     parser.add_argument("--port", type=int, default=35963, help="vpcd port (reader.conf CHANNELID)")
     parser.add_argument("--state-dir", type=Path, required=True, help="the card's folder (key, cert, PIN)")
-    parser.add_argument("--max-retries", type=int, default=3, help="PIN tries before the card blocks (new card)")
+    parser.add_argument(
+        "--max-retries", type=int, default=3, help="PIN tries before the card blocks (new card)"
+    )
     parser.add_argument("--subject", default="/C=CN/O=GUANWU Demo Trading Co./CN=GUANWU VIRTUAL TEST CARD")
     parser.add_argument("--init-only", action="store_true", help="create the card and exit")
     parser.add_argument("--removed", action="store_true", help="start out of the reader (SIGUSR2 inserts)")
+    parser.add_argument("--sign-delay-ms", type=float, default=0.0, help="make each signature this slow")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.init_only:
         return 0
 
-    link = VpcdLink(VirtualCard(store), args.host, args.port)
+    link = VpcdLink(VirtualCard(store, args.sign_delay_ms / 1000), args.host, args.port)
     if args.removed:
         link.inserted = False
 

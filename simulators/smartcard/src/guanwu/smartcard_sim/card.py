@@ -1,4 +1,4 @@
-"""The card's APDU interpreter (no I/O but its state folder). The APDU set is documented in docs/card-signer.md.
+"""The card's APDU interpreter (no I/O but its state folder). APDU set: docs/card-signer.md.
 
 Choices: the host sends the 32-byte digest e = SM3(Z || M) and the card signs it, as GM/T 0016-style cards
 do (no message chaining, the user ID stays a host concern); the PIN status survives until power-off, reset or
@@ -7,8 +7,9 @@ a new SELECT, so a signer verifies once per session and then only sends PSO comm
 
 from __future__ import annotations
 
-from gmalglib.sm2 import SM2
+import time
 
+from gmalglib.sm2 import SM2
 from guanwu.smartcard_sim.state import CardStore, PinState
 
 AID = bytes.fromhex("F0 47 55 41 4E 57 55 01")  # F0 "GUANWU" 01
@@ -50,8 +51,11 @@ def _retries_sw(retries_left: int) -> bytes:
 class VirtualCard:
     """One card. `transmit` takes a short C-APDU and returns the R-APDU (data || SW1 SW2)."""
 
-    def __init__(self, store: CardStore) -> None:
+    def __init__(self, store: CardStore, sign_delay_s: float = 0.0) -> None:
         self._store = store
+        self._sign_delay_s = (
+            sign_delay_s  # a real card takes 50-300 ms per signature; tests may slow this one
+        )
         self._certificate = store.certificate()
         self._signer = SM2(sk=store.private_key())
         self._pin: PinState = store.load_pin()
@@ -140,4 +144,6 @@ class VirtualCard:
             return SW_SECURITY_NOT_SATISFIED
         if len(digest) != 32:
             return SW_WRONG_LENGTH
+        if self._sign_delay_s:
+            time.sleep(self._sign_delay_s)
         return bytes(self._signer.sign_digest(digest)) + SW_OK

@@ -77,7 +77,9 @@ class CardStore:
     ) -> None:
         openssl = shutil.which("openssl")
         if openssl is None:
-            raise RuntimeError("the OpenSSL CLI is needed to create the card's certificate (apt-get install openssl)")
+            raise RuntimeError(
+                "the OpenSSL CLI is needed to create the card's certificate (apt-get install openssl)"
+            )
         if not 4 <= len(pin) <= 16:
             raise ValueError("the PIN must have 4 to 16 bytes")
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ A connected card is an inserted card: "remove" closes the socket, "insert" conne
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -40,10 +41,8 @@ def _quickack(sock: socket.socket) -> None:
     # the delayed ACK (~40 ms). Linux clears the flag again after a while, hence setting it per message.
     quickack = getattr(socket, "TCP_QUICKACK", None)
     if quickack is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
-        except OSError:
-            pass
 
 
 class VpcdLink:
@@ -71,10 +70,8 @@ class VpcdLink:
     def _drop(self) -> None:
         sock = self._sock
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def run(self, sleep: Callable[[float], None] = time.sleep) -> None:
         backoff = 0.05

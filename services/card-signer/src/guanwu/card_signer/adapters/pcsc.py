@@ -59,7 +59,9 @@ class PcscSigner:
         policy: PinPolicy | None = None,
         observer: CardObserver | None = None,
         connect_timeout_s: float = 2.0,
+        readers: Callable[[], list[Any]] = list_readers,
     ) -> None:
+        self._readers = readers
         self._pin_source = pin_source
         self._reader_match = reader_match
         self._policy = policy or PinPolicy()
@@ -123,7 +125,7 @@ class PcscSigner:
     # -- connection -----------------------------------------------------------------------------------
     def _reader_names(self) -> list[str]:
         try:
-            names = [str(reader) for reader in list_readers()]
+            names = [str(reader) for reader in self._readers()]
         except SmartcardException as exc:
             raise SignFailure(FailureReason.NO_READER, f"PC/SC service not available ({exc})") from None
         matching = [name for name in names if self._reader_match in name]
@@ -135,7 +137,7 @@ class PcscSigner:
         if self._connection is not None and self._certificate is not None:
             return self._certificate
         name = reader_name or self._reader_names()[0]
-        reader = next((r for r in list_readers() if str(r) == name), None)
+        reader = next((r for r in self._readers() if str(r) == name), None)
         if reader is None:
             raise SignFailure(FailureReason.NO_READER, f"reader {name!r} went away")
         connection = reader.createConnection()

@@ -23,7 +23,7 @@ from guanwu.card_signer.domain import (
     DEFAULT_USER_ID,
     CardStatus,
     FailureReason,
-    Pin,
+    Secret,
     Signature,
     SignFailure,
 )
@@ -47,13 +47,13 @@ def _header_aad(header: dict[str, object]) -> bytes:
 
 def create_soft_token(
     path: Path,
-    passphrase: Pin | bytes,
+    passphrase: Secret | bytes,
     common_name: str = "GUANWU SOFT TOKEN",
     organisation: str = "GUANWU",
     days: int = 365,
 ) -> None:
     """Make a new key pair and self-signed certificate and write them sealed with the passphrase."""
-    secret = passphrase.reveal() if isinstance(passphrase, Pin) else passphrase
+    secret = passphrase.reveal() if isinstance(passphrase, Secret) else passphrase
     if len(secret) < 8:
         raise ValueError("a soft-token passphrase has at least 8 characters")
     private_key, public_key = gmalglib.sm2_generate_keypair()
@@ -81,9 +81,9 @@ class SoftSigner:
 
     device = "soft"
 
-    def __init__(self, path: Path, passphrase: Pin | bytes) -> None:
+    def __init__(self, path: Path, passphrase: Secret | bytes) -> None:
         self._path = path
-        secret = passphrase.reveal() if isinstance(passphrase, Pin) else passphrase
+        secret = passphrase.reveal() if isinstance(passphrase, Secret) else passphrase
         try:
             raw = json.loads(path.read_text())
             header = {k: v for k, v in raw.items() if k != "sealed_key"}

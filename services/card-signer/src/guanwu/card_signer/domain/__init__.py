@@ -11,7 +11,7 @@ from guanwu.card_signer.domain.model import (
     Signer,
     SignFailure,
 )
-from guanwu.card_signer.domain.pin import Pin, PinDecision, PinPolicy
+from guanwu.card_signer.domain.pin import Pin, PinDecision, PinPolicy, Secret
 
 __all__ = [
     "DEFAULT_USER_ID",
@@ -23,6 +23,7 @@ __all__ = [
     "Pin",
     "PinDecision",
     "PinPolicy",
+    "Secret",
     "SignFailure",
     "Signature",
     "Signer",

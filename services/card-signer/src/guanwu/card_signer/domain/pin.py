@@ -1,4 +1,4 @@
-"""The PIN as a secret value, and the policy that decides whether a PIN may be tried on the card."""
+"""The PIN (and other secrets) as masked values, and the policy that decides whether a PIN may be tried on the card."""
 
 from __future__ import annotations
 
@@ -6,34 +6,50 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
-class Pin:
-    """Holds the PIN bytes; every printable form is masked so it cannot leak into logs, events or errors."""
+class Secret:
+    """Secret bytes (a PIN, a passphrase); every printable form is masked so it cannot leak into logs,
+    events or errors, and it refuses to be pickled."""
 
     __slots__ = ("_value",)
 
     def __init__(self, value: str | bytes) -> None:
         raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-        raw = raw.strip()
-        if not 4 <= len(raw) <= 16:
-            raise ValueError("a card PIN has 4 to 16 characters")
-        self._value = raw
+        self._value = self._validate(raw.strip())
+
+    @staticmethod
+    def _validate(raw: bytes) -> bytes:
+        if not raw:
+            raise ValueError("empty secret")
+        return raw
 
     def reveal(self) -> bytes:
         return self._value
 
     def __repr__(self) -> str:
-        return "Pin('********')"
+        return f"{type(self).__name__}('********')"
 
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pin) and other._value == self._value
+        return type(other) is type(self) and isinstance(other, Secret) and other._value == self._value
 
     def __hash__(self) -> int:
-        return hash(("Pin", self._value))
+        return hash((type(self).__name__, self._value))
 
     def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("a Pin is not serialisable")
+        raise TypeError("a secret is not serialisable")
+
+
+class Pin(Secret):
+    """The card PIN (ISO 7816 VERIFY data)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _validate(raw: bytes) -> bytes:
+        if not 4 <= len(raw) <= 16:
+            raise ValueError("a card PIN has 4 to 16 characters")
+        return raw
 
 
 class PinDecision(StrEnum):

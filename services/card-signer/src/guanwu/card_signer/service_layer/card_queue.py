@@ -4,6 +4,8 @@ Choices: a single dedicated thread (not the default executor) because PC/SC hand
 "PIN verified" session belong to one connection used serially; a caller's deadline covers both its time in
 the queue and on the card. An operation that overruns its deadline cannot be cut short on the card, so the
 caller gets `timeout` while the worker still waits for the card before taking the next request.
+A request that finds no card (or no reader) waits for one until its deadline, so a card pulled out for a
+moment costs the operation in flight only: the requests behind it go through once the card is back.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class CardQueue:
         max_pending: int = 256,
         timeout_s: float = 10.0,
         recorder: SignRecorder | None = None,
+        card_poll_s: float = 0.1,
     ) -> None:
+        self.card_poll_s = card_poll_s
         self.signer = signer
         self.timeout_s = timeout_s
         self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=max_pending)
@@ -116,6 +120,18 @@ class CardQueue:
             ) from None
         return result
 
+    async def _run_waiting_for_card(self, loop: asyncio.AbstractEventLoop, job: _Job) -> Any:
+        while True:
+            try:
+                return await loop.run_in_executor(self._executor, job.run)
+            except SignFailure as failure:
+                waiting = failure.reason in (FailureReason.NO_CARD, FailureReason.NO_READER)
+                if not (waiting and job.is_signature) or job.future.done():
+                    raise
+                if time.monotonic() + self.card_poll_s >= job.deadline:
+                    raise
+                await asyncio.sleep(self.card_poll_s)
+
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -124,7 +140,7 @@ class CardQueue:
                 if job.future.done() or time.monotonic() >= job.deadline:
                     continue  # the caller already gave up: do not spend a card operation on it
                 try:
-                    result = await loop.run_in_executor(self._executor, job.run)
+                    result = await self._run_waiting_for_card(loop, job)
                 except SignFailure as failure:
                     if not job.future.done():
                         job.future.set_exception(failure)

@@ -1,0 +1,1 @@
+"""Entry points: the SignRequested consumer and the HTTP API."""
