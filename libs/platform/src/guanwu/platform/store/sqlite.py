@@ -1,0 +1,328 @@
+"""The embedded document store: one SQLite file in a data folder, one table `(id, doc JSON)` per collection.
+
+Choices:
+- One dedicated worker thread owns the connection and runs every call, in order. That serialises the
+  read-modify-write of `pull_outbox` within the process; `BEGIN IMMEDIATE` serialises it against other
+  processes that open the same file. Conditional writes are single `UPDATE ... WHERE id=? AND
+  json_extract(doc,'$._version')=?` statements checked by rowcount, so they stay atomic either way.
+- WAL with `synchronous=NORMAL` and autocommit: every acknowledged write is committed to the WAL and survives
+  a process kill (a power cut may lose the last commits; that is the documented WAL/NORMAL trade-off).
+- Filters, sorts and indexes are all `json_extract(doc, '$."field"')` expressions built by the same
+  function, so SQLite matches expression indexes to queries. Unique indexes are UNIQUE expression indexes;
+  like FerretDB 1.x (and unlike MongoDB) documents that lack the field never collide.
+- Array paths: the filter semantics look inside arrays like Mongo does, which no expression index can serve.
+  The store records which paths ever held an array in a collection (`_guanwu_array_paths`) and generates the
+  array-aware SQL only for those, so filters on scalar fields keep using their indexes.
+
+Values must be JSON (see `filters`): convert datetimes and Decimals before storing; other values raise TypeError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from guanwu.platform.store.filters import (
+    SqlTranslator,
+    check_index,
+    decode_document,
+    encode_document,
+    json_value_sql,
+    order_by_sql,
+    pull_events,
+)
+from guanwu.platform.store.port import (
+    VERSION_FIELD,
+    ConcurrencyConflict,
+    Document,
+    DuplicateKeyError,
+    Filter,
+    SortSpec,
+    StoreError,
+)
+
+T = TypeVar("T")
+
+DEFAULT_FILE_NAME = "documents.sqlite3"
+_FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
+_ARRAY_PATHS_TABLE = "_guanwu_array_paths"
+_VERSION_SQL = json_value_sql(VERSION_FIELD)
+
+
+def resolve_database_file(path_or_folder: str | os.PathLike[str]) -> Path:
+    """A path ending in .sqlite/.sqlite3/.db is the file itself; anything else is the data folder."""
+    path = Path(path_or_folder)
+    if path.suffix in _FILE_SUFFIXES and not path.is_dir():
+        return path
+    return path / DEFAULT_FILE_NAME
+
+
+class SqliteDocumentStore:
+    """`DocumentStore` on a SQLite file. Usable from any event loop; `close()` when done."""
+
+    def __init__(self, path_or_folder: str | os.PathLike[str], *, busy_timeout_seconds: float = 10.0) -> None:
+        self.path = resolve_database_file(path_or_folder)
+        self._busy_timeout = busy_timeout_seconds
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guanwu-sqlite")
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+        self._collections: dict[str, SqliteCollection] = {}
+        # Worker-thread state: tables known to exist, and per collection the paths that held an array.
+        self._tables: set[str] = set()
+        self._array_paths: dict[str, set[str]] = {}
+        self._data_version = -1
+
+    def collection(self, name: str) -> SqliteCollection:
+        if name not in self._collections:
+            if not _COLLECTION_NAME.match(name) or name.startswith(("sqlite_", "_guanwu")):
+                raise ValueError(f"invalid collection name {name!r}")
+            self._collections[name] = SqliteCollection(self, name)
+        return self._collections[name]
+
+    async def ping(self) -> bool:
+        try:
+            await self.run(lambda conn: conn.execute("SELECT 1").fetchone())
+        except (StoreError, sqlite3.Error):
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._close_connection)
+        self._executor.shutdown(wait=True)
+
+    # ------------------------------------------------------------------------------------ worker plumbing
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run fn(connection) on the store's worker thread."""
+        if self._closed:
+            raise StoreError(f"{self.path}: the store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self._call, fn))
+
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return fn(self._connection())
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=True
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {_ARRAY_PATHS_TABLE} "
+                "(collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path)) WITHOUT ROWID"
+            )
+            self._conn = conn
+        return self._conn
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def ensure_table(self, conn: sqlite3.Connection, name: str) -> str:
+        table = _quote(name)
+        if name not in self._tables:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)"
+            )
+            self._tables.add(name)
+            self._array_paths[name] = self._load_array_paths(conn, name)
+        return table
+
+    def array_paths(self, conn: sqlite3.Connection, name: str) -> set[str]:
+        # Another process may have written arrays on new paths: data_version changes when it commits.
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._data_version = version
+            for known in self._array_paths:
+                self._array_paths[known] = self._load_array_paths(conn, known)
+        return self._array_paths[name]
+
+    def _load_array_paths(self, conn: sqlite3.Connection, name: str) -> set[str]:
+        rows = conn.execute(f"SELECT path FROM {_ARRAY_PATHS_TABLE} WHERE collection = ?", (name,)).fetchall()
+        return {row[0] for row in rows}
+
+    def write(
+        self, conn: sqlite3.Connection, name: str, arrays: frozenset[str], sql: str, params: Sequence[Any]
+    ) -> int:
+        """Run one write statement, recording new array paths in the same transaction; returns rowcount."""
+        new_paths = arrays - self._array_paths[name]
+        try:
+            if not new_paths:
+                return conn.execute(sql, params).rowcount
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rowcount = conn.execute(sql, params).rowcount
+                conn.executemany(
+                    f"INSERT OR IGNORE INTO {_ARRAY_PATHS_TABLE} (collection, path) VALUES (?, ?)",
+                    [(name, path) for path in sorted(new_paths)],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            self._array_paths[name] |= new_paths
+            return rowcount
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateKeyError(f"{name}: {exc}") from exc
+
+
+class SqliteCollection:
+    def __init__(self, store: SqliteDocumentStore, name: str) -> None:
+        self.name = name
+        self._store = store
+
+    async def insert(self, doc: Document) -> Document:
+        stored = {**doc, VERSION_FIELD: 1}
+        text, arrays = encode_document(stored)
+
+        def op(conn: sqlite3.Connection) -> None:
+            table = self._store.ensure_table(conn, self.name)
+            sql = f"INSERT INTO {table} (id, doc) VALUES (?, ?)"
+            self._store.write(conn, self.name, arrays, sql, (stored["_id"], text))
+
+        await self._store.run(op)
+        return stored
+
+    async def get(self, doc_id: str) -> Document | None:
+        def op(conn: sqlite3.Connection) -> str | None:
+            table = self._store.ensure_table(conn, self.name)
+            row = conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (doc_id,)).fetchone()
+            return None if row is None else str(row[0])
+
+        text = await self._store.run(op)
+        return None if text is None else decode_document(text)
+
+    async def find_one(self, filter: Filter) -> Document | None:
+        found = await self.find(filter, limit=1)
+        return found[0] if found else None
+
+    async def find(
+        self,
+        filter: Filter,
+        *,
+        sort: SortSpec = (),
+        skip: int = 0,
+        limit: int = 0,
+    ) -> list[Document]:
+        if skip < 0 or limit < 0:
+            raise ValueError("skip and limit must not be negative")
+        order = order_by_sql(sort)
+
+        def op(conn: sqlite3.Connection) -> list[str]:
+            table = self._store.ensure_table(conn, self.name)
+            where, params = SqlTranslator(self._store.array_paths(conn, self.name)).where(filter)
+            sql = f"SELECT doc FROM {table} WHERE {where}{order} LIMIT ? OFFSET ?"
+            return [row[0] for row in conn.execute(sql, [*params, limit or -1, skip])]
+
+        return [decode_document(text) for text in await self._store.run(op)]
+
+    async def count(self, filter: Filter) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            table = self._store.ensure_table(conn, self.name)
+            where, params = SqlTranslator(self._store.array_paths(conn, self.name)).where(filter)
+            return int(conn.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0])
+
+        return await self._store.run(op)
+
+    async def replace(self, doc: Document, *, expected_version: int) -> Document:
+        stored = {**doc, VERSION_FIELD: expected_version + 1}
+        text, arrays = encode_document(stored)
+
+        def op(conn: sqlite3.Connection) -> int:
+            table = self._store.ensure_table(conn, self.name)
+            sql = f"UPDATE {table} SET doc = ? WHERE id = ? AND {_VERSION_SQL} = ?"
+            return self._store.write(conn, self.name, arrays, sql, (text, stored["_id"], expected_version))
+
+        if await self._store.run(op) != 1:
+            raise ConcurrencyConflict(self.name, stored["_id"], expected_version)
+        return stored
+
+    async def upsert(self, doc: Document) -> None:
+        stored = doc if VERSION_FIELD in doc else {**doc, VERSION_FIELD: 1}
+        text, arrays = encode_document(stored)
+
+        def op(conn: sqlite3.Connection) -> None:
+            table = self._store.ensure_table(conn, self.name)
+            sql = f"INSERT INTO {table} (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc"
+            self._store.write(conn, self.name, arrays, sql, (stored["_id"], text))
+
+        await self._store.run(op)
+
+    async def delete(self, doc_id: str, *, expected_version: int | None = None) -> bool:
+        def op(conn: sqlite3.Connection) -> int:
+            table = self._store.ensure_table(conn, self.name)
+            if expected_version is None:
+                return conn.execute(f"DELETE FROM {table} WHERE id = ?", (doc_id,)).rowcount
+            sql = f"DELETE FROM {table} WHERE id = ? AND {_VERSION_SQL} = ?"
+            return conn.execute(sql, (doc_id, expected_version)).rowcount
+
+        deleted = await self._store.run(op) == 1
+        if not deleted and expected_version is not None:
+            raise ConcurrencyConflict(self.name, doc_id, expected_version)
+        return deleted
+
+    async def delete_many(self, filter: Filter) -> int:
+        def op(conn: sqlite3.Connection) -> int:
+            table = self._store.ensure_table(conn, self.name)
+            where, params = SqlTranslator(self._store.array_paths(conn, self.name)).where(filter)
+            return conn.execute(f"DELETE FROM {table} WHERE {where}", params).rowcount
+
+        return await self._store.run(op)
+
+    async def pull_outbox(self, doc_id: str, event_ids: Sequence[str]) -> None:
+        published = set(event_ids)
+
+        def op(conn: sqlite3.Connection) -> None:
+            table = self._store.ensure_table(conn, self.name)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (doc_id,)).fetchone()
+                if row is not None:
+                    doc = decode_document(row[0])
+                    if pull_events(doc, published):
+                        text, _ = encode_document(doc)
+                        conn.execute(f"UPDATE {table} SET doc = ? WHERE id = ?", (text, doc_id))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._store.run(op)
+
+    async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None:
+        fields = check_index(fields)
+        terms = [f"{json_value_sql(f)} {'ASC' if d > 0 else 'DESC'}" for f, d in fields]
+        if [f for f, _ in fields] == ["_id"]:
+            return  # the primary key
+        spec = "__".join(f"{f}_{d}" for f, d in fields)
+        index = _quote(f"ix__{self.name}__{'u__' if unique else ''}{spec}")
+
+        def op(conn: sqlite3.Connection) -> None:
+            table = self._store.ensure_table(conn, self.name)
+            kind = "UNIQUE INDEX" if unique else "INDEX"
+            try:
+                conn.execute(f"CREATE {kind} IF NOT EXISTS {index} ON {table} ({', '.join(terms)})")
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateKeyError(f"{self.name}: {exc}") from exc
+
+        await self._store.run(op)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
