@@ -33,6 +33,7 @@ CODE_SHAPES = {
     Table.CONTAINER_TYPE: r"\d{2}",
     Table.CONTAINER_ISO_TYPE: r"[0-9A-Z]{4}",
     Table.SOUTHERN_MODE_DISTRICT: r"\d{2}00",
+    Table.RECORD_LIST_TRADE_MODE: r"\d{4}",
     Table.HS: r"\d{10}",
 }
 CONFIDENCES = {"official", "2src", "src", "infer", "mem", "unsure"}

@@ -12,6 +12,9 @@ from guanwu.customs.codes.io import read_csv
 from guanwu.customs.codes.model import CodeTable
 from guanwu.customs.codes.registry import CodeTables, Table
 
+TRUSTED = frozenset({"tariff", "official", "enterprise"})
+"""Only a loaded tariff's units are trusted: the bundled sample's 法定单位 are from memory."""
+
 
 def hs_format_problem(code: str) -> tuple[str, str] | None:
     """None when `code` is a well-formed 10-digit HS code, else (message_zh, message_en)."""
@@ -40,6 +43,6 @@ def with_tariff(tables: CodeTables, path: Path | str) -> CodeTables:
 def legal_units(table: CodeTable, code: str) -> tuple[str, str] | None:
     """(first, second) 法定计量单位 of `code` when the tariff knows it; second may be ""."""
     entry = table.get(code)
-    if entry is None:
+    if entry is None or entry.confidence not in TRUSTED:
         return None
     return entry.extra.get("first_unit", ""), entry.extra.get("second_unit", "")

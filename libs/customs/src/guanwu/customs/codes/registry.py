@@ -38,6 +38,7 @@ class Table(StrEnum):
     CONTAINER_TYPE = "container_type"  # 集装箱规格 (ContainerMd)
     CONTAINER_ISO_TYPE = "container_iso_type"  # ISO 6346 size-type (ContaModel)
     SOUTHERN_MODE_DISTRICT = "southern_mode_district"  # 南方模式 (广东) 直属海关
+    RECORD_LIST_TRADE_MODE = "record_list_trade_mode"  # 监管方式 a 备案清单 may carry
     HS = "hs_sample"  # 商品编号 (sample; replace with a tariff file)
 
 
