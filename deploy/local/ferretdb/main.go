@@ -41,6 +41,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
+	logger.Info("ferretdb starting", "listen", *addr, "data", dir)
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *addr},
 		Logger:    logger,
@@ -51,7 +52,6 @@ func main() {
 		log.Fatal(err)
 	}
 
-	logger.Info("ferretdb starting", "listen", *addr, "data", dir)
 	if err = f.Run(ctx); err != nil {
 		log.Fatal(err)
 	}

@@ -1,0 +1,434 @@
+#!/usr/bin/env bash
+# Local infrastructure for guanwu development and tests (no Docker):
+#   - Apache Kafka 4.0.2, single node, KRaft (broker+controller), jars from Maven Central
+#   - FerretDB 1.24.2 (MongoDB wire protocol) on SQLite, built from the Go module proxy
+#
+# Usage: deploy/local/infra.sh up|down|status|kill|wipe [kafka|ferretdb|all]     (default: all)
+#   up      fetch/build (first time only), format, start in the background, wait until ready.
+#           No-op for a component that is already running.
+#   down    SIGTERM, wait up to GUANWU_STOP_TIMEOUT (30 s), then SIGKILL. No-op if not running.
+#   status  one line per component; exit 0 if all requested are running, 3 otherwise.
+#   kill    SIGKILL at once (fault tests); the data is kept.
+#   wipe    stop, then delete the data folders (downloaded jars / built binary are kept).
+#
+# Environment: GUANWU_LOCAL_DIR (default <repo>/.local), GUANWU_KAFKA_PORT (9092),
+#   GUANWU_KAFKA_CONTROLLER_PORT (9093), GUANWU_FERRETDB_PORT (27017),
+#   GUANWU_KAFKA_HEAP_OPTS ("-Xms256m -Xmx512m"), GUANWU_START_TIMEOUT (120 s), GUANWU_STOP_TIMEOUT (30 s).
+# Exit codes: 0 ok, 1 failure, 2 usage error or missing tool (java/mvn/go), 3 status: not all running.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+LOCAL_DIR="${GUANWU_LOCAL_DIR:-$REPO_ROOT/.local}"
+
+KAFKA_PORT="${GUANWU_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${GUANWU_KAFKA_CONTROLLER_PORT:-9093}"
+FERRETDB_PORT="${GUANWU_FERRETDB_PORT:-27017}"
+KAFKA_HEAP_OPTS="${GUANWU_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+START_TIMEOUT="${GUANWU_START_TIMEOUT:-120}"
+STOP_TIMEOUT="${GUANWU_STOP_TIMEOUT:-30}"
+HOST=127.0.0.1
+
+KAFKA_SRC="$SCRIPT_DIR/kafka"
+KAFKA_HOME="$LOCAL_DIR/kafka"
+KAFKA_LIB="$KAFKA_HOME/lib"
+KAFKA_DATA="$KAFKA_HOME/data"
+KAFKA_CONF="$KAFKA_HOME/server.properties"
+KAFKA_LOG="$KAFKA_HOME/kafka.log"
+KAFKA_PID="$KAFKA_HOME/kafka.pid"
+
+FERRETDB_SRC="$SCRIPT_DIR/ferretdb"
+FERRETDB_HOME="$LOCAL_DIR/ferretdb"
+FERRETDB_BIN="$FERRETDB_HOME/bin/ferretdb"
+FERRETDB_DATA="$FERRETDB_HOME/data"
+FERRETDB_LOG="$FERRETDB_HOME/ferretdb.log"
+FERRETDB_PID="$FERRETDB_HOME/ferretdb.pid"
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+usage() {
+    sed -n '2,/^# Exit codes/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit "${1:-2}"
+}
+
+# need TOOL HINT: exit 2 with an install hint when TOOL is not on PATH.
+need() {
+    if ! command -v "$1" >/dev/null 2>&1; then
+        log "ERROR: '$1' is required but not installed. $2"
+        exit 2
+    fi
+}
+
+need_java() { need java "Install a JDK/JRE >= 17, e.g. 'apt-get install -y openjdk-17-jre-headless'."; }
+need_mvn() { need mvn "Install Maven >= 3.6, e.g. 'apt-get install -y maven' (needs Maven Central)."; }
+need_go() {
+    local hint="Install Go >= 1.24 (FerretDB 1.24.2 needs it; Debian 12's golang-go is too old: use a newer golang-1.2x package or the official Go tarball)."
+    need go "$hint"
+    local v
+    v="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null || true)"   # e.g. go1.26.8
+    v="${v#go}"
+    local major="${v%%.*}" rest="${v#*.}"
+    local minor="${rest%%[!0-9]*}"
+    if [[ ! "$major" =~ ^[0-9]+$ || ! "$minor" =~ ^[0-9]+$ ]] || ((major < 1 || (major == 1 && minor < 24))); then
+        log "ERROR: go '$v' is too old or unknown. $hint"
+        exit 2
+    fi
+}
+
+# sha256 of the given files' contents (stamp for "fetched/built from these inputs").
+inputs_hash() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# port_open PORT: a TCP connect to 127.0.0.1:PORT succeeds within 1 s.
+port_open() {
+    timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+}
+
+# pid_of PIDFILE MATCH: prints the pid if the pid file names a live process whose command line contains MATCH.
+pid_of() {
+    local pidfile="$1" match="$2" pid
+    [[ -f "$pidfile" ]] || return 1
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$match" || return 1
+    printf '%s\n' "$pid"
+}
+
+# start_bg PIDFILE LOGFILE CMD...: start CMD detached (own session), stdout+stderr appended to LOGFILE;
+# the pid written is the one of CMD itself (sh execs it).
+start_bg() {
+    local pidfile="$1" logfile="$2"
+    shift 2
+    rm -f "$pidfile"
+    printf '\n===== %s: starting: %s\n' "$(date -Is)" "$*" >>"$logfile"
+    # shellcheck disable=SC2016 # $$ and $0 are for the inner sh
+    nohup setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$logfile" 2>&1 &
+    local i
+    for i in $(seq 50); do
+        [[ -s "$pidfile" ]] && return 0
+        sleep 0.1
+    done
+    die "process did not start (no pid file $pidfile); see $logfile"
+}
+
+# stop_pid NAME PID: SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL.
+stop_pid() {
+    local name="$1" pid="$2" i
+    log "$name: stopping (SIGTERM pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || { log "$name: stopped"; return 0; }
+        sleep 0.1
+    done
+    log "$name: still alive after ${STOP_TIMEOUT}s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    die "$name: pid $pid survived SIGKILL"
+}
+
+# ------------------------------------------------------------------------------------------------ kafka
+
+kafka_pid() { pid_of "$KAFKA_PID" "kafka.Kafka $KAFKA_CONF"; }
+
+kafka_fetch() {
+    local want
+    want="$(inputs_hash "$KAFKA_SRC/pom.xml")"
+    if [[ -f "$KAFKA_LIB/.fetched" && "$(cat "$KAFKA_LIB/.fetched")" == "$want" ]]; then
+        return 0
+    fi
+    need_java
+    need_mvn
+    log "kafka: fetching jars from Maven Central into $KAFKA_LIB (first time only)"
+    mkdir -p "$KAFKA_HOME"
+    rm -rf "$KAFKA_LIB.tmp"
+    if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_SRC/pom.xml" \
+        org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+        -DoutputDirectory="$KAFKA_LIB.tmp" -DincludeScope=runtime >"$KAFKA_HOME/mvn.log" 2>&1; then
+        tail -n 40 "$KAFKA_HOME/mvn.log" >&2 || true
+        die "kafka: mvn copy-dependencies failed; see $KAFKA_HOME/mvn.log"
+    fi
+    [[ -f "$KAFKA_LIB.tmp/kafka_2.13-4.0.2.jar" ]] || die "kafka: kafka_2.13-4.0.2.jar missing after fetch"
+    printf '%s\n' "$want" >"$KAFKA_LIB.tmp/.fetched"
+    rm -rf "$KAFKA_LIB"
+    mv "$KAFKA_LIB.tmp" "$KAFKA_LIB"
+}
+
+kafka_render_conf() {
+    mkdir -p "$KAFKA_DATA"
+    sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" \
+        -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+        -e "s|@DATA_DIR@|$KAFKA_DATA|g" \
+        "$KAFKA_SRC/server.properties.template" >"$KAFKA_CONF.tmp"
+    mv "$KAFKA_CONF.tmp" "$KAFKA_CONF"
+}
+
+# kafka_java_cmd ARGS...: sets the array KAFKA_JAVA to the java command line running ARGS.
+kafka_java_cmd() {
+    local heap
+    read -r -a heap <<<"$KAFKA_HEAP_OPTS"
+    KAFKA_JAVA=(java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+        -Dlog4j2.configurationFile="$KAFKA_SRC/log4j2.properties" -Dkafka.logs.dir="$KAFKA_HOME"
+        -cp "$KAFKA_LIB/*" "$@")
+}
+
+# A fresh KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what StorageTool random-uuid
+# prints), never starting with '-'.
+new_cluster_id() {
+    local id
+    while :; do
+        id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+        [[ "$id" != -* ]] && break
+    done
+    printf '%s\n' "$id"
+}
+
+kafka_format() {
+    [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
+    local id
+    id="$(new_cluster_id)"
+    log "kafka: formatting $KAFKA_DATA (cluster id $id)"
+    kafka_java_cmd kafka.tools.StorageTool format -t "$id" -c "$KAFKA_CONF" --ignore-formatted
+    "${KAFKA_JAVA[@]}" >>"$KAFKA_LOG" 2>&1 ||
+        die "kafka: storage format failed; see $KAFKA_LOG"
+}
+
+# kafka_probe: the broker answers a Metadata v4 request (all topics) and lists at least one broker, i.e. it
+# has caught up with the controller and is unfenced. Pure bash; no JVM.
+kafka_probe() {
+    # shellcheck disable=SC2016 # the inner script gets host and port as $0 and $1
+    timeout 3 bash -c '
+        exec 3<>"/dev/tcp/$0/$1" || exit 1
+        # size=20 | api_key=3 (Metadata) api_version=4 correlation_id=0x2a client_id="probe" |
+        # topics=null (-1) allow_auto_topic_creation=false
+        printf "\x00\x00\x00\x14\x00\x03\x00\x04\x00\x00\x00\x2a\x00\x05probe\xff\xff\xff\xff\x00" >&3
+        hdr="$(head -c 16 <&3 | od -An -tx1 | tr -d " \n")"
+        # size(4) correlation_id(4)=0000002a throttle_time_ms(4) brokers count(4) >= 1
+        [[ ${#hdr} -eq 32 && ${hdr:8:8} == 0000002a ]] || exit 1
+        (( 16#${hdr:24:8} >= 1 && 16#${hdr:24:8} < 1000 ))
+    ' "$HOST" "$KAFKA_PORT" 2>/dev/null
+}
+
+kafka_start() {
+    if kafka_pid >/dev/null; then
+        return 0
+    fi
+    rm -f "$KAFKA_PID"
+    local p
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+        port_open "$p" && die "kafka: port $p is already in use by another process (not started by this script)"
+    done
+    need_java
+    kafka_fetch
+    kafka_render_conf
+    kafka_format
+    log "kafka: starting on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
+    kafka_java_cmd kafka.Kafka "$KAFKA_CONF"
+    start_bg "$KAFKA_PID" "$KAFKA_LOG" "${KAFKA_JAVA[@]}"
+}
+
+kafka_wait() {
+    local pid i
+    for ((i = 0; i < START_TIMEOUT * 2; i++)); do
+        pid="$(kafka_pid)" || {
+            tail -n 30 "$KAFKA_LOG" >&2 || true
+            die "kafka: process exited during start; see $KAFKA_LOG"
+        }
+        if kafka_probe; then
+            log "kafka: ready on $HOST:$KAFKA_PORT (pid $pid), log $KAFKA_LOG"
+            return 0
+        fi
+        sleep 0.5
+    done
+    die "kafka: not ready after ${START_TIMEOUT}s; see $KAFKA_LOG"
+}
+
+kafka_up() {
+    if kafka_pid >/dev/null && kafka_probe; then
+        log "kafka: already running on $HOST:$KAFKA_PORT (pid $(kafka_pid)), log $KAFKA_LOG"
+        return 0
+    fi
+    kafka_start
+    kafka_wait
+}
+
+kafka_down() {
+    local pid
+    if pid="$(kafka_pid)"; then
+        stop_pid kafka "$pid"
+    else
+        log "kafka: not running"
+    fi
+    rm -f "$KAFKA_PID"
+}
+
+kafka_kill() {
+    local pid
+    if pid="$(kafka_pid)"; then
+        log "kafka: SIGKILL pid $pid"
+        kill -KILL "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    else
+        log "kafka: not running"
+    fi
+    rm -f "$KAFKA_PID"
+}
+
+kafka_wipe() {
+    kafka_down
+    log "kafka: deleting $KAFKA_DATA"
+    rm -rf "$KAFKA_DATA"
+}
+
+kafka_status() {
+    local pid
+    if pid="$(kafka_pid)" && kafka_probe; then
+        printf 'kafka     running  port=%s pid=%s log=%s\n' "$KAFKA_PORT" "$pid" "$KAFKA_LOG"
+        return 0
+    elif [[ -n "${pid:-}" ]]; then
+        printf 'kafka     starting port=%s pid=%s log=%s\n' "$KAFKA_PORT" "$pid" "$KAFKA_LOG"
+    else
+        printf 'kafka     stopped  port=%s\n' "$KAFKA_PORT"
+    fi
+    return 3
+}
+
+# --------------------------------------------------------------------------------------------- ferretdb
+
+ferretdb_pid() { pid_of "$FERRETDB_PID" "$FERRETDB_BIN"; }
+
+ferretdb_build() {
+    local want
+    want="$(inputs_hash "$FERRETDB_SRC/go.mod" "$FERRETDB_SRC/go.sum" "$FERRETDB_SRC/main.go")"
+    if [[ -x "$FERRETDB_BIN" && -f "$FERRETDB_BIN.built" && "$(cat "$FERRETDB_BIN.built")" == "$want" ]]; then
+        return 0
+    fi
+    need_go
+    log "ferretdb: building $FERRETDB_BIN (first time only; downloads modules, ~1-2 min on 2 cores)"
+    mkdir -p "$(dirname "$FERRETDB_BIN")"
+    (
+        cd "$FERRETDB_SRC"
+        GOTOOLCHAIN=local GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
+            go build -trimpath -o "$FERRETDB_BIN.tmp" .
+    ) || die "ferretdb: go build failed"
+    mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+    printf '%s\n' "$want" >"$FERRETDB_BIN.built"
+}
+
+ferretdb_up() {
+    local pid i
+    if pid="$(ferretdb_pid)" && port_open "$FERRETDB_PORT"; then
+        log "ferretdb: already running on $HOST:$FERRETDB_PORT (pid $pid), log $FERRETDB_LOG"
+        return 0
+    fi
+    if [[ -z "${pid:-}" ]]; then
+        rm -f "$FERRETDB_PID"
+        port_open "$FERRETDB_PORT" &&
+            die "ferretdb: port $FERRETDB_PORT is already in use by another process (not started by this script)"
+        ferretdb_build
+        mkdir -p "$FERRETDB_DATA"
+        log "ferretdb: starting on $HOST:$FERRETDB_PORT (SQLite in $FERRETDB_DATA)"
+        start_bg "$FERRETDB_PID" "$FERRETDB_LOG" \
+            "$FERRETDB_BIN" -listen-addr "$HOST:$FERRETDB_PORT" -data-dir "$FERRETDB_DATA"
+    fi
+    for ((i = 0; i < START_TIMEOUT * 10; i++)); do
+        pid="$(ferretdb_pid)" || {
+            tail -n 30 "$FERRETDB_LOG" >&2 || true
+            die "ferretdb: process exited during start; see $FERRETDB_LOG"
+        }
+        if port_open "$FERRETDB_PORT"; then
+            log "ferretdb: ready on $HOST:$FERRETDB_PORT (pid $pid), log $FERRETDB_LOG"
+            return 0
+        fi
+        sleep 0.1
+    done
+    die "ferretdb: not ready after ${START_TIMEOUT}s; see $FERRETDB_LOG"
+}
+
+ferretdb_down() {
+    local pid
+    if pid="$(ferretdb_pid)"; then
+        stop_pid ferretdb "$pid"
+    else
+        log "ferretdb: not running"
+    fi
+    rm -f "$FERRETDB_PID"
+}
+
+ferretdb_kill() {
+    local pid
+    if pid="$(ferretdb_pid)"; then
+        log "ferretdb: SIGKILL pid $pid"
+        kill -KILL "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    else
+        log "ferretdb: not running"
+    fi
+    rm -f "$FERRETDB_PID"
+}
+
+ferretdb_wipe() {
+    ferretdb_down
+    log "ferretdb: deleting $FERRETDB_DATA"
+    rm -rf "$FERRETDB_DATA"
+}
+
+ferretdb_status() {
+    local pid
+    if pid="$(ferretdb_pid)" && port_open "$FERRETDB_PORT"; then
+        printf 'ferretdb  running  port=%s pid=%s log=%s\n' "$FERRETDB_PORT" "$pid" "$FERRETDB_LOG"
+        return 0
+    elif [[ -n "${pid:-}" ]]; then
+        printf 'ferretdb  starting port=%s pid=%s log=%s\n' "$FERRETDB_PORT" "$pid" "$FERRETDB_LOG"
+    else
+        printf 'ferretdb  stopped  port=%s\n' "$FERRETDB_PORT"
+    fi
+    return 3
+}
+
+# ------------------------------------------------------------------------------------------------- main
+
+main() {
+    local cmd="${1:-}" target="${2:-all}"
+    [[ $# -le 2 ]] || usage
+    case "$target" in kafka | ferretdb | all) ;; *) usage ;; esac
+    local components=("$target")
+    [[ "$target" == all ]] && components=(kafka ferretdb)
+
+    case "$cmd" in
+    up)
+        mkdir -p "$LOCAL_DIR"
+        if [[ "$target" == all ]]; then
+            # Overlap Kafka's boot with FerretDB's (first-time) build.
+            if kafka_pid >/dev/null && kafka_probe; then
+                kafka_up
+                ferretdb_up
+            else
+                kafka_start
+                ferretdb_up
+                kafka_wait
+            fi
+        else
+            "${target}_up"
+        fi
+        ;;
+    down | kill | wipe)
+        local c
+        for c in "${components[@]}"; do "${c}_${cmd}"; done
+        ;;
+    status)
+        local c rc=0
+        for c in "${components[@]}"; do "${c}_status" || rc=3; done
+        return "$rc"
+        ;;
+    -h | --help | help) usage 0 ;;
+    *) usage ;;
+    esac
+}
+
+main "$@"
