@@ -84,7 +84,7 @@ def _fields_by_tag(
         prefix + (code[:1].lower() + code[1:] if lower_first else code): name
         for code, name in by_code.items()
     }
-    tags.update({prefix + tag: by_code[code] for tag, code in renames})
+    tags.update({prefix + tag: by_code[code] for tag, code in renames if code in by_code})
     return tags
 
 
