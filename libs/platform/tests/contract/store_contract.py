@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from guanwu.platform.store.port import (
@@ -101,6 +101,7 @@ FILTER_CASES: list[tuple[dict[str, Any], set[str]]] = [
     ({"items.code": "8471"}, {"d1", "d2"}),  # dotted paths look into arrays of sub-documents
     ({"items.qty": {"$gt": 3}}, {"d2"}),
     ({"items.code": {"$nin": ["8517"]}}, {"d2", "d3", "d4"}),
+    ({"items.code": {"$ne": "8517"}}, {"d2", "d3", "d4"}),
     ({"tenant": "t1", "items.code": "8517"}, {"d1"}),
     ({"_id": "d2"}, {"d2"}),
     ({"_id": {"$in": ["d1", "d4", "zz"]}}, {"d1", "d4"}),
@@ -127,6 +128,9 @@ def outbox_entry(event_id: str) -> dict[str, Any]:
 
 class StoreContract:
     """Tests inherited by each adapter's test class."""
+
+    # str(filter) -> why this adapter's server answers differently; such cases must keep deviating (xfail).
+    KNOWN_FILTER_DEVIATIONS: ClassVar[dict[str, str]] = {}
 
     async def make_store(self) -> DocumentStore:
         raise NotImplementedError
@@ -205,14 +209,20 @@ class StoreContract:
 
     @pytest.mark.parametrize(("filter", "expected"), FILTER_CASES, ids=[str(f) for f, _ in FILTER_CASES])
     async def test_filter(self, loaded: Collection, filter: dict[str, Any], expected: set[str]) -> None:
-        assert {d["_id"] for d in await loaded.find(filter)} == expected
+        found = {d["_id"] for d in await loaded.find(filter)}
+        deviation = self.KNOWN_FILTER_DEVIATIONS.get(str(filter))
+        if deviation is not None:
+            assert found != expected, f"known deviation is gone, remove it: {deviation}"
+            pytest.xfail(deviation)
+        assert found == expected
         assert await loaded.count(filter) == len(expected)
 
     async def test_filters_with_indexes_give_the_same_answers(self, loaded: Collection) -> None:
         for fields in (["status"], ["amount"], ["flag"], ["meta.port"], ["tags"], ["items.code"], ["note"]):
             await loaded.ensure_index([(f, 1) for f in fields])
         for filter, expected in FILTER_CASES:
-            assert {d["_id"] for d in await loaded.find(filter)} == expected, filter
+            if str(filter) not in self.KNOWN_FILTER_DEVIATIONS:
+                assert {d["_id"] for d in await loaded.find(filter)} == expected, filter
 
     @pytest.mark.parametrize("filter", REJECTED_FILTERS, ids=[str(f) for f in REJECTED_FILTERS])
     async def test_unsupported_filters_are_rejected(self, loaded: Collection, filter: dict[str, Any]) -> None:

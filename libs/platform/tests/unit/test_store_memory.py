@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from contract.store_contract import StoreContract
-from guanwu.platform.store.memory import MemoryDocumentStore
-from guanwu.platform.store.port import DocumentStore
+import pytest
+
+pytest.register_assert_rewrite("contract.store_contract")
+
+from contract.store_contract import StoreContract  # noqa: E402
+from guanwu.platform.store.memory import MemoryDocumentStore  # noqa: E402
+from guanwu.platform.store.port import DocumentStore  # noqa: E402
 
 
 class TestMemoryStore(StoreContract):

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from contract.store_contract import StoreContract
-from guanwu.platform.store.port import DocumentStore
-from guanwu.platform.store.sqlite import SqliteDocumentStore
+
+pytest.register_assert_rewrite("contract.store_contract")
+
+from contract.store_contract import StoreContract  # noqa: E402
+from guanwu.platform.store.port import DocumentStore  # noqa: E402
+from guanwu.platform.store.sqlite import SqliteDocumentStore  # noqa: E402
 
 
 class TestSqliteStore(StoreContract):

@@ -6,6 +6,17 @@ first runs on: make one store per loop and `await close()` it.
 Filters are validated by the shared parser (so an unsupported operator fails here as it does in SQLite)
 and sent unchanged; documents are checked against the same JSON rules before every write.
 
+Atomicity on FerretDB 1.24 (measured, see tests/integration/test_store_mongo.py): every update is a read of
+the matching documents followed by a write by `_id`, with nothing in between re-checking the filter. Eight
+concurrent `replace_one({_id, _version: 1})` calls let several "match" in about half of the trials, so the
+`_version` guard alone does not stop lost updates there (MongoDB applies it atomically). Choices: a claims
+collection with unique inserts (atomic on FerretDB, but one more round trip per write and stuck claims after
+a crash) or serialising writes per document inside the process. The adapter does the latter: every
+conditional write and every outbox pull takes an asyncio lock for its document, which makes the contract
+hold for all writers in one process (a service and its outbox relay share one store). Writers in different
+processes on FerretDB 1.x can still lose updates: run one replica per service on FerretDB, MongoDB in
+production. On MongoDB the lock costs one uncontended acquire.
+
 `pull_outbox`: FerretDB 1.24 accepts `$pull` with a condition (`{"envelope.id": {"$in": ...}}`) but silently
 removes nothing (only exact values are pulled). So the adapter reads the outbox, `$pullAll`s the exact
 entries it found (atomic, idempotent, no `_version` bump), then clears `_outbox_pending` with a write that
@@ -14,7 +25,9 @@ only matches while the outbox is still empty: an event added in between keeps th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pymongo
@@ -38,10 +51,46 @@ from guanwu.platform.store.port import (
 )
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError as MongoDuplicateKeyError
 from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.results import UpdateResult
 
-_DUPLICATE_KEY = 11000
+_DUPLICATE_KEY_CODES = (11000, 11001, 12582)
+
+
+@contextmanager
+def _duplicates_as(collection: str) -> Iterator[None]:
+    """Map the server's duplicate-key failures to the port's DuplicateKeyError.
+
+    FerretDB 1.24 reports a unique-index violation by an update (`replace_one`, upserts) as code 1
+    InternalError carrying SQLite's "UNIQUE constraint failed" text, not as E11000: match both.
+    """
+    try:
+        yield
+    except OperationFailure as exc:
+        if exc.code in _DUPLICATE_KEY_CODES or "UNIQUE constraint failed" in str(exc):
+            raise DuplicateKeyError(f"{collection}: {exc}") from exc
+        raise
+
+
+class _DocumentLocks:
+    """One asyncio lock per document id while anybody holds or waits for it (no unbounded growth)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, doc_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(doc_id) or (asyncio.Lock(), 0)
+        self._locks[doc_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[doc_id]
+            if users == 1:
+                del self._locks[doc_id]
+            else:
+                self._locks[doc_id] = (lock, users - 1)
 
 
 class MongoDocumentStore:
@@ -83,14 +132,13 @@ class MongoCollection:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.name = collection.name
         self._col = collection
+        self._locks = _DocumentLocks()
 
     async def insert(self, doc: Document) -> Document:
         stored = {**doc, VERSION_FIELD: 1}
         check_document(stored)
-        try:
+        with _duplicates_as(self.name):
             await self._col.insert_one(dict(stored))  # insert_one would add fields to the dict it is given
-        except MongoDuplicateKeyError as exc:
-            raise DuplicateKeyError(f"{self.name}: {exc}") from exc
         return stored
 
     async def get(self, doc_id: str) -> Document | None:
@@ -121,12 +169,8 @@ class MongoCollection:
     async def replace(self, doc: Document, *, expected_version: int) -> Document:
         stored = {**doc, VERSION_FIELD: expected_version + 1}
         check_document(stored)
-        try:
-            result = await self._col.replace_one(
-                {"_id": stored["_id"], VERSION_FIELD: expected_version}, stored
-            )
-        except MongoDuplicateKeyError as exc:
-            raise DuplicateKeyError(f"{self.name}: {exc}") from exc
+        async with self._locks.hold(stored["_id"]):
+            result = await self._replace_one({"_id": stored["_id"], VERSION_FIELD: expected_version}, stored)
         if result.matched_count != 1:
             raise ConcurrencyConflict(self.name, stored["_id"], expected_version)
         return stored
@@ -134,16 +178,15 @@ class MongoCollection:
     async def upsert(self, doc: Document) -> None:
         stored = doc if VERSION_FIELD in doc else {**doc, VERSION_FIELD: 1}
         check_document(stored)
-        try:
-            await self._col.replace_one({"_id": stored["_id"]}, stored, upsert=True)
-        except MongoDuplicateKeyError as exc:
-            raise DuplicateKeyError(f"{self.name}: {exc}") from exc
+        async with self._locks.hold(stored["_id"]):
+            await self._replace_one({"_id": stored["_id"]}, stored, upsert=True)
 
     async def delete(self, doc_id: str, *, expected_version: int | None = None) -> bool:
         query: dict[str, Any] = {"_id": doc_id}
         if expected_version is not None:
             query[VERSION_FIELD] = expected_version
-        result = await self._col.delete_one(query)
+        async with self._locks.hold(doc_id):
+            result = await self._col.delete_one(query)
         if result.deleted_count != 1 and expected_version is not None:
             raise ConcurrencyConflict(self.name, doc_id, expected_version)
         return result.deleted_count == 1
@@ -154,7 +197,10 @@ class MongoCollection:
         return result.deleted_count
 
     async def pull_outbox(self, doc_id: str, event_ids: Sequence[str]) -> None:
-        published_ids = set(event_ids)
+        async with self._locks.hold(doc_id):
+            await self._pull_outbox(doc_id, set(event_ids))
+
+    async def _pull_outbox(self, doc_id: str, published_ids: set[str]) -> None:
         doc = await self._col.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1})
         if doc is None:
             return
@@ -168,11 +214,11 @@ class MongoCollection:
                 {"$set": {OUTBOX_PENDING_FIELD: False}},
             )
 
+    async def _replace_one(self, query: Document, doc: Document, *, upsert: bool = False) -> UpdateResult:
+        with _duplicates_as(self.name):
+            return await self._col.replace_one(query, doc, upsert=upsert)
+
     async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None:
         keys = check_index(fields)
-        try:
+        with _duplicates_as(self.name):
             await self._col.create_index(keys, unique=unique)
-        except OperationFailure as exc:
-            if exc.code == _DUPLICATE_KEY:
-                raise DuplicateKeyError(f"{self.name}: {exc}") from exc
-            raise
