@@ -33,7 +33,7 @@ def check(
     today: date | None = None,
 ) -> list[Finding]:
     """Every finding for `document` at `level` (暂存 or 申报). Errors block 申报; warnings go to the reviewer."""
-    return RULES.check(document, level, tables or load_default_tables(), today)
+    return RULES.check(document, level, tables if tables is not None else load_default_tables(), today)
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +168,17 @@ class _Plan:
     value_set: frozenset[str]
 
 
-def _plans(level: Level) -> dict[str, tuple[_Plan, ...]]:
+# (attr, required meta or None, max length or 0, table name or "", allowed values or empty, plan)
+_Step = tuple[str, RuleMeta | None, int, str, frozenset[str], _Plan]
+
+
+def _step(plan: _Plan) -> _Step:
+    spec = plan.spec
+    max_len = spec.max_len if plan.length and spec.max_len else 0
+    return (spec.attr, plan.required, max_len, spec.table if plan.code else "", plan.value_set, plan)
+
+
+def _plans(level: Level) -> dict[str, tuple[_Step, ...]]:
     by_code = {m.code: m for spec in field_specs() for m in _metas(spec)}
     plans: dict[str, list[_Plan]] = {block: [] for block in BLOCKS}
     for spec in field_specs():
@@ -183,86 +193,123 @@ def _plans(level: Level) -> dict[str, tuple[_Plan, ...]]:
                 frozenset(spec.values),
             )
         )
-    return {block: tuple(p) for block, p in plans.items()}
+    return {block: tuple(_step(p) for p in steps) for block, steps in plans.items()}
 
 
-def _in_table(ctx: Context, table: str, value: str) -> bool:
-    codes = ctx.tables[table]
+def _in_table(codes: Mapping[str, object], table: str, value: str) -> bool:
     if value in codes:
         return True
     # The bundled district table lists every 直属海关 but only some sub-offices (as identifiers.numbers).
     return table == Table.CUSTOMS_DISTRICT and len(value) == 4 and value[:2] + "00" in codes
 
 
+Where = Callable[[], tuple[str, str]]
+
+
 def _check_row(
-    ctx: Context, row: Any, plans: Sequence[_Plan], path: str, where_zh: str, where_en: str
-) -> Iterator[Finding]:
+    ctx: Context,
+    codes: Mapping[str, Mapping[str, object]],
+    row: Any,
+    plans: Sequence[_Step],
+    path: str,
+    where: Where,
+    out: list[Finding],
+) -> None:
+    """Hot path (≈1,000 field checks per 50-line declaration): tuple unpacking instead of attribute
+    lookups, table membership inlined, messages built only on failure."""
     ie = ctx.doc.head.ie_flag
-    for plan in plans:
-        spec = plan.spec
-        value = getattr(row, spec.attr)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if plan.required and (not spec.ie or spec.ie == ie):
-                yield plan.required.finding(
-                    f"{path}.{spec.attr}",
-                    f"{where_zh}{spec.label_zh}（{spec.code}）未填写，{plan.required.level.label_zh}时必填",
-                    f"{where_en}{spec.label_en} ({spec.code}) is missing; required to "
-                    + ("save a draft" if plan.required.level is Level.STAGE else "declare"),
-                )
+    values = row.__dict__  # pydantic keeps field values here; skipping getattr's descriptor lookup
+    for attr, required, max_len, table, value_set, plan in plans:
+        value = values[attr]
+        if value is None or (value.__class__ is str and (not value or value.isspace())):
+            if required is not None and (not plan.spec.ie or plan.spec.ie == ie):
+                out.append(_missing(plan, required, path, where))
             continue
-        if not isinstance(value, str):
+        if value.__class__ is not str:
             continue
-        if plan.length and spec.max_len and len(value) > spec.max_len:
-            yield plan.length.finding(
-                f"{path}.{spec.attr}",
-                f"{where_zh}{spec.label_zh}（{spec.code}）最长{spec.max_len}位，实际{len(value)}位",
-                f"{where_en}{spec.label_en} ({spec.code}) has {len(value)} characters, at most {spec.max_len}",
-            )
-        if plan.code and not _in_table(ctx, spec.table, value):
-            yield plan.code.finding(
-                f"{path}.{spec.attr}",
-                f"{where_zh}{spec.label_zh}（{spec.code}）“{value}”不在{TABLE_ZH.get(spec.table, spec.table)}代码表中",
-                f"{where_en}{spec.label_en} ({spec.code}) '{value}' is not in the {spec.table} code table",
-            )
-        if plan.values and value not in plan.value_set:
-            yield plan.values.finding(
-                f"{path}.{spec.attr}",
-                f"{where_zh}{spec.label_zh}（{spec.code}）只能为{'、'.join(spec.values)}，实际为“{value}”",
-                f"{where_en}{spec.label_en} ({spec.code}) must be one of {', '.join(spec.values)}, got '{value}'",
-            )
+        if max_len and len(value) > max_len:
+            out.append(_too_long(plan, value, path, where))
+        if table and value not in codes[table] and not _in_table(codes[table], table, value):
+            out.append(_not_in_table(plan, value, path, where))
+        if value_set and value not in value_set:
+            out.append(_not_allowed(plan, value, path, where))
+
+
+def _missing(plan: _Plan, meta: RuleMeta, path: str, where: Where) -> Finding:
+    spec, (zh, en) = plan.spec, where()
+    return meta.finding(
+        f"{path}.{spec.attr}",
+        f"{zh}{spec.label_zh}（{spec.code}）未填写，{meta.level.label_zh}时必填",
+        f"{en}{spec.label_en} ({spec.code}) is missing; required to "
+        + ("save a draft" if meta.level is Level.STAGE else "declare"),
+    )
+
+
+def _too_long(plan: _Plan, value: str, path: str, where: Where) -> Finding:
+    spec, (zh, en) = plan.spec, where()
+    assert plan.length is not None
+    return plan.length.finding(
+        f"{path}.{spec.attr}",
+        f"{zh}{spec.label_zh}（{spec.code}）最长{spec.max_len}位，实际{len(value)}位",
+        f"{en}{spec.label_en} ({spec.code}) has {len(value)} characters, at most {spec.max_len}",
+    )
+
+
+def _not_in_table(plan: _Plan, value: str, path: str, where: Where) -> Finding:
+    spec, (zh, en) = plan.spec, where()
+    assert plan.code is not None
+    return plan.code.finding(
+        f"{path}.{spec.attr}",
+        f"{zh}{spec.label_zh}（{spec.code}）“{value}”不在{TABLE_ZH.get(spec.table, spec.table)}代码表中",
+        f"{en}{spec.label_en} ({spec.code}) '{value}' is not in the {spec.table} code table",
+    )
+
+
+def _not_allowed(plan: _Plan, value: str, path: str, where: Where) -> Finding:
+    spec, (zh, en) = plan.spec, where()
+    assert plan.values is not None
+    return plan.values.finding(
+        f"{path}.{spec.attr}",
+        f"{zh}{spec.label_zh}（{spec.code}）只能为{'、'.join(spec.values)}，实际为“{value}”",
+        f"{en}{spec.label_en} ({spec.code}) must be one of {', '.join(spec.values)}, got '{value}'",
+    )
 
 
 def goods_where(g_no: int) -> tuple[str, str]:
     return f"第{g_no}项商品：", f"Goods line {g_no}: "
 
 
-def _run(ctx: Context) -> Iterator[Finding]:
+def _row_where(zh: str, en: str, i: int) -> Where:
+    return lambda: (f"{zh}第{i + 1}行：", f"{en} row {i + 1}: ")
+
+
+def _nowhere() -> tuple[str, str]:
+    return "", ""
+
+
+def _run(ctx: Context) -> list[Finding]:
     plans = _PLANS[ctx.level]
     doc = ctx.doc
-    yield from _check_row(ctx, doc.head, plans["head"], "head", "", "")
+    codes = {name: ctx.tables[name].entries for name in _TABLES_USED}
+    out: list[Finding] = []
+    _check_row(ctx, codes, doc.head, plans["head"], "head", _nowhere, out)
+    goods_plans = plans["goods"]
     for i, line in enumerate(doc.goods):
-        yield from _check_row(ctx, line, plans["goods"], f"goods[{i}]", *goods_where(line.g_no))
+        _check_row(ctx, codes, line, goods_plans, f"goods[{i}]", partial(goods_where, line.g_no), out)
     for name, rows in (("containers", doc.containers), ("licenses", doc.licenses), ("edocs", doc.edocs)):
         block_zh = BLOCKS[name][2]
         for i, row in enumerate(rows):
-            yield from _check_row(
-                ctx, row, plans[name], f"{name}[{i}]", f"{block_zh}第{i + 1}行：", f"{name} row {i + 1}: "
-            )
+            _check_row(ctx, codes, row, plans[name], f"{name}[{i}]", _row_where(block_zh, name, i), out)
     if doc.transit is not None:
-        yield from _check_row(
-            ctx, doc.transit.head, plans["transit.head"], "transit.head", "转关单：", "Transit: "
-        )
+        transit_where: Where = lambda: ("转关单：", "Transit: ")  # noqa: E731
+        _check_row(ctx, codes, doc.transit.head, plans["transit.head"], "transit.head", transit_where, out)
         for i, row in enumerate(doc.transit.containers):
-            yield from _check_row(
-                ctx,
-                row,
-                plans["transit.containers"],
-                f"transit.containers[{i}]",
-                f"转关集装箱第{i + 1}行：",
-                f"Transit container row {i + 1}: ",
-            )
+            where = _row_where("转关集装箱", "Transit container", i)
+            _check_row(ctx, codes, row, plans["transit.containers"], f"transit.containers[{i}]", where, out)
+    return out
 
 
+_TABLES_USED = frozenset(spec.table for spec in field_specs() if spec.table)
 _PLANS = {level: _plans(level) for level in Level}
 
 

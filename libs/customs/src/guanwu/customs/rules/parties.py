@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from guanwu.customs.codes import Table
 from guanwu.customs.identifiers import (
@@ -19,6 +20,12 @@ from guanwu.customs.rules.registry import Context, RuleMeta, RuleSet
 
 USCC_FIELDS = ("agent_code_scc", "trade_co_scc", "owner_code_scc", "cop_code_scc")
 CUSTOMS_CODE_FIELDS = ("agent_code", "trade_code")
+
+
+# Parties repeat across an enterprise's declarations: validating each distinct code once is cheaper.
+_uscc = lru_cache(maxsize=4096)(validate_uscc)
+_customs_code = lru_cache(maxsize=4096)(validate_customs_code)
+_org_code = lru_cache(maxsize=4096)(validate_organization_code)
 
 
 def _each(
@@ -43,7 +50,7 @@ def register(rules: RuleSet) -> None:
     )
     def uscc_fields(ctx: Context, meta: RuleMeta) -> Iterator[Finding]:
         """AgentCodeScc, TradeCoScc, OwnerCodeScc, CopCodeScc: 18 characters with a valid check character."""
-        return _each(ctx, meta, USCC_FIELDS, validate_uscc)
+        return _each(ctx, meta, USCC_FIELDS, _uscc)
 
     @rules.rule(
         "DEC-HEAD-FMT-CustomsCode",
@@ -54,7 +61,7 @@ def register(rules: RuleSet) -> None:
     )
     def customs_codes(ctx: Context, meta: RuleMeta) -> Iterator[Finding]:
         """AgentCode and TradeCode hold the 10-character 海关注册编码 (the model allows 18 for TradeCode)."""
-        return _each(ctx, meta, CUSTOMS_CODE_FIELDS, validate_customs_code)
+        return _each(ctx, meta, CUSTOMS_CODE_FIELDS, _customs_code)
 
     @rules.rule(
         "DEC-HEAD-FMT-OwnerCode",
@@ -78,7 +85,7 @@ def register(rules: RuleSet) -> None:
     def cop_code(ctx: Context, meta: RuleMeta) -> Iterator[Finding]:
         """CopCode is a 9-character 组织机构代码; a wrong check character is most likely a typo (warning:
         the reference does not confirm that the customs enforce GB 11714 here)."""
-        return _each(ctx, meta, ("cop_code",), validate_organization_code)
+        return _each(ctx, meta, ("cop_code",), _org_code)
 
     @rules.rule(
         "DEC-HEAD-XF-CopCodeScc",

@@ -84,10 +84,12 @@ class RuleSet:
     ) -> list[Finding]:
         ctx = Context(doc, tables, level, today or date.today())
         findings: list[Finding] = []
-        for rule_level, run in self._runners:
-            if rule_level <= level:
-                findings.extend(run(ctx))
+        for run in self._by_level(level):
+            findings.extend(run(ctx))
         return findings
+
+    def _by_level(self, level: Level) -> list[GroupFn]:
+        return [run for rule_level, run in self._runners if rule_level <= level]
 
     def __iter__(self) -> Iterator[RuleMeta]:
         return iter(self.metas)
