@@ -409,6 +409,8 @@ class SqlTranslator:
             return self._in(type_sql, value_sql, (c.operand,), leaf=leaf)
         if c.op == "$in":
             return self._in(type_sql, value_sql, c.operand, leaf=leaf)
+        if c.op == "$exists":
+            return f"{type_sql} IS NOT NULL"
         op = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[c.op]
         self._params.append(c.operand)
         types = "= 'text'" if isinstance(c.operand, str) else f"IN {_NUMBER_TYPES}"
