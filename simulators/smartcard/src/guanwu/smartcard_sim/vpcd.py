@@ -48,8 +48,12 @@ def _quickack(sock: socket.socket) -> None:
 class VpcdLink:
     """Keeps a card connected to vpcd: reconnects when vpcd restarts, unless the card is 'removed'."""
 
-    def __init__(self, card: VirtualCard, host: str, port: int) -> None:
+    def __init__(self, card: VirtualCard, host: str, port: int, min_out_s: float = 1.0) -> None:
         self.card = card
+        # pcscd polls the reader every ~0.4 s: a card back before pcscd noticed it leave is never powered up
+        # again (the reader stays "empty"), so a removed card stays out for a few polls, as a hand would.
+        self.min_out_s = min_out_s
+        self._out_since = 0.0
         self.host = host
         self.port = port
         self.inserted = True
@@ -76,7 +80,7 @@ class VpcdLink:
     def run(self, sleep: Callable[[float], None] = time.sleep) -> None:
         backoff = 0.05
         while not self.stopping:
-            if not self.inserted:
+            if not self.inserted or time.monotonic() - self._out_since < self.min_out_s:
                 sleep(0.05)
                 continue
             try:
@@ -96,6 +100,7 @@ class VpcdLink:
                     self._serve(sock)
             finally:
                 self._sock = None
+                self._out_since = time.monotonic()
                 sock.close()
                 self.card.power_off()
                 log.info("card out of the reader (%s)", "removed" if not self.inserted else "link lost")
@@ -122,6 +127,7 @@ class VpcdLink:
                 return
 
     def _control(self, code: int) -> bytes | None:
+        log.debug("vpcd control %02x", code)  # control codes only: APDUs may carry the PIN, never log them
         if code == CTRL_GET_ATR:
             return ATR
         if code in (CTRL_POWER_ON, CTRL_RESET):

@@ -45,6 +45,17 @@ SW_SECURITY_NOT_SATISFIED = 0x6982
 SW_PIN_BLOCKED = 0x6983
 
 
+def _release(connection: Any) -> None:
+    # Release the PC/SC context now; when pcscd restarted meanwhile the context is already gone, and pyscard
+    # would raise again from __del__ unless it forgets the handle.
+    inner = getattr(connection, "component", connection)  # createConnection() returns a decorator
+    try:
+        getattr(inner, "release", lambda: None)()
+    except SmartcardException:
+        if hasattr(inner, "hcontext"):
+            inner.hcontext = None
+
+
 def _retries(sw: int) -> int | None:
     return sw & 0x0F if sw & 0xFFF0 == 0x63C0 else None
 
@@ -147,11 +158,13 @@ class PcscSigner:
                 connection.connect()
                 break
             except NoCardException:
+                _release(connection)
                 self._observer.card_seen(False, None)
                 raise SignFailure(FailureReason.NO_CARD, f"no card in {name!r}") from None
             except CardConnectionException as exc:
                 # pcscd notices a new card at its next poll: "unpowered" for a short while after insertion.
                 if time.monotonic() >= deadline:
+                    _release(connection)
                     raise SignFailure(FailureReason.NO_CARD, f"card in {name!r} not usable: {exc}") from None
                 time.sleep(0.05)
         self._connection, self._reader_name = connection, name
@@ -207,9 +220,9 @@ class PcscSigner:
     def _drop(self) -> None:
         connection, self._connection, self._certificate = self._connection, None, None
         if connection is not None:
-            for method in ("disconnect", "release"):
-                with contextlib.suppress(SmartcardException):
-                    getattr(connection, method, lambda: None)()
+            with contextlib.suppress(SmartcardException):
+                connection.disconnect()
+            _release(connection)
 
     # -- PIN ------------------------------------------------------------------------------------------
     def _fingerprint(self, pin: Pin) -> bytes:
