@@ -1,0 +1,93 @@
+"""Shared helpers of the throughput benches: quiet logging, realistic events, timing, the result lines.
+
+Every bench prints its figures next to a baseline measured in the same run and ends with lines of the form
+
+    RESULT <bench>.<measure>: ratio=<x.xx> target>=<y.y> adapter=<n>/s baseline=<m>/s
+
+which `scripts/bench.sh` collects into its summary. The ratios are printed, never asserted: the machine is
+shared and absolute numbers are noisy.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import structlog
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events.declaration import DeclarationDrafted
+from guanwu.platform.events import envelope_for
+
+
+def quiet_logging() -> None:
+    """Only warnings and errors from the platform, faust, mode and aiokafka (the benches print their own)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    for name in ("faust", "mode", "aiokafka", "kafka", "pymongo"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def run_id() -> str:
+    return f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def drafted_envelope(run: str, i: int, *, tenant: str = "91310000MA1FL0BENCH") -> tuple[str, Envelope]:
+    """(topic, envelope) of a DeclarationDrafted as the declaration service emits it; one aggregate per i."""
+    event = DeclarationDrafted(
+        declaration_id=f"dec-{run}-{i:07d}",
+        version=1,
+        ie_flag="I" if i % 2 else "E",
+        status="草稿",
+        client_seq_no=f"{i:018d}",
+        custom_master="2244",
+        trade_name="上海关务示范贸易有限公司",
+        bill_no=f"MSKU{i:010d}",
+        prepared_by="user-bench",
+    )
+    return envelope_for(event, source="/guanwu/declaration", tenant=tenant)
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def ratio(adapter: float, baseline: float) -> float:
+    return adapter / baseline if baseline > 0 else float("nan")
+
+
+@dataclass
+class Stopwatch:
+    marks: dict[str, float] = field(default_factory=dict)
+    start: float = 0.0
+
+    def begin(self) -> None:
+        self.start = time.perf_counter()
+
+    def mark(self, name: str) -> float:
+        self.marks[name] = time.perf_counter() - self.start
+        return self.marks[name]
+
+
+@contextmanager
+def section(title: str) -> Iterator[None]:
+    print(f"\n== {title}", flush=True)
+    yield
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def result_line(name: str, value: float, target: float, adapter_rate: float, baseline_rate: float) -> str:
+    verdict = "ok" if value >= target else "BELOW TARGET"
+    return (
+        f"RESULT {name}: ratio={value:.2f} target>={target:.1f} ({verdict}) "
+        f"adapter={adapter_rate:,.0f}/s baseline={baseline_rate:,.0f}/s"
+    )
