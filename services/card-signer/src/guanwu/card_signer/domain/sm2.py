@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import gmalglib
 from gmalglib.sm2 import SM2
+from gmalglib.sm3 import SM3
 
 
 def sm3(data: bytes) -> bytes:
     return bytes(gmalglib.sm3_digest(data))
 
 
+@lru_cache(maxsize=64)
+def entity_digest(public_key: bytes, user_id: bytes) -> bytes:
+    """Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) (GM/T 0003.2 §5.5): fixed per key and ID."""
+    return bytes(gmalglib.sm2_get_entity_info(public_key, user_id))
+
+
 def signing_digest(public_key: bytes, user_id: bytes, message: bytes) -> bytes:
-    """e = SM3(Z_A || M) with Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) (GM/T 0003.2 §6.1)."""
-    z = bytes(gmalglib.sm2_get_entity_info(public_key, user_id))
-    return sm3(z + message)
+    """e = SM3(Z_A || M), the value an SM2 signature signs (GM/T 0003.2 §6.1, GM/T 0009)."""
+    hasher = SM3(entity_digest(public_key, user_id))
+    hasher.update(message)
+    return bytes(hasher.digest())
 
 
 def _der_int(value: bytes) -> bytes:

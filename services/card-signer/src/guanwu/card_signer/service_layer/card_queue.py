@@ -55,7 +55,9 @@ class CardQueue:
         timeout_s: float = 10.0,
         recorder: SignRecorder | None = None,
         card_poll_s: float = 0.1,
+        batch_max: int = 32,
     ) -> None:
+        self.batch_max = batch_max
         self.card_poll_s = card_poll_s
         self.signer = signer
         self.timeout_s = timeout_s
@@ -120,35 +122,58 @@ class CardQueue:
             ) from None
         return result
 
-    async def _run_waiting_for_card(self, loop: asyncio.AbstractEventLoop, job: _Job) -> Any:
-        while True:
+    def _waits_for_card(self, job: _Job, failure: SignFailure) -> bool:
+        waiting = failure.reason in (FailureReason.NO_CARD, FailureReason.NO_READER)
+        return waiting and job.is_signature and time.monotonic() + self.card_poll_s < job.deadline
+
+    def _run_batch(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> list[_Job]:
+        """In the card thread: run the jobs one after the other, settle each as soon as it is done (a real
+        card takes ~0.1-0.3 s per signature), and hand back those that found no card and may wait for one.
+        One thread hop per batch instead of per job is what keeps the queue near the card's own speed."""
+        waiting = []
+        for job in jobs:
+            if time.monotonic() >= job.deadline:
+                continue  # the caller has given up: do not spend a card operation on it
             try:
-                return await loop.run_in_executor(self._executor, job.run)
+                outcome: Any = job.run()
             except SignFailure as failure:
-                waiting = failure.reason in (FailureReason.NO_CARD, FailureReason.NO_READER)
-                if not (waiting and job.is_signature) or job.future.done():
-                    raise
-                if time.monotonic() + self.card_poll_s >= job.deadline:
-                    raise
-                await asyncio.sleep(self.card_poll_s)
+                if self._waits_for_card(job, failure):
+                    waiting.append(job)
+                    continue
+                outcome = failure
+            except Exception as exc:  # a bug or an unexpected library error: fail this job, keep serving
+                outcome = SignFailure(FailureReason.CARD_ERROR, type(exc).__name__)
+            loop.call_soon_threadsafe(_settle, job.future, outcome)
+        return waiting
+
+    async def _wait_for_card(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
+        """Retry the jobs that found no card every `card_poll_s`, each until its own deadline."""
+        while jobs:
+            await asyncio.sleep(self.card_poll_s)
+            live = [job for job in jobs if not job.future.done()]
+            jobs = await loop.run_in_executor(self._executor, self._run_batch, loop, live) if live else []
 
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            job = await self._queue.get()
+            batch = [await self._queue.get()]
+            while len(batch) < self.batch_max and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
             try:
-                if job.future.done() or time.monotonic() >= job.deadline:
-                    continue  # the caller already gave up: do not spend a card operation on it
-                try:
-                    result = await self._run_waiting_for_card(loop, job)
-                except SignFailure as failure:
-                    if not job.future.done():
-                        job.future.set_exception(failure)
-                except Exception as exc:  # a bug or an unexpected library error: fail this job, keep serving
-                    if not job.future.done():
-                        job.future.set_exception(SignFailure(FailureReason.CARD_ERROR, type(exc).__name__))
-                else:
-                    if not job.future.done():
-                        job.future.set_result(result)
+                live = [job for job in batch if not job.future.done()]
+                if not live:
+                    continue
+                waiting = await loop.run_in_executor(self._executor, self._run_batch, loop, live)
+                await self._wait_for_card(loop, waiting)
             finally:
-                self._queue.task_done()
+                for _ in batch:
+                    self._queue.task_done()
+
+
+def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
