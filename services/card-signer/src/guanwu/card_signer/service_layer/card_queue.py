@@ -81,6 +81,7 @@ class CardQueue:
             if not job.future.done():
                 job.future.set_exception(SignFailure(FailureReason.TIMEOUT, "card signer stopping"))
         self._executor.shutdown(wait=True)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="card")  # restartable
 
     async def sign(
         self, message: bytes, user_id: bytes = DEFAULT_USER_ID, timeout_s: float | None = None
@@ -102,7 +103,7 @@ class CardQueue:
 
     async def _submit(self, run: Callable[[], T], timeout_s: float | None, is_signature: bool) -> T:
         if self._worker is None:
-            raise RuntimeError("CardQueue.start() was not awaited")
+            raise SignFailure(FailureReason.TIMEOUT, "card signer not running (starting or stopping)")
         timeout = self.timeout_s if timeout_s is None else timeout_s
         loop = asyncio.get_running_loop()
         job = _Job(run, loop.create_future(), time.monotonic() + timeout, is_signature)
