@@ -1,5 +1,7 @@
 """Document store port and its adapters (SQLite for the embedded default, MongoDB/FerretDB when distributed)."""
 
+from guanwu.platform.store.memory import MemoryDocumentStore
+from guanwu.platform.store.mongo import MongoDocumentStore
 from guanwu.platform.store.port import (
     OUTBOX_FIELD,
     OUTBOX_PENDING_FIELD,
@@ -12,6 +14,7 @@ from guanwu.platform.store.port import (
     Filter,
     StoreError,
 )
+from guanwu.platform.store.sqlite import SqliteDocumentStore
 
 __all__ = [
     "OUTBOX_FIELD",
@@ -23,5 +26,8 @@ __all__ = [
     "DocumentStore",
     "DuplicateKeyError",
     "Filter",
+    "MemoryDocumentStore",
+    "MongoDocumentStore",
+    "SqliteDocumentStore",
     "StoreError",
 ]
