@@ -106,3 +106,7 @@ def infra_down(component: Annotated[str, typer.Argument()] = "all") -> None:
 def infra_status(component: Annotated[str, typer.Argument()] = "all") -> None:
     """Show whether they run."""
     _run_infra("status", component)
+
+
+if __name__ == "__main__":
+    app()

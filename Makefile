@@ -1,0 +1,37 @@
+# guanwu — the two commands a newcomer needs are `make run` and `make test`.
+UV := bash scripts/uv.sh
+
+.PHONY: run test test-unit lint typecheck bench infra-up infra-down infra-status docs
+
+run: ## Run guanwu embedded: every service in one process, console/API on http://127.0.0.1:8000
+	$(UV) sync --frozen
+	$(UV) run guanwu up
+
+test: ## The whole suite on real Kafka, FerretDB and pcscd (installs and starts them)
+	bash scripts/test.sh
+
+test-unit: ## Only the unit tier (no infrastructure)
+	$(UV) run pytest -m unit -q
+
+lint:
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck:
+	$(UV) run mypy
+
+bench: ## Throughput ratios against raw aiokafka / pymongo (needs `make infra-up`)
+	bash scripts/bench.sh
+
+docs: ## Regenerate JSON Schemas, the AsyncAPI document and docs/rules.md
+	$(UV) run python -m guanwu.contracts.schemas write
+	-$(UV) run python -m guanwu.customs.rules.docs
+
+infra-up:
+	bash deploy/local/infra.sh up all
+
+infra-down:
+	bash deploy/local/infra.sh down all
+
+infra-status:
+	bash deploy/local/infra.sh status all

@@ -1,0 +1,143 @@
+"""Distributed guanwu for tests: each service its own OS process on real Kafka and FerretDB."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from guanwu.platform.auth import LocalTokenIssuer
+
+SECRET = "distributed-test-secret-" + "y" * 32
+LOG_DIR = Path(__file__).resolve().parents[2] / ".local" / "test-logs"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def token(tenant: str, roles: tuple[str, ...] = ("preparer", "reviewer")) -> dict[str, str]:
+    return {"Authorization": f"Bearer {LocalTokenIssuer(SECRET).issue('e2e', tenant, list(roles))}"}
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    port: int
+    popen: subprocess.Popen[bytes] | None = None
+    log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{self.name}-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_path: str = "/readyz", timeout: float = 120.0) -> Process:
+        log = self.log_path.open("ab")
+        self.popen = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; log: {self.log_path}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.url + ready_path, timeout=2).status_code == 200:
+                    return self
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready after {timeout}s; log: {self.log_path}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            self.popen.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+class Cluster:
+    """Starts services with a database of their own per test (one per cluster) on the shared broker."""
+
+    def __init__(self, kafka: str, mongo_url: str) -> None:
+        self.kafka = kafka
+        self.mongo_url = mongo_url
+        self.database = f"e2e_{uuid.uuid4().hex[:10]}"
+        self.processes: list[Process] = []
+
+    def service(self, name: str, **extra_env: str) -> Process:
+        prefix = f"GUANWU_{name.upper()}_"
+        env = {
+            **os.environ,
+            prefix + "BUS__KIND": "kafka",
+            prefix + "BUS__BOOTSTRAP_SERVERS": self.kafka,
+            prefix + "STORE__KIND": "mongo",
+            prefix + "STORE__MONGO_URL": self.mongo_url,
+            prefix + "STORE__DATABASE": self.database,
+            prefix + "AUTH__SECRET": SECRET,
+            prefix + "LOG_LEVEL": "INFO",
+            **{prefix + k: v for k, v in extra_env.items()},
+        }
+        port = free_port()
+        env[prefix + "HTTP__PORT"] = str(port)
+        process = Process(name, [sys.executable, "-m", "guanwu.cli.main", "serve", name], env, port)
+        self.processes.append(process)
+        return process
+
+    def simulator(self) -> Process:
+        port = free_port()
+        command = [sys.executable, "-m", "guanwu.singlewindow_sim", "--port", str(port)]
+        process = Process("singlewindow-sim", command, dict(os.environ), port)
+        self.processes.append(process)
+        return process
+
+    def sync(self, simulator: Process, tenants: list[str]) -> Process:
+        return self.service(
+            "sync", SINGLE_WINDOW_URL=simulator.url, TENANTS=json.dumps(tenants), POLL_INTERVAL_SECONDS="0.2"
+        )
+
+    def stop_all(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+
+@contextlib.contextmanager
+def cluster(kafka: str, mongo_url: str) -> Iterator[Cluster]:
+    running = Cluster(kafka, mongo_url)
+    try:
+        yield running
+    finally:
+        running.stop_all()
+
+
+def wait_until(probe, timeout: float = 120.0, interval: float = 0.3):  # type: ignore[no-untyped-def]
+    """Poll a synchronous probe until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise TimeoutError(f"condition not met after {timeout}s (last: {last!r})")
