@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from guanwu.platform.bootstrap import build_bus, build_store, build_token_verifier
 from guanwu.platform.logging import configure_logging
+from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import Runtime, ServiceParts, create_app
 from guanwu.platform.settings import ServiceSettings
 from guanwu.platform.store.port import DocumentStore
@@ -16,7 +17,7 @@ from guanwu.platform.store.port import DocumentStore
 @dataclass(frozen=True)
 class ServiceEntry:
     settings_class: Callable[[], ServiceSettings]
-    build: Callable[[ServiceSettings, DocumentStore, Callable[[], None]], ServiceParts]
+    build: Callable[[ServiceSettings, DocumentStore, OutboxNotifier], ServiceParts]
 
 
 def _declaration() -> ServiceEntry:
@@ -44,7 +45,7 @@ def _sync() -> ServiceEntry:
     from guanwu.sync import bootstrap
     from guanwu.sync.config import SyncSettings
 
-    def build(settings: ServiceSettings, store: DocumentStore, notify: Callable[[], None]) -> ServiceParts:
+    def build(settings: ServiceSettings, store: DocumentStore, notify: OutboxNotifier) -> ServiceParts:
         assert isinstance(settings, SyncSettings)
         return bootstrap.build(
             store,
@@ -57,11 +58,23 @@ def _sync() -> ServiceEntry:
     return ServiceEntry(SyncSettings, build)
 
 
+def _card_signer() -> ServiceEntry:
+    from guanwu.card_signer import bootstrap
+    from guanwu.card_signer.config import CardSignerSettings
+
+    def build(settings: ServiceSettings, store: DocumentStore, notify: OutboxNotifier) -> ServiceParts:
+        assert isinstance(settings, CardSignerSettings)
+        return bootstrap.build(settings, store, notify)
+
+    return ServiceEntry(CardSignerSettings, build)
+
+
 SERVICES: dict[str, Callable[[], ServiceEntry]] = {
     "declaration": _declaration,
     "query": _query,
     "anomaly": _anomaly,
     "sync": _sync,
+    "card-signer": _card_signer,
 }
 
 

@@ -11,17 +11,21 @@ import httpx
 from fastapi import FastAPI
 from guanwu import anomaly, declaration, query, sync  # noqa: F401  (namespace packages of the services)
 from guanwu.anomaly import bootstrap as anomaly_bootstrap
+from guanwu.card_signer import bootstrap as card_signer_bootstrap
+from guanwu.card_signer.config import CardSignerSettings
 from guanwu.declaration import bootstrap as declaration_bootstrap
 from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bootstrap import DEAD_LETTER_COLLECTION
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.local_users import LocalUser, LocalUserStore, login_router
 from guanwu.platform.runtime import Runtime, create_app
+from guanwu.platform.settings import AuthSettings
 from guanwu.platform.store.port import DocumentStore
 from guanwu.query import bootstrap as query_bootstrap
 from guanwu.singlewindow_sim.app import SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
 from guanwu.sync import bootstrap as sync_bootstrap
+from pydantic import SecretStr
 
 DEMO_TENANT = "demo"
 DEMO_USER = "demo"
@@ -48,11 +52,31 @@ def load_or_create_secret(data_dir: Path) -> str:
     return secret
 
 
+def soft_signer_settings(data_dir: Path, secret: str) -> CardSignerSettings:
+    """The embedded default signs with a soft token kept (encrypted) in the data folder."""
+    passphrase_file = data_dir / "soft-token-passphrase"
+    if not passphrase_file.exists():
+        passphrase_file.write_text(secrets.token_urlsafe(24))
+        passphrase_file.chmod(0o600)
+    return CardSignerSettings(
+        auth=AuthSettings(secret=SecretStr(secret)),
+        signer="soft",
+        soft_token_path=data_dir / "soft-token.json",
+        soft_passphrase_file=passphrase_file,
+        soft_create_if_missing=True,
+    )
+
+
 def build_embedded(
-    store: DocumentStore, secret: str, *, tenants: list[str], poll_interval_seconds: float = 0.5
+    store: DocumentStore,
+    secret: str,
+    *,
+    tenants: list[str],
+    poll_interval_seconds: float = 0.5,
+    data_dir: Path | None = None,
 ) -> EmbeddedSystem:
     bus = InProcessEventBus(dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION))
-    runtime = Runtime(store, bus, relay_poll_seconds=0.5)
+    runtime = Runtime(store, bus, relay_sweep_seconds=2.0)
     simulator = SingleWindowState()
     sim_app = FastAPI()
     sim_app.include_router(simulator_router(simulator))
@@ -73,6 +97,8 @@ def build_embedded(
             poll_interval_seconds=poll_interval_seconds,
         )
     )
+    if data_dir is not None:
+        runtime.register(card_signer_bootstrap.build(soft_signer_settings(data_dir, secret), store, notify))
     issuer = LocalTokenIssuer(secret)
     users = LocalUserStore(store)
     app = create_app(

@@ -32,7 +32,7 @@ def up(
     configure_logging("embedded", json_output=False)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = SqliteDocumentStore(data_dir)
-    system = build_embedded(store, load_or_create_secret(data_dir), tenants=tenant)
+    system = build_embedded(store, load_or_create_secret(data_dir), tenants=tenant, data_dir=data_dir)
 
     async def announce_demo_user() -> None:
         password = await ensure_demo_user(system.users, data_dir)
@@ -49,7 +49,9 @@ def up(
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help="declaration | query | anomaly | sync")]) -> None:
+def serve(
+    service: Annotated[str, typer.Argument(help="declaration | query | anomaly | sync | card-signer")],
+) -> None:
     """Run one service (distributed mode); settings come from GUANWU_<SERVICE>_* environment variables."""
     from guanwu.cli.distributed import SERVICES, build_service_app
 

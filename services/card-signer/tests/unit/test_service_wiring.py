@@ -39,7 +39,7 @@ async def system(
         status_poll_seconds=0.05,
     )
     store = MemoryDocumentStore()
-    runtime = Runtime(store, InProcessEventBus(), relay_poll_seconds=0.02)
+    runtime = Runtime(store, InProcessEventBus(), relay_sweep_seconds=0.02)
     runtime.register(bootstrap.build(settings, store, runtime.outbox_written, signer=fake_signer))
     app = create_app(runtime, LocalTokenIssuer(SECRET), title="card-signer", service_label="card-signer")
     await runtime.start()

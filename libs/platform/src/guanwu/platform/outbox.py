@@ -14,15 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from guanwu.contracts.envelope import Envelope
 from guanwu.platform import metrics
 from guanwu.platform.bus.port import EventPublisher
-from guanwu.platform.store.port import OUTBOX_FIELD, OUTBOX_PENDING_FIELD, Collection, Document
+from guanwu.platform.store.port import OUTBOX_FIELD, OUTBOX_PENDING_FIELD, VERSION_FIELD, Collection, Document
 
 log = structlog.get_logger(__name__)
+
+
+class OutboxNotifier(Protocol):
+    """Called after a write that carries events; naming the document lets the relay read just it."""
+
+    def __call__(self, collection: str | None = None, doc_id: str | None = None) -> None: ...
 
 
 def add_events(doc: Document, events: Sequence[tuple[str, Envelope]]) -> Document:
@@ -42,8 +48,13 @@ def strip_outbox(doc: Document) -> Document:
 class OutboxRelay:
     """Publishes pending events of the given collections until each is acknowledged.
 
-    `kick()` after a write wakes the relay at once; otherwise it polls, so events written by a process that
-    died are published by the next one that runs.
+    Writers call `kick(collection, doc_id)` after a write that carries events: the relay then reads just
+    that document. A full sweep (a query on `_outbox_pending`) runs at start and every `sweep_interval`,
+    which picks up events left by a process that died or by a writer in another process.
+
+    Choices: sweeping after every write is simplest, but on FerretDB 1.x a filter on a non-`_id` field
+    scans the whole collection (indexes are not used for it), which made relaying quadratic in the
+    collection size; hints make each write cost one read by `_id`.
     """
 
     def __init__(
@@ -51,19 +62,28 @@ class OutboxRelay:
         publisher: EventPublisher,
         collections: Sequence[Collection],
         *,
-        poll_interval_seconds: float = 0.5,
+        sweep_interval_seconds: float = 5.0,
         batch_size: int = 200,
         max_backoff_seconds: float = 10.0,
+        cleanup_concurrency: int = 16,
     ) -> None:
         self._publisher = publisher
-        self._collections = list(collections)
-        self._poll_interval = poll_interval_seconds
+        self._collections = {c.name: c for c in collections}
+        self._sweep_interval = sweep_interval_seconds
         self._batch_size = batch_size
         self._max_backoff = max_backoff_seconds
+        self._cleanup_concurrency = cleanup_concurrency
+        self._hints: dict[str, set[str]] = {}
+        self._sweep_requested = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def kick(self) -> None:
+    def kick(self, collection: str | None = None, doc_id: str | None = None) -> None:
+        """A write carried events: relay that document soon (or sweep everything without a hint)."""
+        if collection in self._collections and doc_id is not None:
+            self._hints.setdefault(collection, set()).add(doc_id)
+        else:
+            self._sweep_requested = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -78,49 +98,99 @@ class OutboxRelay:
             self._task = None
 
     async def relay_once(self) -> int:
-        """One pass over every collection; returns how many events were published."""
-        published = 0
-        for collection in self._collections:
-            published += await self._relay_collection(collection)
+        """Relay hinted documents, then sweep if one is due; returns how many events were published."""
+        published = await self._relay_hinted()
+        if self._sweep_requested:
+            self._sweep_requested = False
+            try:
+                for collection in self._collections.values():
+                    published += await self._sweep(collection)
+            except BaseException:
+                self._sweep_requested = True
+                raise
         return published
 
     async def drain(self, timeout_seconds: float = 30.0) -> None:
         """Publish until nothing is pending (tests and orderly shutdown)."""
         async with asyncio.timeout(timeout_seconds):
+            self._sweep_requested = True
             while await self.relay_once():
-                pass
+                self._sweep_requested = True
 
     async def _run(self) -> None:
-        backoff = self._poll_interval
+        backoff = self._sweep_interval
         while True:
             try:
                 published = await self.relay_once()
-                backoff = self._poll_interval
-                if published:
+                backoff = self._sweep_interval
+                if published and self._hints:
                     continue
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # broker or store down: keep the events, back off, try again
+            except Exception as exc:  # broker or store down: keep the events, back off, sweep again
                 log.warning(
                     "outbox relay pass failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff
                 )
-                backoff = min(backoff * 2, self._max_backoff)
+                self._sweep_requested = True
+                backoff = min(max(backoff, 0.25) * 2, self._max_backoff)
+            if self._hints:
+                continue
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except TimeoutError:
+                self._sweep_requested = True
 
-    async def _relay_collection(self, collection: Collection) -> int:
-        docs = await collection.find({OUTBOX_PENDING_FIELD: True}, limit=self._batch_size)
-        metrics.OUTBOX_PENDING_DOCUMENTS.labels(collection.name).set(len(docs))
+    async def _relay_hinted(self) -> int:
         published = 0
-        for doc in docs:
-            entries = doc.get(OUTBOX_FIELD) or []
-            items = [(entry["topic"], Envelope.model_validate(entry["envelope"])) for entry in entries]
-            await _publish_in_order(self._publisher, items)
-            await collection.pull_outbox(doc["_id"], [env.id for _, env in items])
-            metrics.OUTBOX_RELAYED.labels(collection.name).inc(len(items))
-            published += len(items)
+        for name in list(self._hints):
+            ids = self._hints.pop(name, set())
+            collection = self._collections[name]
+            try:
+                docs = [d for d in await asyncio.gather(*(collection.get(i) for i in ids)) if d is not None]
+                published += await self._relay_documents(
+                    collection, [d for d in docs if d.get(OUTBOX_PENDING_FIELD)]
+                )
+            except BaseException:
+                self._hints.setdefault(name, set()).update(ids)  # keep them for the next attempt
+                raise
         return published
+
+    async def _sweep(self, collection: Collection) -> int:
+        published = 0
+        while True:
+            docs = await collection.find({OUTBOX_PENDING_FIELD: True}, limit=self._batch_size)
+            metrics.OUTBOX_PENDING_DOCUMENTS.labels(collection.name).set(len(docs))
+            if not docs:
+                return published
+            published += await self._relay_documents(collection, docs)
+            if len(docs) < self._batch_size:
+                return published
+
+    async def _relay_documents(self, collection: Collection, docs: list[Document]) -> int:
+        if not docs:
+            return 0
+        batches = [_pending_events(doc) for doc in docs]
+        # One acknowledged batch for the whole page: documents are distinct aggregates and each keeps its
+        # events in order, so the per-key order survives; a failure leaves every document pending.
+        await _publish_in_order(self._publisher, [item for batch in batches for item in batch])
+        semaphore = asyncio.Semaphore(self._cleanup_concurrency)
+
+        async def cleanup(doc: Document, batch: list[tuple[str, Envelope]]) -> None:
+            async with semaphore:
+                ids = [env.id for _, env in batch]
+                await collection.pull_outbox(doc["_id"], ids, read_version=doc.get(VERSION_FIELD))
+
+        await asyncio.gather(*(cleanup(doc, batch) for doc, batch in zip(docs, batches, strict=True)))
+        published = sum(len(batch) for batch in batches)
+        metrics.OUTBOX_RELAYED.labels(collection.name).inc(published)
+        return published
+
+
+def _pending_events(doc: Document) -> list[tuple[str, Envelope]]:
+    return [
+        (entry["topic"], Envelope.model_validate(entry["envelope"])) for entry in doc.get(OUTBOX_FIELD) or []
+    ]
 
 
 async def _publish_in_order(publisher: EventPublisher, items: list[tuple[str, Envelope]]) -> None:

@@ -46,21 +46,22 @@ class ServiceParts:
 
 
 class Runtime:
-    def __init__(self, store: DocumentStore, bus: EventBus, *, relay_poll_seconds: float = 0.5) -> None:
+    def __init__(self, store: DocumentStore, bus: EventBus, *, relay_sweep_seconds: float = 5.0) -> None:
         self.store = store
         self.bus = bus
         self.services: list[ServiceParts] = []
-        self._relay_poll = relay_poll_seconds
+        self._relay_sweep = relay_sweep_seconds
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def register(self, parts: ServiceParts) -> None:
         self.services.append(parts)
 
-    def outbox_written(self) -> None:
-        """Services call this after a write that carries events, so the relay publishes at once."""
+    def outbox_written(self, collection: str | None = None, doc_id: str | None = None) -> None:
+        """Services call this after a write that carries events, so the relay publishes at once.
+        Naming the document lets the relay read just it instead of sweeping the collection."""
         if self.relay is not None:
-            self.relay.kick()
+            self.relay.kick(collection, doc_id)
 
     async def start(self) -> None:
         for parts in self.services:
@@ -73,7 +74,7 @@ class Runtime:
             declare([t for parts in self.services for t in parts.publishes_to])
         await self.bus.start()
         collections = [c for parts in self.services for c in parts.outbox_collections]
-        self.relay = OutboxRelay(self.bus, collections, poll_interval_seconds=self._relay_poll)
+        self.relay = OutboxRelay(self.bus, collections, sweep_interval_seconds=self._relay_sweep)
         await self.relay.start()
         for parts in self.services:
             for task in parts.background:

@@ -60,9 +60,9 @@ class HttpSettings(BaseModel):
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
 
-    bus: BusSettings = Field(default_factory=BusSettings)  # type: ignore[arg-type]
-    store: StoreSettings = Field(default_factory=StoreSettings)  # type: ignore[arg-type]
+    bus: BusSettings = Field(default_factory=BusSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     auth: AuthSettings
-    http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
+    http: HttpSettings = Field(default_factory=HttpSettings)
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="JSON log lines (false: human-readable console)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from guanwu.anomaly.domain import Anomaly, AnomalyCategory, AnomalyInput, Anomal
 from guanwu.anomaly.handlers import register_anomaly
 from guanwu.anomaly.repository import AnomalyRepository
 from guanwu.platform.auth import CurrentPrincipal, require_roles
+from guanwu.platform.outbox import OutboxNotifier
 from pydantic import BaseModel
 
 
@@ -26,7 +26,7 @@ NOT_FOUND = {
 }
 
 
-def build_router(repository: AnomalyRepository, outbox_written: Callable[[], None]) -> APIRouter:
+def build_router(repository: AnomalyRepository, outbox_written: OutboxNotifier) -> APIRouter:
     router = APIRouter(prefix="/api/anomaly", tags=["anomaly"])
 
     @router.get("/anomalies", response_model=AnomalyPage, summary="查询异常记录 / search anomaly records")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 from guanwu.anomaly.api import build_router
@@ -11,13 +10,14 @@ from guanwu.anomaly.repository import AnomalyRepository
 from guanwu.contracts import topics
 from guanwu.contracts.events import DeleteReceiptReceived
 from guanwu.platform.bus.port import Subscription
+from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 
 GROUP = "anomaly.registration"
 
 
-def build(store: DocumentStore, outbox_written: Callable[[], None]) -> ServiceParts:
+def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
     repository = AnomalyRepository(store)
     on_delete_receipt = partial(
         register_anomaly_for_delete_receipt, repository=repository, outbox_written=outbox_written

@@ -12,6 +12,7 @@ from guanwu.contracts.events import AnomalyRegistered, DeleteReceiptReceived
 from guanwu.contracts.events.base import Event
 from guanwu.platform.events import caused_by, envelope_for
 from guanwu.platform.idempotency import deterministic_id
+from guanwu.platform.outbox import OutboxNotifier
 
 SOURCE = "/guanwu/anomaly"
 Clock = Callable[[], datetime]
@@ -38,7 +39,7 @@ async def register_anomaly_for_delete_receipt(
     event: Event,
     *,
     repository: AnomalyRepository,
-    outbox_written: Callable[[], None],
+    outbox_written: OutboxNotifier,
     clock: Clock = utc_clock,
 ) -> bool:
     """Exactly one 删单 record per receipt: the record's id derives from the tenant and the receipt id."""
@@ -50,7 +51,7 @@ async def register_anomaly_for_delete_receipt(
     )
     created = await repository.add(anomaly, [registered])
     if created:
-        outbox_written()
+        outbox_written(repository.collection.name, anomaly_id)
     return created
 
 
@@ -60,7 +61,7 @@ async def register_anomaly(
     tenant: str,
     user_id: str,
     repository: AnomalyRepository,
-    outbox_written: Callable[[], None],
+    outbox_written: OutboxNotifier,
     clock: Clock = utc_clock,
 ) -> Anomaly:
     """新增: a record entered by hand."""
@@ -72,5 +73,5 @@ async def register_anomaly(
         registered_by=user_id,
     )
     await repository.add(anomaly, [envelope_for(_registered(anomaly), source=SOURCE, tenant=tenant)])
-    outbox_written()
+    outbox_written(repository.collection.name, anomaly.anomaly_id)
     return anomaly

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, HTTPException, Response
 from guanwu.declaration.domain import Declaration, DraftDeclaration
 from guanwu.declaration.handlers import draft_declaration
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.auth import CurrentPrincipal, require_roles
+from guanwu.platform.outbox import OutboxNotifier
 
 NOT_FOUND = {
     "code": "declaration.not_found",
@@ -17,7 +16,7 @@ NOT_FOUND = {
 }
 
 
-def build_router(repository: DeclarationRepository, outbox_written: Callable[[], None]) -> APIRouter:
+def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifier) -> APIRouter:
     router = APIRouter(prefix="/api/declaration", tags=["declaration"])
 
     @router.post(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from guanwu.contracts import topics
 from guanwu.declaration.api import build_router
 from guanwu.declaration.repository import DeclarationRepository
+from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 
 
-def build(store: DocumentStore, outbox_written: Callable[[], None]) -> ServiceParts:
+def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
     repository = DeclarationRepository(store)
     return ServiceParts(
         name="declaration",

@@ -39,7 +39,7 @@ class DraftDeclaration(BaseModel):
 
     ie_flag: Literal["I", "E"] = Field(description="IEFlag 进出口标志: I 进口, E 出口")
     kind: DeclarationKind = Field(DeclarationKind.DECLARATION, description="单证类型")
-    head: DraftHead = Field(default_factory=DraftHead)  # type: ignore[arg-type]
+    head: DraftHead = Field(default_factory=DraftHead)
 
 
 class Declaration(BaseModel):

@@ -9,6 +9,7 @@ from guanwu.contracts.envelope import new_event_id
 from guanwu.declaration.domain import Declaration, DraftDeclaration, draft
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.events import envelope_for
+from guanwu.platform.outbox import OutboxNotifier
 
 SOURCE = "/guanwu/declaration"
 
@@ -19,7 +20,7 @@ async def draft_declaration(
     tenant: str,
     user_id: str,
     repository: DeclarationRepository,
-    outbox_written: Callable[[], None],
+    outbox_written: OutboxNotifier,
     correlation_id: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Declaration:
@@ -28,5 +29,5 @@ async def draft_declaration(
         declaration.drafted_event(), source=SOURCE, tenant=tenant, correlation_id=correlation_id
     )
     await repository.add(declaration, [event])
-    outbox_written()
+    outbox_written(repository.collection.name, declaration.declaration_id)
     return declaration

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 import httpx
 from guanwu.contracts import topics
+from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 from guanwu.sync.api import build_router
@@ -20,7 +20,7 @@ def http_single_window(base_url: str, transport: httpx.AsyncBaseTransport | None
 
 def build(
     store: DocumentStore,
-    outbox_written: Callable[[], None],
+    outbox_written: OutboxNotifier,
     *,
     single_window: SingleWindow,
     tenants: list[str],

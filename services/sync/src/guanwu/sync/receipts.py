@@ -7,14 +7,13 @@ their record ids derive from the receipt id, so they are recognised and nothing 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import structlog
 from guanwu.contracts.events import DeleteReceiptReceived
 from guanwu.platform.events import envelope_for
 from guanwu.platform.idempotency import deterministic_id, insert_once
-from guanwu.platform.outbox import add_events
-from guanwu.platform.store.port import Collection, ConcurrencyConflict, DocumentStore
+from guanwu.platform.outbox import OutboxNotifier, add_events
+from guanwu.platform.store.port import OUTBOX_PENDING_FIELD, Collection, ConcurrencyConflict, DocumentStore
 from guanwu.sync.single_window import RemoteReceipt, SingleWindow
 
 log = structlog.get_logger(__name__)
@@ -67,17 +66,16 @@ async def ingest_once(
     tenant: str,
     single_window: SingleWindow,
     store: ReceiptStore,
-    outbox_written: Callable[[], None],
+    outbox_written: OutboxNotifier,
     limit: int,
 ) -> int:
     """Pull one page of receipts for a tenant; returns how many were read."""
     position, version = await store.position(tenant)
     page = await single_window.receipts_after(tenant, position, limit)
-    new = 0
     for receipt in page.receipts:
-        new += await insert_once(store.receipts, receipt_record(tenant, receipt))
-    if new:
-        outbox_written()
+        record = receipt_record(tenant, receipt)
+        if await insert_once(store.receipts, record) and OUTBOX_PENDING_FIELD in record:
+            outbox_written(store.receipts.name, str(record["_id"]))
     if page.receipts:
         await store.save_position(tenant, page.next_position, version)
     return len(page.receipts)
@@ -87,7 +85,7 @@ async def poll_forever(
     tenants: list[str],
     single_window: SingleWindow,
     store: ReceiptStore,
-    outbox_written: Callable[[], None],
+    outbox_written: OutboxNotifier,
     interval_seconds: float,
     limit: int = 200,
 ) -> None:

@@ -36,7 +36,7 @@ class RetryPolicy:
     max_delay_seconds: float = 1.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.first_delay_seconds * (2 ** (attempt - 1)), self.max_delay_seconds)
+        return float(min(self.first_delay_seconds * 2.0 ** (attempt - 1), self.max_delay_seconds))
 
 
 class Dispatcher:

@@ -226,6 +226,6 @@ def _attach_agent(app: faust.App, dispatcher: Dispatcher) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _running(app: faust.App) -> AsyncIterator[faust.App]:
-    async with faust_app_running(app, stop_timeout=15.0) as running:
-        yield running
+async def _running(app: faust.App) -> AsyncIterator[None]:
+    async with faust_app_running(app, stop_timeout=15.0):
+        yield

@@ -16,7 +16,7 @@ from typing import Protocol
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
 
-EventHandler = Callable[[Envelope, Event], Awaitable[None]]
+EventHandler = Callable[[Envelope, Event], Awaitable[object]]
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,10 @@ class MemoryCollection:
             del self._docs[doc_id], self._texts[doc_id]
         return len(ids)
 
-    async def pull_outbox(self, doc_id: str, event_ids: Sequence[str]) -> None:
+    async def pull_outbox(
+        self, doc_id: str, event_ids: Sequence[str], *, read_version: int | None = None
+    ) -> None:
+        # read_version is only a round-trip saver; local writes are cheap, so the general path serves.
         text = self._texts.get(doc_id)
         if text is None:
             return

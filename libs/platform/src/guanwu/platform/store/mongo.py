@@ -196,9 +196,22 @@ class MongoCollection:
         result = await self._col.delete_many(dict(filter))
         return result.deleted_count
 
-    async def pull_outbox(self, doc_id: str, event_ids: Sequence[str]) -> None:
+    async def pull_outbox(
+        self, doc_id: str, event_ids: Sequence[str], *, read_version: int | None = None
+    ) -> None:
         async with self._locks.hold(doc_id):
+            if read_version is not None and await self._clear_outbox_if_unchanged(doc_id, read_version):
+                return
             await self._pull_outbox(doc_id, set(event_ids))
+
+    async def _clear_outbox_if_unchanged(self, doc_id: str, read_version: int) -> bool:
+        # Every writer that adds events bumps `_version`, so an unchanged version means the caller
+        # published the whole outbox. Same-process writers are excluded by the document lock held here.
+        result = await self._col.update_one(
+            {"_id": doc_id, VERSION_FIELD: read_version},
+            {"$set": {OUTBOX_FIELD: [], OUTBOX_PENDING_FIELD: False}},
+        )
+        return result.matched_count == 1
 
     async def _pull_outbox(self, doc_id: str, published_ids: set[str]) -> None:
         doc = await self._col.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1})

@@ -76,9 +76,15 @@ class Collection(Protocol):
 
     async def delete_many(self, filter: Filter) -> int: ...
 
-    async def pull_outbox(self, doc_id: str, event_ids: Sequence[str]) -> None:
+    async def pull_outbox(
+        self, doc_id: str, event_ids: Sequence[str], *, read_version: int | None = None
+    ) -> None:
         """Remove published events from the document's outbox without bumping `_version`, and clear
-        `_outbox_pending` when nothing is left. Atomic on the one document."""
+        `_outbox_pending` when nothing is left. Atomic on the one document.
+
+        `read_version` is a hint from a caller that published EVERY outbox entry of the document as read at
+        that version: an adapter may then clear the whole outbox in one write guarded by the version (one
+        round trip instead of several), falling back to the general path when the document changed."""
 
     async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None: ...
 

@@ -285,7 +285,10 @@ class SqliteCollection:
 
         return await self._store.run(op)
 
-    async def pull_outbox(self, doc_id: str, event_ids: Sequence[str]) -> None:
+    async def pull_outbox(
+        self, doc_id: str, event_ids: Sequence[str], *, read_version: int | None = None
+    ) -> None:
+        # read_version is only a round-trip saver; local writes are cheap, so the general path serves.
         published = set(event_ids)
 
         def op(conn: sqlite3.Connection) -> None:
