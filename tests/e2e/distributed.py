@@ -86,6 +86,9 @@ class Cluster:
         self.database = f"e2e_{uuid.uuid4().hex[:10]}"
         self.processes: list[Process] = []
 
+    def database_of(self, service: str) -> str:
+        return f"{self.database}_{service.replace('-', '_')}"
+
     def service(self, name: str, **extra_env: str) -> Process:
         prefix = f"GUANWU_{name.upper()}_"
         env = {
@@ -94,7 +97,8 @@ class Cluster:
             prefix + "BUS__BOOTSTRAP_SERVERS": self.kafka,
             prefix + "STORE__KIND": "mongo",
             prefix + "STORE__MONGO_URL": self.mongo_url,
-            prefix + "STORE__DATABASE": self.database,
+            # One database per service, as in production: services share no storage.
+            prefix + "STORE__DATABASE": self.database_of(name),
             prefix + "AUTH__SECRET": SECRET,
             prefix + "LOG_LEVEL": "INFO",
             **{prefix + k: v for k, v in extra_env.items()},

@@ -21,14 +21,15 @@ INFRA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "infra.sh"
 N = 1000
 
 
-def _count(c: Cluster, collection: str, tenant: str) -> int:
+def _count(c: Cluster, service: str, collection: str, tenant: str) -> int:
     with MongoClient(c.mongo_url, serverSelectionTimeoutMS=5000) as client:
-        return client[c.database][collection].count_documents({"tenant": tenant})
+        return client[c.database_of(service)][collection].count_documents({"tenant": tenant})
 
 
-def _distinct(c: Cluster, collection: str, tenant: str, field: str) -> set[str]:
+def _distinct(c: Cluster, service: str, collection: str, tenant: str, field: str) -> set[str]:
     with MongoClient(c.mongo_url, serverSelectionTimeoutMS=5000) as client:
-        return {d[field] for d in client[c.database][collection].find({"tenant": tenant}, {field: 1})}
+        rows = client[c.database_of(service)][collection].find({"tenant": tenant}, {field: 1})
+        return {d[field] for d in rows}
 
 
 async def _produce(bootstrap: str, items: list[tuple[str, Envelope]]) -> None:
@@ -44,7 +45,7 @@ async def _produce(bootstrap: str, items: list[tuple[str, Envelope]]) -> None:
 
 def _kill_mid_flow(c: Cluster, service, collection: str, tenant: str) -> int:  # type: ignore[no-untyped-def]
     """SIGKILL the service as soon as some, but not all, effects are stored; returns the count then."""
-    at_kill = wait_until(lambda: _count(c, collection, tenant), timeout=120, interval=0.02)
+    at_kill = wait_until(lambda: _count(c, service.name, collection, tenant), timeout=120, interval=0.02)
     service.kill()
     return int(at_kill)
 
@@ -65,9 +66,9 @@ def test_anomaly_service_killed_while_delete_receipts_flow(kafka_bootstrap: str,
         assert 0 < at_kill < N, f"the kill should land mid-flow (records at kill: {at_kill})"
         anomaly.start()
 
-        wait_until(lambda: _count(c, "anomaly_records", tenant) >= N, timeout=180)
-        assert _count(c, "anomaly_records", tenant) == N
-        receipt_ids = _distinct(c, "anomaly_records", tenant, "source_receipt_id")
+        wait_until(lambda: _count(c, "anomaly", "anomaly_records", tenant) >= N, timeout=180)
+        assert _count(c, "anomaly", "anomaly_records", tenant) == N
+        receipt_ids = _distinct(c, "anomaly", "anomaly_records", tenant, "source_receipt_id")
         assert len(receipt_ids) == N
         page = httpx.get(f"{anomaly.url}/api/anomaly/anomalies", params={"limit": 1}, headers=token(tenant))
         assert page.json()["total"] == N
@@ -91,9 +92,9 @@ def test_query_projection_killed_while_declaration_events_flow(kafka_bootstrap: 
         assert 0 < at_kill < N, f"the kill should land mid-flow (rows at kill: {at_kill})"
         query.start()
 
-        wait_until(lambda: _count(c, "query_declarations", tenant) >= N, timeout=180)
-        assert _count(c, "query_declarations", tenant) == N
-        assert len(_distinct(c, "query_declarations", tenant, "declaration_id")) == N
+        wait_until(lambda: _count(c, "query", "query_declarations", tenant) >= N, timeout=180)
+        assert _count(c, "query", "query_declarations", tenant) == N
+        assert len(_distinct(c, "query", "query_declarations", tenant, "declaration_id")) == N
 
 
 def test_redelivered_delete_receipt_creates_one_record(kafka_bootstrap: str, mongo_url: str) -> None:
@@ -112,7 +113,7 @@ def test_redelivered_delete_receipt_creates_one_record(kafka_bootstrap: str, mon
         )
         asyncio.run(_produce(kafka_bootstrap, [marker]))
         # The marker comes after both copies on the same partition only if keys match; wait on the count instead.
-        wait_until(lambda: _count(c, "anomaly_records", tenant) >= 2)
+        wait_until(lambda: _count(c, "anomaly", "anomaly_records", tenant) >= 2)
         page = httpx.get(
             f"{anomaly.url}/api/anomaly/anomalies",
             params={"document_no": "610120260000066666"},

@@ -22,6 +22,9 @@ func main() {
 	addr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data-dir", "data", "directory for SQLite files (created if missing)")
 	debug := flag.Bool("debug", false, "log at debug level")
+	// WAL with synchronous=NORMAL survives a crash of any process (only an OS crash or power loss can drop
+	// the last commits); FULL fsyncs every commit, which made each write wait on the disk on test machines.
+	sqliteParams := flag.String("sqlite-params", "_pragma=synchronous(normal)", "query parameters of the SQLite URL")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -46,7 +49,7 @@ func main() {
 		Listener:  ferretdb.ListenerConfig{TCP: *addr},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		SQLiteURL: "file:" + dir + "/?" + *sqliteParams,
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -65,7 +65,7 @@ class OutboxRelay:
         sweep_interval_seconds: float = 5.0,
         batch_size: int = 200,
         max_backoff_seconds: float = 10.0,
-        cleanup_concurrency: int = 16,
+        cleanup_concurrency: int = 1,
     ) -> None:
         self._publisher = publisher
         self._collections = {c.name: c for c in collections}
@@ -144,7 +144,7 @@ class OutboxRelay:
     async def _relay_hinted(self) -> int:
         published = 0
         for name in list(self._hints):
-            ids = self._hints.pop(name, set())
+            ids = self._take_hints(name)
             collection = self._collections[name]
             try:
                 docs = [d for d in await asyncio.gather(*(collection.get(i) for i in ids)) if d is not None]
@@ -155,6 +155,14 @@ class OutboxRelay:
                 self._hints.setdefault(name, set()).update(ids)  # keep them for the next attempt
                 raise
         return published
+
+    def _take_hints(self, name: str) -> set[str]:
+        """At most one batch of hinted ids; the rest wait for the next pass."""
+        pending = self._hints[name]
+        if len(pending) <= self._batch_size:
+            del self._hints[name]
+            return pending
+        return {pending.pop() for _ in range(self._batch_size)}
 
     async def _sweep(self, collection: Collection) -> int:
         published = 0

@@ -195,6 +195,10 @@ class KafkaEventBus:
             topic_partitions=self._partitions,
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
+            # A member killed without leaving holds its partitions until its session expires; faust's 60 s
+            # default would stall a restarted service for a minute.
+            broker_session_timeout=10.0,
+            broker_heartbeat_interval=1.0,
         )
         for subscription in subscriptions:
             _attach_agent(app, Dispatcher(subscription, self, self._retry))
