@@ -66,6 +66,7 @@ class OutboxRelay:
         batch_size: int = 200,
         max_backoff_seconds: float = 10.0,
         cleanup_concurrency: int = 1,
+        max_cleanup_backlog: int = 8,
     ) -> None:
         self._publisher = publisher
         self._collections = {c.name: c for c in collections}
@@ -77,6 +78,9 @@ class OutboxRelay:
         self._sweep_requested = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._cleaning: dict[str, set[str]] = {}
+        self._cleanup_tasks: set[asyncio.Task[None]] = set()
+        self._max_cleanup_backlog = max_cleanup_backlog
 
     def kick(self, collection: str | None = None, doc_id: str | None = None) -> None:
         """A write carried events: relay that document soon (or sweep everything without a hint)."""
@@ -96,6 +100,12 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.wait_for_cleanups()
+
+    async def wait_for_cleanups(self) -> None:
+        """Let background cleanups finish (orderly shutdown, tests)."""
+        while self._cleanup_tasks:
+            await asyncio.gather(*list(self._cleanup_tasks), return_exceptions=True)
 
     async def relay_once(self) -> int:
         """Relay hinted documents, then sweep if one is due; returns how many events were published."""
@@ -115,7 +125,9 @@ class OutboxRelay:
         async with asyncio.timeout(timeout_seconds):
             self._sweep_requested = True
             while await self.relay_once():
+                await self.wait_for_cleanups()
                 self._sweep_requested = True
+            await self.wait_for_cleanups()
 
     async def _run(self) -> None:
         backoff = self._sweep_interval
@@ -171,28 +183,61 @@ class OutboxRelay:
             metrics.OUTBOX_PENDING_DOCUMENTS.labels(collection.name).set(len(docs))
             if not docs:
                 return published
-            published += await self._relay_documents(collection, docs)
-            if len(docs) < self._batch_size:
+            relayed = await self._relay_documents(collection, docs)
+            published += relayed
+            # A full page whose documents are all still being cleaned up would come back unchanged: stop.
+            if len(docs) < self._batch_size or not relayed:
                 return published
 
     async def _relay_documents(self, collection: Collection, docs: list[Document]) -> int:
+        cleaning = self._cleaning.setdefault(collection.name, set())
+        docs = [d for d in docs if d["_id"] not in cleaning]  # published already, cleanup under way
         if not docs:
             return 0
         batches = [_pending_events(doc) for doc in docs]
         # One acknowledged batch for the whole page: documents are distinct aggregates and each keeps its
         # events in order, so the per-key order survives; a failure leaves every document pending.
         await _publish_in_order(self._publisher, [item for batch in batches for item in batch])
-        semaphore = asyncio.Semaphore(self._cleanup_concurrency)
-
-        async def cleanup(doc: Document, batch: list[tuple[str, Envelope]]) -> None:
-            async with semaphore:
-                ids = [env.id for _, env in batch]
-                await collection.pull_outbox(doc["_id"], ids, read_version=doc.get(VERSION_FIELD))
-
-        await asyncio.gather(*(cleanup(doc, batch) for doc, batch in zip(docs, batches, strict=True)))
         published = sum(len(batch) for batch in batches)
         metrics.OUTBOX_RELAYED.labels(collection.name).inc(published)
+        cleaning.update(d["_id"] for d in docs)
+        await self._schedule_cleanup(collection, docs, batches)
         return published
+
+    async def _schedule_cleanup(
+        self, collection: Collection, docs: list[Document], batches: list[list[tuple[str, Envelope]]]
+    ) -> None:
+        """Pull published events out of their documents in the background.
+
+        The events are acknowledged already, so publishing the next page need not wait for these writes
+        (on FerretDB 1.x an update costs time proportional to the collection's size). A crash before the
+        cleanup republishes them: a duplicate, never a loss.
+        """
+        task = asyncio.create_task(self._cleanup(collection, docs, batches))
+        self._cleanup_tasks.add(task)
+        task.add_done_callback(self._cleanup_tasks.discard)
+        if len(self._cleanup_tasks) > self._max_cleanup_backlog:
+            await asyncio.wait(set(self._cleanup_tasks), return_when=asyncio.FIRST_COMPLETED)
+
+    async def _cleanup(
+        self, collection: Collection, docs: list[Document], batches: list[list[tuple[str, Envelope]]]
+    ) -> None:
+        cleaning = self._cleaning.setdefault(collection.name, set())
+        semaphore = asyncio.Semaphore(self._cleanup_concurrency)
+
+        async def one(doc: Document, batch: list[tuple[str, Envelope]]) -> None:
+            try:
+                async with semaphore:
+                    ids = [env.id for _, env in batch]
+                    await collection.pull_outbox(doc["_id"], ids, read_version=doc.get(VERSION_FIELD))
+            except Exception as exc:  # left pending: the next sweep publishes it again
+                log.warning(
+                    "outbox cleanup failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
+                )
+            finally:
+                cleaning.discard(doc["_id"])
+
+        await asyncio.gather(*(one(doc, batch) for doc, batch in zip(docs, batches, strict=True)))
 
 
 def _pending_events(doc: Document) -> list[tuple[str, Envelope]]:
