@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
+from guanwu.contracts.events.base import Event, EventRegistry, event_type_name
 from guanwu.platform.bus.port import EventBus, Subscription
 from guanwu.platform.events import envelope_for
 
@@ -32,8 +32,9 @@ class Pinged(Event):
         return self.ping_id
 
 
-if REGISTRY.get(Pinged.event_type) is None:
-    REGISTRY.register(Pinged)
+# A registry of its own: the test event must not leak into the published contracts (schemas, AsyncAPI).
+TEST_REGISTRY = EventRegistry()
+TEST_REGISTRY.register(Pinged)
 
 
 def ping(seq: int, ping_id: str = "p-1") -> Envelope:

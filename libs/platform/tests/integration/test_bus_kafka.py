@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from contract.bus_contract import BusContract
+from contract.bus_contract import TEST_REGISTRY, BusContract
 from guanwu.platform.bus.dispatch import RetryPolicy
 from guanwu.platform.bus.kafka import KafkaEventBus
 from guanwu.platform.bus.port import EventBus, Subscription
@@ -25,6 +25,7 @@ class TestKafkaBus(BusContract):
             client_id=f"contract-{uuid.uuid4().hex[:6]}",
             topic_partitions=1,
             retry=RetryPolicy(first_delay_seconds=0.01),
+            registry=TEST_REGISTRY,
         )
         bus.declare_topics(topics)
         for sub in subscriptions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contract.bus_contract import BusContract
+from contract.bus_contract import TEST_REGISTRY, BusContract
 from guanwu.platform.bus.dispatch import RetryPolicy
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.bus.port import EventBus, Subscription
@@ -12,7 +12,7 @@ from guanwu.platform.bus.port import EventBus, Subscription
 
 class TestInProcessBus(BusContract):
     async def make_bus(self, subscriptions: list[Subscription], topics: list[str]) -> EventBus:
-        bus = InProcessEventBus(retry=RetryPolicy(first_delay_seconds=0.001))
+        bus = InProcessEventBus(retry=RetryPolicy(first_delay_seconds=0.001), registry=TEST_REGISTRY)
         for sub in subscriptions:
             bus.subscribe(sub)
         await bus.start()

@@ -12,6 +12,7 @@ import asyncio
 from collections import defaultdict
 
 from guanwu.contracts.envelope import Envelope, new_event_id
+from guanwu.contracts.events.base import REGISTRY, EventRegistry
 from guanwu.platform import metrics
 from guanwu.platform.bus.dispatch import Dispatcher, RetryPolicy, dlq_record
 from guanwu.platform.bus.port import Subscription
@@ -20,17 +21,23 @@ from guanwu.platform.store.port import Collection
 
 class InProcessEventBus:
     def __init__(
-        self, dead_letter_collection: Collection | None = None, retry: RetryPolicy | None = None
+        self,
+        dead_letter_collection: Collection | None = None,
+        retry: RetryPolicy | None = None,
+        registry: EventRegistry = REGISTRY,
     ) -> None:
         self._dispatchers: dict[str, list[Dispatcher]] = defaultdict(list)
         self._group_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._dead_letter_collection = dead_letter_collection
         self._retry = retry
+        self._registry = registry
         self.published: list[tuple[str, Envelope]] = []
         self.dead_letters: list[tuple[str, dict[str, str | None]]] = []
 
     def subscribe(self, subscription: Subscription) -> None:
-        self._dispatchers[subscription.topic].append(Dispatcher(subscription, self, self._retry))
+        self._dispatchers[subscription.topic].append(
+            Dispatcher(subscription, self, self._retry, self._registry)
+        )
 
     async def start(self) -> None:
         return None

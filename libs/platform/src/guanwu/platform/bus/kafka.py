@@ -21,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faust.contrib.asgi import faust_app_running
 from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events.base import REGISTRY, EventRegistry
 from guanwu.contracts.topics import dead_letter_topic
 from guanwu.platform import metrics
 from guanwu.platform.bus.dispatch import Dispatcher, RetryPolicy
@@ -47,6 +48,7 @@ class KafkaEventBus:
         startup_timeout_seconds: float = 120.0,
         publish_timeout_seconds: float = 30.0,
         retry: RetryPolicy | None = None,
+        registry: EventRegistry = REGISTRY,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._client_id = client_id
@@ -54,6 +56,7 @@ class KafkaEventBus:
         self._startup_timeout = startup_timeout_seconds
         self._publish_timeout = publish_timeout_seconds
         self._retry = retry
+        self._registry = registry
         self._subscriptions: list[Subscription] = []
         self._producer: AIOKafkaProducer | None = None
         self._stack = AsyncExitStack()
@@ -201,7 +204,7 @@ class KafkaEventBus:
             broker_heartbeat_interval=1.0,
         )
         for subscription in subscriptions:
-            _attach_agent(app, Dispatcher(subscription, self, self._retry))
+            _attach_agent(app, Dispatcher(subscription, self, self._retry, self._registry))
         return app
 
 
