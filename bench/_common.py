@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import structlog
+
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.declaration import DeclarationDrafted
 from guanwu.platform.events import envelope_for

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from _common import drafted_envelope, machine, quiet_logging, rate, ratio, result_line, run_id, section
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
 from guanwu.contracts.events.declaration import DeclarationDrafted

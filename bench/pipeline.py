@@ -24,6 +24,8 @@ from typing import Any
 
 from _common import drafted_envelope, machine, quiet_logging, rate, ratio, result_line, run_id, section
 from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
+
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
 from guanwu.contracts.events.declaration import DeclarationDrafted
@@ -32,7 +34,6 @@ from guanwu.platform.bus.port import Subscription
 from guanwu.platform.idempotency import deterministic_id, insert_once
 from guanwu.platform.outbox import OutboxRelay, add_events
 from guanwu.platform.store.mongo import MongoDocumentStore
-from pymongo import AsyncMongoClient
 
 TARGET = 0.5
 GROUP = "query-projection"

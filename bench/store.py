@@ -29,10 +29,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from _common import machine, quiet_logging, rate, ratio, result_line, run_id, section
+from pymongo import AsyncMongoClient
+
 from guanwu.platform.store.mongo import MongoDocumentStore
 from guanwu.platform.store.port import Collection
 from guanwu.platform.store.sqlite import SqliteDocumentStore
-from pymongo import AsyncMongoClient
 
 TARGET = 0.9
 TENANT = "91310000MA1FL0BENCH"

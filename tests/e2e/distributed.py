@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from guanwu.platform.auth import LocalTokenIssuer
 
 SECRET = "distributed-test-secret-" + "y" * 32

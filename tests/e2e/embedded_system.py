@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+
 from guanwu.cli.embedded import EmbeddedSystem, build_embedded
 from guanwu.platform.store.sqlite import SqliteDocumentStore
 

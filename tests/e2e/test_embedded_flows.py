@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from embedded_system import bearer, eventually, running_embedded
+
 from guanwu.contracts import topics
 from guanwu.contracts.events import DeleteReceiptReceived
 from guanwu.platform.events import envelope_for

@@ -11,11 +11,12 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from distributed import Cluster, cluster, token, wait_until
+from pymongo import MongoClient
+
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import DeclarationDrafted, DeleteReceiptReceived
 from guanwu.platform.events import envelope_for
-from pymongo import MongoClient
 
 INFRA = Path(__file__).resolve().parents[2] / "deploy" / "local" / "infra.sh"
 N = 1000

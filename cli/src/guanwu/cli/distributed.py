@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+
 from guanwu.platform.bootstrap import build_bus, build_store, build_token_verifier
 from guanwu.platform.logging import configure_logging
 from guanwu.platform.outbox import OutboxNotifier

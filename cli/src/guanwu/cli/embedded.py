@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
+
 from guanwu import anomaly, declaration, query, sync  # noqa: F401  (namespace packages of the services)
 from guanwu.anomaly import bootstrap as anomaly_bootstrap
 from guanwu.card_signer import bootstrap as card_signer_bootstrap
@@ -25,7 +27,6 @@ from guanwu.query import bootstrap as query_bootstrap
 from guanwu.singlewindow_sim.app import SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
 from guanwu.sync import bootstrap as sync_bootstrap
-from pydantic import SecretStr
 
 DEMO_TENANT = "demo"
 DEMO_USER = "demo"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from guanwu.contracts import declaration as dm
 from pydantic import BaseModel, ValidationError
+
+from guanwu.contracts import declaration as dm
 
 pytestmark = pytest.mark.unit
 

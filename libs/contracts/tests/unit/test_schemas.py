@@ -9,10 +9,11 @@ from typing import Any, Literal
 
 import jsonschema
 import pytest
+from pydantic import BaseModel, Field
+
 from guanwu.contracts import schemas
 from guanwu.contracts.compat import incompatibilities
 from guanwu.contracts.events import REGISTRY
-from pydantic import BaseModel, Field
 
 pytestmark = pytest.mark.unit
 

@@ -8,6 +8,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import annotated_types
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
 from guanwu.contracts.declaration import (
     DecHead,
     DeclarationDocument,
@@ -15,8 +18,6 @@ from guanwu.contracts.declaration import (
     TransitBlock,
     infer_kind,
 )
-from hypothesis import strategies as st
-from pydantic import BaseModel
 
 # XML-safe text with the characters that must be escaped, Chinese, quotes and a carriage return.
 _ALPHABET = st.one_of(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from lxml import etree
+
 from guanwu.contracts.declaration import DecSign, wire_fields
 from guanwu.customs import fixtures
 from guanwu.customs.messages import build_dec_message, canonical_sign_bytes, canonical_sign_bytes_of_message
-from lxml import etree
 
 pytestmark = pytest.mark.unit
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from guanwu.customs.codes import (
     CodeTableImportError,
     Table,

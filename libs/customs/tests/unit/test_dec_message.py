@@ -7,6 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
 from guanwu.contracts.declaration import DecHead, DeclarationDocument, DecList, DecSign
 from guanwu.customs import fixtures
 from guanwu.customs.messages import (
@@ -16,9 +20,6 @@ from guanwu.customs.messages import (
     parse_dec_message,
     parse_dec_message_with_sign,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make the sibling strategies importable
 from customs_strategies import documents, model_strategy

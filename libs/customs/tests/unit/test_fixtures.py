@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from guanwu.contracts.declaration import DeclarationDocument, infer_kind
 from guanwu.customs import fixtures
 from guanwu.customs.fixtures._check_digits import container_no, uscc

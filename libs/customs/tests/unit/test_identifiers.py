@@ -15,6 +15,10 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum.cn import uscc as stdnum_uscc
+
 from guanwu.customs.codes import Table, load_default_tables
 from guanwu.customs.identifiers import (
     IdCheck,
@@ -38,9 +42,6 @@ from guanwu.customs.identifiers import (
 )
 from guanwu.customs.identifiers.container import CHAR_VALUE, container_remainder
 from guanwu.customs.identifiers.uscc import ALPHABET as USCC_ALPHABET
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from stdnum.cn import uscc as stdnum_uscc
 
 DISTRICTS = load_default_tables()[Table.CUSTOMS_DISTRICT]
 SUBSTITUTES = string.digits + string.ascii_uppercase + "a-* 中"

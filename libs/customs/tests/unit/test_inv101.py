@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from guanwu.customs import fixtures
 from guanwu.customs.messages.inv101 import (
     EnvelopInfo,

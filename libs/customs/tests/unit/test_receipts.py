@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+
 from guanwu.customs import fixtures
 from guanwu.customs.messages import MessageFormatError
 from guanwu.customs.messages.receipts import (

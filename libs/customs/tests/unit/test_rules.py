@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from guanwu.contracts.declaration import DeclarationDocument, DocumentKind, TransitBlock, TrnHead
 from guanwu.customs import fixtures as fx
 from guanwu.customs.rules import RULES, Finding, Level, Severity, blocking, check

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from guanwu.customs import fixtures
 from guanwu.customs.messages import (
     MalformedXmlError,

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import pytest
+
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event, EventRegistry, event_type_name
 from guanwu.platform.bus.port import EventBus, Subscription

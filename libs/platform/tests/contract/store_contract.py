@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import pytest
+
 from guanwu.platform.store.port import (
     OUTBOX_FIELD,
     OUTBOX_PENDING_FIELD,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from contract.bus_contract import TEST_REGISTRY, BusContract
+
 from guanwu.platform.bus.dispatch import RetryPolicy
 from guanwu.platform.bus.kafka import KafkaEventBus
 from guanwu.platform.bus.port import EventBus, Subscription

@@ -16,10 +16,11 @@ pytest.register_assert_rewrite("contract.store_contract")
 
 import pymongo  # noqa: E402
 from contract.store_contract import StoreContract  # noqa: E402
-from guanwu.platform.store.mongo import MongoDocumentStore  # noqa: E402
-from guanwu.platform.store.port import DocumentStore  # noqa: E402
 from pymongo import AsyncMongoClient  # noqa: E402
 from pymongo.asynchronous.collection import AsyncCollection  # noqa: E402
+
+from guanwu.platform.store.mongo import MongoDocumentStore  # noqa: E402
+from guanwu.platform.store.port import DocumentStore  # noqa: E402
 
 RawCollection = AsyncCollection[dict[str, Any]]
 

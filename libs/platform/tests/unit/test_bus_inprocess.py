@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from contract.bus_contract import TEST_REGISTRY, BusContract
+
 from guanwu.platform.bus.dispatch import RetryPolicy
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.bus.port import EventBus, Subscription

@@ -7,6 +7,7 @@ import pytest
 pytest.register_assert_rewrite("contract.store_contract")
 
 from contract.store_contract import StoreContract  # noqa: E402
+
 from guanwu.platform.store.memory import MemoryDocumentStore  # noqa: E402
 from guanwu.platform.store.port import DocumentStore  # noqa: E402
 

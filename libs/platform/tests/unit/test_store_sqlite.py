@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 pytest.register_assert_rewrite("contract.store_contract")
 
 from contract.store_contract import StoreContract  # noqa: E402
+
 from guanwu.platform.store.filters import (  # noqa: E402
     SqlTranslator,
     compile_matcher,

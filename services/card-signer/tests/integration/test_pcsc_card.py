@@ -9,6 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
+
 from guanwu.card_signer.adapters.pcsc import PcscSigner
 from guanwu.card_signer.domain import FailureReason, Pin, PinPolicy, Signature, SignFailure
 from guanwu.card_signer.domain.sm2 import der_to_rs, verify
@@ -17,7 +19,6 @@ from guanwu.card_signer.metrics import PrometheusCardMetrics
 from guanwu.card_signer.service_layer.card_queue import CardQueue
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
-from prometheus_client import generate_latest
 
 from .conftest import CARD_PIN, PCSCD_SH, READER, CardProcess, wait_until
 

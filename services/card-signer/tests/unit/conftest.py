@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from smartcard.Exceptions import CardConnectionException, NoCardException
+
 from guanwu.card_signer.adapters.soft import SoftSigner, create_soft_token
 from guanwu.card_signer.domain import DEFAULT_USER_ID, CardStatus, Signature
 from guanwu.smartcard_sim.card import VirtualCard
 from guanwu.smartcard_sim.state import CardStore
-from smartcard.Exceptions import CardConnectionException, NoCardException
 
 CARD_PIN = b"246810"
 

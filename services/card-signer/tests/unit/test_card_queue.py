@@ -4,6 +4,7 @@ import asyncio
 import time
 
 import pytest
+
 from guanwu.card_signer.domain import FailureReason, SignFailure
 from guanwu.card_signer.service_layer.card_queue import CardQueue
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from guanwu.card_signer.domain import FailureReason, SignFailure
 from guanwu.card_signer.domain.sm2 import der_to_rs, verify
 from guanwu.card_signer.entrypoints.consumer import handle_sign_requested

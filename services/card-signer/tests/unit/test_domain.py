@@ -4,6 +4,7 @@ import pickle
 
 import gmalglib
 import pytest
+
 from guanwu.card_signer.domain import Pin, PinDecision, PinPolicy
 from guanwu.card_signer.domain.sm2 import der_to_rs, rs_to_der, signing_digest, verify
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from guanwu.card_signer.adapters.pcsc import PcscSigner
 from guanwu.card_signer.domain import FailureReason, Pin, SignFailure
 from guanwu.card_signer.domain.sm2 import verify

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from guanwu.card_signer import bootstrap
 from guanwu.card_signer.config import CardSignerSettings
 from guanwu.card_signer.domain import FailureReason, SignFailure

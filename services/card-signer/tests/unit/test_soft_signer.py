@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from guanwu.card_signer.adapters.soft import SoftSigner, create_soft_token
 from guanwu.card_signer.domain import FailureReason, Secret, SignFailure
 from guanwu.card_signer.domain.sm2 import sm3, verify

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gmalglib
 import pytest
+
 from guanwu.smartcard_sim.card import AID, ATR, VirtualCard
 from guanwu.smartcard_sim.state import CardStore
 from guanwu.smartcard_sim.vpcd import VpcdLink

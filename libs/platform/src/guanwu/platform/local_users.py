@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
 from guanwu.platform.auth import ROLES, LocalTokenIssuer, PasswordHashing
 from guanwu.platform.store.port import Collection, DocumentStore
-from pydantic import BaseModel, ConfigDict, Field
 
 COLLECTION = "platform_users"
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import structlog
+
 from guanwu.contracts.envelope import Envelope
 from guanwu.platform import metrics
 from guanwu.platform.bus.port import EventPublisher

@@ -16,6 +16,8 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
 from guanwu.platform import metrics
 from guanwu.platform.auth import TokenVerifier
 from guanwu.platform.bus.port import EventBus, Subscription
@@ -23,7 +25,6 @@ from guanwu.platform.http.errors import install_error_handlers
 from guanwu.platform.http.limits import BodySizeLimit
 from guanwu.platform.outbox import OutboxRelay
 from guanwu.platform.store.port import Collection, DocumentStore
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 log = structlog.get_logger(__name__)
 

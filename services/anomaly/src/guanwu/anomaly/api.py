@@ -6,12 +6,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
 from guanwu.anomaly.domain import Anomaly, AnomalyCategory, AnomalyInput, AnomalyType, HandlingStatus
 from guanwu.anomaly.handlers import register_anomaly
 from guanwu.anomaly.repository import AnomalyRepository
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 from guanwu.platform.outbox import OutboxNotifier
-from pydantic import BaseModel
 
 
 class AnomalyPage(BaseModel):

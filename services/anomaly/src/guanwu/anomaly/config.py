@@ -1,5 +1,6 @@
-from guanwu.platform.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from guanwu.platform.settings import ServiceSettings
 
 
 class AnomalySettings(ServiceSettings):

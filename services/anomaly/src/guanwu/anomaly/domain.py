@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from guanwu.contracts.events import DeleteReceiptReceived
 from pydantic import BaseModel, ConfigDict, Field
+
+from guanwu.contracts.events import DeleteReceiptReceived
 
 
 class AnomalyCategory(StrEnum):

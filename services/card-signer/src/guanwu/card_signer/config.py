@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from guanwu.platform.settings import ServiceSettings
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+
+from guanwu.platform.settings import ServiceSettings
 
 
 class CardSignerSettings(ServiceSettings):

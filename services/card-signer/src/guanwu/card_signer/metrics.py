@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from guanwu.card_signer.domain import FailureReason
 from prometheus_client import Counter, Gauge, Histogram
+
+from guanwu.card_signer.domain import FailureReason
 
 SIGNATURES = Counter(
     "guanwu_card_signer_signatures_total",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response
+
 from guanwu.declaration.domain import Declaration, DraftDeclaration
 from guanwu.declaration.handlers import draft_declaration
 from guanwu.declaration.repository import DeclarationRepository

@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from guanwu.contracts.events import DeclarationDrafted
 from pydantic import BaseModel, ConfigDict, Field
+
+from guanwu.contracts.events import DeclarationDrafted
 
 
 class DeclarationKind(StrEnum):

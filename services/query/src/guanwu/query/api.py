@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
 from guanwu.platform.auth import CurrentPrincipal
 from guanwu.query.projection import DeclarationReadModel
-from pydantic import BaseModel
 
 
 class DeclarationRow(BaseModel):

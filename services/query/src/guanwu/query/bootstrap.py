@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from guanwu.contracts import topics
 from guanwu.contracts.events import REGISTRY, DeclarationSummary
 from guanwu.platform.bus.port import Subscription
+from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 from guanwu.query.api import build_router
@@ -15,7 +14,7 @@ from guanwu.query.projection import DeclarationReadModel
 GROUP = "query.declarations"
 
 
-def build(store: DocumentStore, outbox_written: Callable[[], None]) -> ServiceParts:
+def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
     read_model = DeclarationReadModel(store)
 
     async def project(envelope, event):  # type: ignore[no-untyped-def]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel
+
 from guanwu.platform.auth import CurrentPrincipal
 from guanwu.sync.receipts import ReceiptStore
-from pydantic import BaseModel
 
 
 class ReceiptSyncStatus(BaseModel):

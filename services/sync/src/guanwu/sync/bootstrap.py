@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import httpx
+
 from guanwu.contracts import topics
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts

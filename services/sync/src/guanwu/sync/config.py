@@ -1,6 +1,7 @@
-from guanwu.platform.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from guanwu.platform.settings import ServiceSettings
 
 
 class SyncSettings(ServiceSettings):

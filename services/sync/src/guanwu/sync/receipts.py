@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+
 from guanwu.contracts.events import DeleteReceiptReceived
 from guanwu.platform.events import envelope_for
 from guanwu.platform.idempotency import deterministic_id, insert_once

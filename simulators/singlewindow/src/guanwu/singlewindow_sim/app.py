@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class ReceiptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enterprise: str = Field(min_length=1, max_length=64, description="The enterprise (guanwu tenant) it belongs to")
+    enterprise: str = Field(
+        min_length=1, max_length=64, description="The enterprise (guanwu tenant) it belongs to"
+    )
     entry_id: str | None = Field(None, max_length=18, description="EntryId 海关编号")
     seq_no: str | None = Field(None, max_length=18, description="SeqNo 统一编号")
     channel: str = Field(min_length=1, max_length=2, description="CHANNEL, e.g. D 删单")
@@ -66,15 +68,21 @@ class SingleWindowState:
 def build_router(state: SingleWindowState) -> APIRouter:
     router = APIRouter(prefix="/sim", tags=["single-window simulator"])
 
-    @router.post("/receipts", response_model=Receipt, status_code=201, summary="Inject one receipt (tests/demo)")
+    @router.post(
+        "/receipts", response_model=Receipt, status_code=201, summary="Inject one receipt (tests/demo)"
+    )
     async def inject(receipt: ReceiptIn) -> Receipt:
         return await state.add(receipt)
 
-    @router.post("/receipts/batch", response_model=list[Receipt], status_code=201, summary="Inject many receipts")
+    @router.post(
+        "/receipts/batch", response_model=list[Receipt], status_code=201, summary="Inject many receipts"
+    )
     async def inject_many(receipts: list[ReceiptIn]) -> list[Receipt]:
         return [await state.add(r) for r in receipts]
 
-    @router.get("/receipts", response_model=ReceiptFeed, summary="Receipts feed polled by guanwu's sync service")
+    @router.get(
+        "/receipts", response_model=ReceiptFeed, summary="Receipts feed polled by guanwu's sync service"
+    )
     async def feed(
         enterprise: Annotated[str, Query(min_length=1, max_length=64)],
         after: Annotated[int, Query(ge=0)] = 0,

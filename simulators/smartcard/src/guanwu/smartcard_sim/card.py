@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from gmalglib.sm2 import SM2
+
 from guanwu.smartcard_sim.state import CardStore, PinState
 
 AID = bytes.fromhex("F0 47 55 41 4E 57 55 01")  # F0 "GUANWU" 01

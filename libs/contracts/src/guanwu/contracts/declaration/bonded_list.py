@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from guanwu.contracts.declaration._fields import CustomsModel, amount, integer, text
 from pydantic import Field
+
+from guanwu.contracts.declaration._fields import CustomsModel, amount, integer, text
 
 NAME_LENGTH = 512
 REMARK_LENGTH = 4000

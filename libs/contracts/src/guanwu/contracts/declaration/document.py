@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from pydantic import Field
+
 from guanwu.contracts.declaration._fields import CustomsModel
 from guanwu.contracts.declaration.blocks import (
     Container,
@@ -19,7 +21,6 @@ from guanwu.contracts.declaration.blocks import (
 from guanwu.contracts.declaration.goods import MAX_GOODS_LINES, DecList
 from guanwu.contracts.declaration.head import DecHead
 from guanwu.contracts.declaration.transit import TransitBlock
-from pydantic import Field
 
 
 class DocumentKind(StrEnum):

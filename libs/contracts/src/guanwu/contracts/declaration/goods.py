@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from guanwu.contracts.declaration._fields import CustomsModel, amount, integer, text
 from pydantic import Field
+
+from guanwu.contracts.declaration._fields import CustomsModel, amount, integer, text
 
 MAX_GOODS_LINES = 50
 """A declaration carries at most 50 goods lines (商品项)."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from guanwu.contracts.declaration._fields import CustomsModel, amount, integer, text
 from pydantic import Field
+
+from guanwu.contracts.declaration._fields import CustomsModel, amount, integer, text
 
 IEFlag = Literal["I", "E"]
 

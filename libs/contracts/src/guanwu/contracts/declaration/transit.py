@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from guanwu.contracts.declaration._fields import CustomsModel, amount, integer, text
 from pydantic import BaseModel, Field
+
+from guanwu.contracts.declaration._fields import CustomsModel, amount, integer, text
 
 
 class TrnHead(CustomsModel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
+from pydantic import Field
+
 from guanwu.contracts import topics
 from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
-from pydantic import Field
 
 
 @REGISTRY.register

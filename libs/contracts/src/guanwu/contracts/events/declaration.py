@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from guanwu.contracts import topics
 from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
-from pydantic import Field
 
 IEFlag = Literal["I", "E"]
 

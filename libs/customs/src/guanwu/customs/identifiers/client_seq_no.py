@@ -10,8 +10,9 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from guanwu.customs.identifiers.result import ALNUM, IdCheck, check_chars, invalid, valid
 from stdnum.iso7064 import mod_37_36
+
+from guanwu.customs.identifiers.result import ALNUM, IdCheck, check_chars, invalid, valid
 
 BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 PREFIX = "GW"

@@ -16,10 +16,11 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
-from guanwu.contracts.declaration import wire_fields
-from guanwu.customs.messages.safe_xml import MessageFormatError
 from lxml import etree
 from pydantic import BaseModel, ValidationError
+
+from guanwu.contracts.declaration import wire_fields
+from guanwu.customs.messages.safe_xml import MessageFormatError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

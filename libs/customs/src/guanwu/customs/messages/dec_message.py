@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
+from pydantic import BaseModel
+
 from guanwu.contracts.declaration import (
     Container,
     DecCopLimit,
@@ -40,8 +43,6 @@ from guanwu.contracts.declaration import (
 )
 from guanwu.customs.messages._mapping import read_fields, validated, write_block, write_fields
 from guanwu.customs.messages.safe_xml import DEFAULT_MAX_BYTES, MessageFormatError, local_name, parse_xml
-from lxml import etree
-from pydantic import BaseModel
 
 DEC_NAMESPACE = "http://www.chinaport.gov.cn/dec"
 DEC_VERSION = "3.1"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field
+
 from guanwu.contracts.declaration import BondedList, InvtHead, InvtList
 from guanwu.customs.messages._mapping import escape_text, read_fields, validated, write_block
 from guanwu.customs.messages.safe_xml import DEFAULT_MAX_BYTES, MessageFormatError, local_name, parse_xml
-from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 

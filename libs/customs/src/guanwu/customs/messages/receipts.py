@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from guanwu.customs.messages.safe_xml import DEFAULT_MAX_BYTES, MessageFormatError, local_name, parse_xml
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
+
+from guanwu.customs.messages.safe_xml import DEFAULT_MAX_BYTES, MessageFormatError, local_name, parse_xml
 
 
 class ReceiptStatus(StrEnum):

@@ -14,6 +14,8 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from guanwu.contracts.declaration import (
     Container,
     DecHead,
@@ -28,7 +30,6 @@ from guanwu.customs.codes.io import split_provenance
 from guanwu.customs.codes.registry import Table
 from guanwu.customs.rules.finding import Finding, Level, Severity
 from guanwu.customs.rules.registry import Context, RuleMeta, RuleSet
-from pydantic import BaseModel
 
 DATA = Path(__file__).parent / "data" / "fields.csv"
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
+from pydantic import ValidationError
+
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import REGISTRY, Event, EventRegistry
 from guanwu.contracts.topics import dead_letter_topic
 from guanwu.platform import metrics
 from guanwu.platform.bus.port import EventHandler, Subscription
 from guanwu.platform.logging import bind_correlation
-from pydantic import ValidationError
 
 log = structlog.get_logger(__name__)
 

@@ -20,13 +20,14 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from faust.contrib.asgi import faust_app_running
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import REGISTRY, EventRegistry
 from guanwu.contracts.topics import dead_letter_topic
 from guanwu.platform import metrics
 from guanwu.platform.bus.dispatch import Dispatcher, RetryPolicy
 from guanwu.platform.bus.port import Subscription
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 log = structlog.get_logger(__name__)
 

@@ -31,6 +31,11 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pymongo
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.results import UpdateResult
+
 from guanwu.platform.store.filters import (
     OUTBOX_EVENT_ID_PATH,
     check_document,
@@ -49,10 +54,6 @@ from guanwu.platform.store.port import (
     Filter,
     SortSpec,
 )
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import OperationFailure, PyMongoError
-from pymongo.results import UpdateResult
 
 _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
 

@@ -15,6 +15,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from smartcard.Exceptions import CardConnectionException, NoCardException, SmartcardException
+from smartcard.System import readers as list_readers
+
 from guanwu.card_signer.adapters.x509 import certificate_info
 from guanwu.card_signer.domain import (
     DEFAULT_USER_ID,
@@ -30,8 +33,6 @@ from guanwu.card_signer.domain import (
     SignFailure,
 )
 from guanwu.card_signer.domain.sm2 import signing_digest, sm3
-from smartcard.Exceptions import CardConnectionException, NoCardException, SmartcardException
-from smartcard.System import readers as list_readers
 
 log = logging.getLogger("guanwu.card_signer.pcsc")
 

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from gmalglib.sm2 import SM2
+
 from guanwu.card_signer.adapters.x509 import certificate_info, self_signed_certificate
 from guanwu.card_signer.domain import (
     DEFAULT_USER_ID,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from gmalglib.sm2 import SM2
+
 from guanwu.card_signer.domain import CertificateInfo
 from guanwu.card_signer.domain.sm2 import rs_to_der
 

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
 from guanwu.card_signer.domain import CardStatus, FailureReason, SignFailure
 from guanwu.card_signer.service_layer.card_queue import CardQueue
 from guanwu.platform.auth import CurrentPrincipal, require_roles
-from pydantic import BaseModel, Field
 
 SIGNING_ROLES = ("preparer", "manager")  # admin is implied by require_roles
 

@@ -13,12 +13,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from guanwu.card_signer.domain import FailureReason, Signature, SignFailure
 from guanwu.card_signer.service_layer.card_queue import CardQueue
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
-from pydantic import ValidationError
 
 SOURCE = "/guanwu/card-signer"
 _ANSWER_NAMESPACE = uuid.UUID("6f1c3c1e-7d0a-4b8e-9a55-4755414e5755")
