@@ -16,7 +16,7 @@ def test_draft_declaration_flows_to_the_query_service(kafka_bootstrap: str, mong
         bill_no = f"BL{uuid.uuid4().hex[:10]}"
         created = httpx.post(
             f"{declaration.url}/api/declaration/declarations",
-            json={"ie_flag": "E", "head": {"custom_master": "9000", "bill_no": bill_no}},
+            json={"head": {"ie_flag": "E", "custom_master": "9000", "bill_no": bill_no}},
             headers=token(tenant),
         )
         assert created.status_code == 201, created.text

@@ -18,8 +18,12 @@ async def test_drafted_declaration_reaches_the_query_projection(tmp_path: Path) 
         created = await client.post(
             "/api/declaration/declarations",
             json={
-                "ie_flag": "E",
-                "head": {"custom_master": "5100", "trade_name": "西安某贸易有限公司", "bill_no": "BL-1"},
+                "head": {
+                    "ie_flag": "E",
+                    "custom_master": "5100",
+                    "trade_name": "西安某贸易有限公司",
+                    "bill_no": "BL-1",
+                }
             },
             headers=headers,
         )
@@ -96,7 +100,9 @@ async def test_auth_and_tenant_isolation(tmp_path: Path) -> None:
         assert (
             await client.get("/api/anomaly/anomalies", headers={"Authorization": "Bearer junk"})
         ).status_code == 401
-        created = await client.post("/api/declaration/declarations", json={"ie_flag": "I"}, headers=tenant_a)
+        created = await client.post(
+            "/api/declaration/declarations", json={"head": {"ie_flag": "I"}}, headers=tenant_a
+        )
         declaration_id = created.json()["declaration_id"]
         assert (
             await client.get(f"/api/declaration/declarations/{declaration_id}", headers=tenant_a)
@@ -118,3 +124,32 @@ async def test_auth_and_tenant_isolation(tmp_path: Path) -> None:
         assert (
             await client.get(f"/api/query/declarations/{declaration_id}", headers=tenant_b)
         ).status_code == 404
+
+
+async def test_fifty_line_declaration_reaches_the_projection_unchanged(tmp_path: Path) -> None:
+    from guanwu.contracts.declaration import DeclarationDocument
+    from guanwu.customs import fixtures
+
+    async with running_embedded(tmp_path, []) as (system, client):
+        headers = bearer(system, "acme")
+        document = fixtures.fifty_line_export()
+        created = await client.post(
+            "/api/declaration/declarations", json=document.model_dump(mode="json"), headers=headers
+        )
+        assert created.status_code == 201, created.text
+        declaration_id = created.json()["declaration_id"]
+        stored = (await client.get(f"/api/declaration/declarations/{declaration_id}", headers=headers)).json()
+        assert DeclarationDocument.model_validate(stored["document"]) == document
+
+        async def projected() -> dict[str, object] | None:
+            response = await client.get(f"/api/query/declarations/{declaration_id}", headers=headers)
+            return response.json() if response.status_code == 200 else None
+
+        row = await eventually(projected)
+        head = document.head
+        assert (row["bill_no"], row["trade_name"], row["custom_master"], row["ie_flag"]) == (
+            head.bill_no,
+            head.trade_name,
+            head.custom_master,
+            head.ie_flag,
+        )

@@ -160,7 +160,7 @@ def test_relay_resumes_after_broker_restart(kafka_bootstrap: str, mongo_url: str
                     _infra("up", "kafka")
                 response = httpx.post(
                     f"{declaration.url}/api/declaration/declarations",
-                    json={"ie_flag": "I", "head": {"bill_no": f"BR{i}"}},
+                    json={"head": {"ie_flag": "I", "bill_no": f"BR{i}"}},
                     headers=token(tenant),
                     timeout=30,
                 )

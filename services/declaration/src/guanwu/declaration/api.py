@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from typing import Literal
 
-from guanwu.declaration.domain import Declaration, DraftDeclaration
-from guanwu.declaration.handlers import draft_declaration
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel
+
+from guanwu.contracts.declaration import DeclarationDocument
+from guanwu.customs.rules import Level, Severity
+from guanwu.declaration.domain import Declaration, FindingView
+from guanwu.declaration.handlers import draft_declaration, validate
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 from guanwu.platform.outbox import OutboxNotifier
@@ -15,6 +20,14 @@ NOT_FOUND = {
     "message_zh": "报关单不存在",
     "message_en": "Declaration not found",
 }
+LEVELS = {"stage": Level.STAGE, "declare": Level.DECLARE}
+
+
+class ValidationReport(BaseModel):
+    level: Literal["stage", "declare"]
+    errors: int
+    warnings: int
+    findings: list[FindingView]
 
 
 def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifier) -> APIRouter:
@@ -24,14 +37,14 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         "/declarations",
         response_model=Declaration,
         status_code=201,
-        summary="新增报关单草稿 / create a draft declaration",
+        summary="新增报关单草稿（暂存）/ create a draft declaration",
         dependencies=[require_roles("preparer")],
     )
     async def create(
-        command: DraftDeclaration, principal: CurrentPrincipal, response: Response
+        document: DeclarationDocument, principal: CurrentPrincipal, response: Response
     ) -> Declaration:
         declaration = await draft_declaration(
-            command,
+            document,
             tenant=principal.tenant,
             user_id=principal.user_id,
             repository=repository,
@@ -50,5 +63,24 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
             raise HTTPException(404, detail=NOT_FOUND)
         response.headers["ETag"] = f'"{declaration.version}"'
         return declaration
+
+    @router.post(
+        "/validate",
+        response_model=ValidationReport,
+        summary="逻辑校验 / check a document at 暂存 (stage) or 申报 (declare) level",
+    )
+    async def check_document(
+        document: DeclarationDocument,
+        principal: CurrentPrincipal,
+        level: Literal["stage", "declare"] = "declare",
+    ) -> ValidationReport:
+        findings = validate(document, LEVELS[level])
+        errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+        return ValidationReport(
+            level=level,
+            errors=errors,
+            warnings=len(findings) - errors,
+            findings=[FindingView.of(f) for f in findings],
+        )
 
     return router

@@ -1,85 +1,91 @@
-"""The declaration aggregate (报关单制单). Pure: no I/O."""
+"""The declaration aggregate (报关单制单). Pure: no I/O.
+
+The document itself is the kernel's `DeclarationDocument` (every DecHead field, goods lines, containers, …);
+this module adds what guanwu keeps around it: identity, tenant, lifecycle status, and who drafted it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import DeclarationDrafted
-
-
-class DeclarationKind(StrEnum):
-    DECLARATION = "declaration"  # 报关单
-    RECORD_LIST = "record_list"  # 备案清单
-    TRANSIT_DECLARATION = "transit_declaration"  # 转关提前报关单
-    TRANSIT_RECORD_LIST = "transit_record_list"  # 转关提前备案清单
+from guanwu.customs.rules import Finding
 
 
 class Status(StrEnum):
     DRAFT = "草稿"
 
 
-class DraftHead(BaseModel):
-    """The head fields a first draft may carry (the full DecHead comes with the customs kernel)."""
+class FindingView(BaseModel):
+    """A logic-check finding as the API shows it (the console highlights `field_path`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
-    client_seq_no: str | None = Field(None, max_length=18, description="ClientSeqNo 客户端编号")
-    custom_master: str | None = Field(None, pattern=r"^\d{4}$", description="CustomMaster 申报地海关")
-    trade_name: str | None = Field(None, max_length=100, description="TradeName 境内收发货人名称")
-    bill_no: str | None = Field(None, max_length=32, description="BillNo 提运单号")
+    rule_code: str
+    field_path: str
+    severity: str
+    message_zh: str
+    message_en: str
 
-
-class DraftDeclaration(BaseModel):
-    """Command: create a draft."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ie_flag: Literal["I", "E"] = Field(description="IEFlag 进出口标志: I 进口, E 出口")
-    kind: DeclarationKind = Field(DeclarationKind.DECLARATION, description="单证类型")
-    head: DraftHead = Field(default_factory=DraftHead)
+    @classmethod
+    def of(cls, finding: Finding) -> FindingView:
+        return cls(
+            rule_code=finding.rule_code,
+            field_path=finding.field_path,
+            severity=finding.severity.value,
+            message_zh=finding.message_zh,
+            message_en=finding.message_en,
+        )
 
 
 class Declaration(BaseModel):
     declaration_id: str
     tenant: str
     version: int
-    ie_flag: Literal["I", "E"]
-    kind: DeclarationKind
     status: Status
-    head: DraftHead
+    document: DeclarationDocument
     created_at: datetime
     created_by: str
+    findings: list[FindingView] = Field(default_factory=list, description="暂存-level logic-check findings")
 
     def drafted_event(self) -> DeclarationDrafted:
+        head = self.document.head
         return DeclarationDrafted(
             declaration_id=self.declaration_id,
             version=self.version,
-            ie_flag=self.ie_flag,
-            kind=self.kind.value,
+            ie_flag=head.ie_flag,
+            kind=self.document.kind.value,
             status=self.status.value,
-            client_seq_no=self.head.client_seq_no,
-            custom_master=self.head.custom_master,
-            trade_name=self.head.trade_name,
-            bill_no=self.head.bill_no,
+            seq_no=head.seq_no,
+            entry_id=head.entry_id,
+            custom_master=head.custom_master,
+            trade_name=head.trade_name,
+            bill_no=head.bill_no,
             prepared_by=self.created_by,
         )
 
 
 def draft(
-    command: DraftDeclaration, *, declaration_id: str, tenant: str, user_id: str, now: datetime
+    document: DeclarationDocument,
+    findings: list[Finding],
+    *,
+    declaration_id: str,
+    tenant: str,
+    user_id: str,
+    now: datetime,
 ) -> Declaration:
+    """暂存 saves whatever the preparer has: findings are reported, never a reason to refuse a draft."""
     return Declaration(
         declaration_id=declaration_id,
         tenant=tenant,
         version=1,
-        ie_flag=command.ie_flag,
-        kind=command.kind,
         status=Status.DRAFT,
-        head=command.head,
+        document=document,
         created_at=now,
         created_by=user_id,
+        findings=[FindingView.of(f) for f in findings],
     )
