@@ -3,7 +3,7 @@
     uv run python bench/pipeline.py --events 2000
 
 Pipeline: a command handler writes a declaration document with its DeclarationDrafted event in the outbox
-(`add_events` + `MongoDocumentStore.insert`, then `relay.kick()`) → `OutboxRelay` (poll/kick, batch 200)
+(`add_events` + `MongoDocumentStore.insert`, then `relay.kick(collection, id)`) → `OutboxRelay` (poll/kick, batch 200)
 → `KafkaEventBus` (idempotent producer, acks=all) → faust agent + Dispatcher → an idempotent handler
 (`insert_once` of a projection document with a `deterministic_id`) → FerretDB. The clock runs from the
 first command until the handler has inserted N documents (checked with a count afterwards).
@@ -147,7 +147,7 @@ async def run_pipeline(
         _, envelope = item
         doc = add_events(declaration_doc(envelope), [(topic, envelope)])
         await declarations.insert(doc)
-        relay.kick()
+        relay.kick(declarations.name, doc["_id"])  # as services do: the relay reads just this document
 
     await bus.start()
     await relay.start()

@@ -9,7 +9,7 @@ set -uo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
-UV="${UV:-uv}"
+UV="${UV:-bash scripts/uv.sh}"
 BOOTSTRAP="${GUANWU_KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
 MONGO_URL="${GUANWU_MONGO_URL:-mongodb://127.0.0.1:27017/}"
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/guanwu-bench.XXXXXX")"
@@ -27,7 +27,7 @@ run() {
     fi
     echo
     echo "================================================================ $file $*"
-    if ! "$UV" run python "$file" "$@" 2>&1 | tee "$OUT/$name.txt"; then
+    if ! $UV run python "$file" "$@" 2>&1 | tee "$OUT/$name.txt"; then
         failed+=("$name")
     fi
 }
