@@ -131,26 +131,24 @@ class OutboxRelay:
             await self.wait_for_cleanups()
 
     async def _run(self) -> None:
-        backoff = self._sweep_interval
+        failure_backoff = 0.0
         while True:
             try:
-                published = await self.relay_once()
-                backoff = self._sweep_interval
-                if published and self._hints:
-                    continue
+                await self.relay_once()
+                failure_backoff = 0.0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or store down: keep the events, back off, sweep again
-                log.warning(
-                    "outbox relay pass failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff
-                )
+                failure_backoff = min(max(failure_backoff * 2, 0.5), self._max_backoff)
                 self._sweep_requested = True
-                backoff = min(max(backoff, 0.25) * 2, self._max_backoff)
-            if self._hints:
-                continue
+                log.warning(
+                    "outbox relay pass failed", error=f"{type(exc).__name__}: {exc}", retry_in=failure_backoff
+                )
+            if self._hints and not failure_backoff:
+                continue  # more written documents are waiting
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                await asyncio.wait_for(self._wake.wait(), timeout=failure_backoff or self._sweep_interval)
             except TimeoutError:
                 self._sweep_requested = True
 
@@ -192,7 +190,8 @@ class OutboxRelay:
 
     async def _relay_documents(self, collection: Collection, docs: list[Document]) -> int:
         cleaning = self._cleaning.setdefault(collection.name, set())
-        docs = [d for d in docs if d["_id"] not in cleaning]  # published already, cleanup under way
+        # Published already, cleanup under way; an event added to one meanwhile waits for the next sweep.
+        docs = [d for d in docs if d["_id"] not in cleaning]
         if not docs:
             return 0
         batches = [_pending_events(doc) for doc in docs]

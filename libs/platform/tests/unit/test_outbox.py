@@ -1,0 +1,85 @@
+"""The outbox relay: events written with a document are published in order, retried until acknowledged,
+and removed from the document only afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events import DeleteReceiptReceived
+from guanwu.platform.events import envelope_for
+from guanwu.platform.outbox import OutboxRelay, add_events
+from guanwu.platform.store.memory import MemoryDocumentStore
+from guanwu.platform.store.port import OUTBOX_PENDING_FIELD
+
+
+class FlakyPublisher:
+    """Refuses the first `failures` publishes (a broker that is down), then acknowledges."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.acknowledged: list[Envelope] = []
+
+    async def publish(self, topic: str, envelope: Envelope) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("broker unavailable")
+        self.acknowledged.append(envelope)
+
+
+def receipt_event(n: int) -> tuple[str, Envelope]:
+    event = DeleteReceiptReceived(
+        receipt_id=f"R{n}", entry_id="610120260000000001", notice_date=datetime.now(UTC)
+    )
+    return envelope_for(event, source="/test", tenant="t")
+
+
+async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def test_events_are_published_in_order_after_failures_and_then_removed() -> None:
+    store = MemoryDocumentStore()
+    collection = store.collection("docs")
+    events = [receipt_event(n) for n in range(3)]
+    await collection.insert(add_events({"_id": "d1"}, events))
+    publisher = FlakyPublisher(failures=2)
+    relay = OutboxRelay(publisher, [collection], sweep_interval_seconds=0.05, max_backoff_seconds=0.05)
+    await relay.start()
+    try:
+        relay.kick("docs", "d1")
+        await wait_until(lambda: len(publisher.acknowledged) >= 3)
+        await relay.wait_for_cleanups()
+    finally:
+        await relay.stop()
+    assert [e.id for e in publisher.acknowledged[:3]] == [env.id for _, env in events]
+    doc = await collection.get("d1")
+    assert doc is not None and doc[OUTBOX_PENDING_FIELD] is False and doc["_outbox"] == []
+    assert doc["_version"] == 1  # the relay never bumps the version an editor relies on
+
+
+async def test_a_relay_that_never_gets_an_acknowledgement_keeps_the_events() -> None:
+    store = MemoryDocumentStore()
+    collection = store.collection("docs")
+    await collection.insert(add_events({"_id": "d1"}, [receipt_event(1)]))
+    relay = OutboxRelay(FlakyPublisher(failures=10**6), [collection], max_backoff_seconds=0.01)
+    await relay.start()
+    await asyncio.sleep(0.2)
+    await relay.stop()
+    doc = await collection.get("d1")
+    assert doc is not None and doc[OUTBOX_PENDING_FIELD] is True and len(doc["_outbox"]) == 1
+
+
+async def test_events_left_by_a_dead_process_are_found_by_the_start_sweep() -> None:
+    store = MemoryDocumentStore()
+    collection = store.collection("docs")
+    for n in range(5):  # written by a process that died before relaying; nobody kicks this relay
+        await collection.insert(add_events({"_id": f"d{n}"}, [receipt_event(n)]))
+    publisher = FlakyPublisher(failures=0)
+    relay = OutboxRelay(publisher, [collection], batch_size=2)
+    await relay.drain()
+    assert sorted(e.data["receipt_id"] for e in publisher.acknowledged) == [f"R{n}" for n in range(5)]
+    assert await collection.count({OUTBOX_PENDING_FIELD: True}) == 0
