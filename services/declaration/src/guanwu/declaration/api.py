@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Awaitable
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.customs.rules import Level, Severity
-from guanwu.declaration.domain import Declaration, FindingView
-from guanwu.declaration.handlers import draft_declaration, validate
+from guanwu.declaration.domain import AuditEntry, Declaration, FindingView, LifecycleError
+from guanwu.declaration.handlers import (
+    NotFound,
+    copy_declaration,
+    delete_declaration,
+    draft_declaration,
+    submit_declaration_for_review,
+    update_declaration,
+    validate,
+)
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 from guanwu.platform.outbox import OutboxNotifier
+from guanwu.platform.store.port import ConcurrencyConflict
 
 NOT_FOUND = {
     "code": "declaration.not_found",
@@ -21,6 +31,68 @@ NOT_FOUND = {
     "message_en": "Declaration not found",
 }
 LEVELS = {"stage": Level.STAGE, "declare": Level.DECLARE}
+
+
+class DeclarationPage(BaseModel):
+    total: int
+    items: list[Declaration]
+
+
+IfMatch = Annotated[
+    str | None,
+    Header(description="The ETag (version) the change is based on; required for every change"),
+]
+
+
+def expected_version(if_match: str | None) -> int:
+    """`If-Match: "3"` → 3. A change without it could silently overwrite another editor's work: refuse."""
+    if if_match is None:
+        raise HTTPException(
+            428,
+            detail={
+                "code": "declaration.if_match_required",
+                "message_zh": "缺少 If-Match（请带上读取时的版本号）",
+                "message_en": "If-Match with the version you read is required",
+            },
+        )
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise HTTPException(
+            400,
+            detail={
+                "code": "declaration.if_match_invalid",
+                "message_zh": "If-Match 格式不正确",
+                "message_en": f'If-Match must be a version ETag such as "3", got {if_match!r}',
+            },
+        )
+    return int(text)
+
+
+async def guarded(
+    change: Awaitable[Declaration], repository: DeclarationRepository, tenant: str, declaration_id: str
+) -> Declaration:
+    """Run a change and translate its refusals into HTTP answers that say why."""
+    try:
+        return await change
+    except NotFound:
+        raise HTTPException(404, detail=NOT_FOUND) from None
+    except LifecycleError as exc:
+        raise HTTPException(
+            409, detail={"code": exc.code, "message_zh": exc.message_zh, "message_en": exc.message_en}
+        ) from None
+    except ConcurrencyConflict:
+        current = await repository.get(tenant, declaration_id)
+        version = current.version if current else None
+        raise HTTPException(
+            412,
+            detail={
+                "code": "declaration.version_conflict",
+                "message_zh": f"报关单已被他人修改（当前版本 {version}），请刷新后重试",
+                "message_en": f"The declaration changed since you read it (current version {version})",
+                "current_version": version,
+            },
+            headers={"ETag": f'"{version}"'} if version else None,
+        ) from None
 
 
 class ValidationReport(BaseModel):
@@ -63,6 +135,111 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
             raise HTTPException(404, detail=NOT_FOUND)
         response.headers["ETag"] = f'"{declaration.version}"'
         return declaration
+
+    @router.get("/declarations", response_model=DeclarationPage, summary="我的草稿 / list declarations")
+    async def list_declarations(
+        principal: CurrentPrincipal,
+        mine: bool = True,
+        skip: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> DeclarationPage:
+        created_by = principal.user_id if mine else None
+        total, items = await repository.list_for(
+            principal.tenant, created_by=created_by, skip=skip, limit=limit
+        )
+        return DeclarationPage(total=total, items=items)
+
+    @router.put(
+        "/declarations/{declaration_id}",
+        response_model=Declaration,
+        summary="修改并暂存 / update a draft (If-Match required)",
+        dependencies=[require_roles("preparer")],
+    )
+    async def update(
+        declaration_id: str,
+        document: DeclarationDocument,
+        principal: CurrentPrincipal,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Declaration:
+        change = update_declaration(
+            declaration_id,
+            document,
+            expected_version=expected_version(if_match),
+            tenant=principal.tenant,
+            user_id=principal.user_id,
+            repository=repository,
+            outbox_written=outbox_written,
+        )
+        declaration = await guarded(change, repository, principal.tenant, declaration_id)
+        response.headers["ETag"] = f'"{declaration.version}"'
+        return declaration
+
+    @router.delete(
+        "/declarations/{declaration_id}",
+        response_model=Declaration,
+        summary="删除（申报前）/ delete before 申报 (If-Match required)",
+        dependencies=[require_roles("preparer")],
+    )
+    async def remove(
+        declaration_id: str, principal: CurrentPrincipal, if_match: IfMatch = None
+    ) -> Declaration:
+        change = delete_declaration(
+            declaration_id,
+            expected_version=expected_version(if_match),
+            tenant=principal.tenant,
+            user_id=principal.user_id,
+            repository=repository,
+            outbox_written=outbox_written,
+        )
+        return await guarded(change, repository, principal.tenant, declaration_id)
+
+    @router.post(
+        "/declarations/{declaration_id}/submit",
+        response_model=Declaration,
+        summary="提交审核 / submit for review (no error-level findings; If-Match required)",
+        dependencies=[require_roles("preparer")],
+    )
+    async def submit(
+        declaration_id: str, principal: CurrentPrincipal, if_match: IfMatch = None
+    ) -> Declaration:
+        change = submit_declaration_for_review(
+            declaration_id,
+            expected_version=expected_version(if_match),
+            tenant=principal.tenant,
+            user_id=principal.user_id,
+            repository=repository,
+            outbox_written=outbox_written,
+        )
+        return await guarded(change, repository, principal.tenant, declaration_id)
+
+    @router.post(
+        "/declarations/{declaration_id}/copy",
+        response_model=Declaration,
+        status_code=201,
+        summary="复制 / copy into a new draft",
+        dependencies=[require_roles("preparer")],
+    )
+    async def copy(declaration_id: str, principal: CurrentPrincipal) -> Declaration:
+        change = copy_declaration(
+            declaration_id,
+            tenant=principal.tenant,
+            user_id=principal.user_id,
+            repository=repository,
+            outbox_written=outbox_written,
+        )
+        return await guarded(change, repository, principal.tenant, declaration_id)
+
+    @router.get(
+        "/declarations/{declaration_id}/audit",
+        response_model=list[AuditEntry],
+        summary="修改记录 / audit trail: who, when, fields before and after",
+    )
+    async def audit(declaration_id: str, principal: CurrentPrincipal) -> list[AuditEntry]:
+        declaration = await repository.get(principal.tenant, declaration_id)
+        if declaration is None:
+            raise HTTPException(404, detail=NOT_FOUND)
+        return declaration.audit
 
     @router.post(
         "/validate",

@@ -8,16 +8,73 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from guanwu.contracts.declaration import DeclarationDocument
-from guanwu.contracts.events import DeclarationDrafted
+from guanwu.contracts.events import DeclarationDrafted, DeclarationSummary
 from guanwu.customs.rules import Finding
 
 
 class Status(StrEnum):
     DRAFT = "草稿"
+    PENDING_REVIEW = "待审核"
+    APPROVED = "审核通过"
+    RETURNED = "审核退回"
+    DECLARING = "申报中"
+    DECLARED = "已申报"
+    DELETED = "已删除"
+
+
+EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
+"""States in which the preparer may change or delete the declaration (before review and after 退回)."""
+
+
+class LifecycleError(Exception):
+    """A command that the current state does not allow; carries the reason in both languages."""
+
+    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code, self.message_zh, self.message_en = code, message_zh, message_en
+
+
+def ensure_editable(status: Status) -> None:
+    if status not in EDITABLE:
+        raise LifecycleError(
+            "declaration.not_editable",
+            f"报关单处于「{status.value}」状态，不能修改或删除",
+            f"The declaration is {status.name.lower()} and can no longer be changed or deleted",
+        )
+
+
+class AuditEntry(BaseModel):
+    """Who changed what, when: each changed field path with its value before and after."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    by: str
+    action: str
+    version: int
+    changes: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def changed_fields(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
+    """Leaf-level differences between two JSON values, as {field, before, after} (paths as the API names them)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        changes: list[dict[str, Any]] = []
+        for key in sorted(before.keys() | after.keys()):
+            child = f"{path}.{key}" if path else key
+            changes += changed_fields(before.get(key), after.get(key), child)
+        return changes
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            c
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for c in changed_fields(b, a, f"{path}[{i}]")
+        ]
+    return [] if before == after else [{"field": path, "before": before, "after": after}]
 
 
 class FindingView(BaseModel):
@@ -51,10 +108,12 @@ class Declaration(BaseModel):
     created_at: datetime
     created_by: str
     findings: list[FindingView] = Field(default_factory=list, description="暂存-level logic-check findings")
+    updated_at: datetime | None = None
+    audit: list[AuditEntry] = Field(default_factory=list, description="Every change: who, when, before/after")
 
-    def drafted_event(self) -> DeclarationDrafted:
+    def summary(self, event_class: type[DeclarationSummary]) -> DeclarationSummary:
         head = self.document.head
-        return DeclarationDrafted(
+        return event_class(
             declaration_id=self.declaration_id,
             version=self.version,
             ie_flag=head.ie_flag,
@@ -67,6 +126,9 @@ class Declaration(BaseModel):
             bill_no=head.bill_no,
             prepared_by=self.created_by,
         )
+
+    def drafted_event(self) -> DeclarationSummary:
+        return self.summary(DeclarationDrafted)
 
 
 def draft(
@@ -88,4 +150,73 @@ def draft(
         created_at=now,
         created_by=user_id,
         findings=[FindingView.of(f) for f in findings],
+        audit=[AuditEntry(at=now, by=user_id, action="create", version=1)],
     )
+
+
+def revise(
+    declaration: Declaration,
+    document: DeclarationDocument,
+    findings: list[Finding],
+    *,
+    user_id: str,
+    now: datetime,
+) -> Declaration:
+    """暂存 again with a changed document; the audit names every field that changed."""
+    ensure_editable(declaration.status)
+    changes = changed_fields(
+        declaration.document.model_dump(mode="json", exclude_none=True),
+        document.model_dump(mode="json", exclude_none=True),
+    )
+    version = declaration.version + 1
+    return declaration.model_copy(
+        update={
+            "document": document,
+            "version": version,
+            "findings": [FindingView.of(f) for f in findings],
+            "updated_at": now,
+            "audit": [
+                *declaration.audit,
+                AuditEntry(at=now, by=user_id, action="update", version=version, changes=changes),
+            ],
+        }
+    )
+
+
+def transition(
+    declaration: Declaration, to: Status, *, action: str, user_id: str, now: datetime
+) -> Declaration:
+    version = declaration.version + 1
+    entry = AuditEntry(
+        at=now,
+        by=user_id,
+        action=action,
+        version=version,
+        changes=[{"field": "status", "before": declaration.status.value, "after": to.value}],
+    )
+    return declaration.model_copy(
+        update={"status": to, "version": version, "updated_at": now, "audit": [*declaration.audit, entry]}
+    )
+
+
+def submit_for_review(
+    declaration: Declaration, declare_findings: list[Finding], *, user_id: str, now: datetime
+) -> Declaration:
+    """提交审核 only from an editable state and only without error-level findings at the 申报 level."""
+    ensure_editable(declaration.status)
+    errors = [f for f in declare_findings if f.blocks_declare]
+    if errors:
+        raise LifecycleError(
+            "declaration.has_errors",
+            f"报关单还有 {len(errors)} 个错误，不能提交审核",
+            f"The declaration still has {len(errors)} error-level findings and cannot be submitted for review",
+        )
+    return transition(
+        declaration, Status.PENDING_REVIEW, action="submit_for_review", user_id=user_id, now=now
+    )
+
+
+def delete(declaration: Declaration, *, user_id: str, now: datetime) -> Declaration:
+    """Only before 申报 (while editable); the record stays, marked 已删除, with its audit trail."""
+    ensure_editable(declaration.status)
+    return transition(declaration, Status.DELETED, action="delete", user_id=user_id, now=now)

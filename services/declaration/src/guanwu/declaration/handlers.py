@@ -7,11 +7,18 @@ from datetime import UTC, datetime
 
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.envelope import new_event_id
+from guanwu.contracts.events import (
+    DeclarationDeleted,
+    DeclarationSubmittedForReview,
+    DeclarationSummary,
+    DeclarationUpdated,
+)
 from guanwu.customs.rules import Finding, Level, check
-from guanwu.declaration.domain import Declaration, draft
+from guanwu.declaration.domain import Declaration, delete, draft, revise, submit_for_review
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.events import envelope_for
 from guanwu.platform.outbox import OutboxNotifier
+from guanwu.platform.store.port import ConcurrencyConflict
 
 SOURCE = "/guanwu/declaration"
 
@@ -45,3 +52,123 @@ async def draft_declaration(
     await repository.add(declaration, [event])
     outbox_written(repository.collection.name, declaration.declaration_id)
     return declaration
+
+
+class NotFound(Exception):
+    pass
+
+
+async def _load(repository: DeclarationRepository, tenant: str, declaration_id: str) -> Declaration:
+    declaration = await repository.get(tenant, declaration_id)
+    if declaration is None:
+        raise NotFound(declaration_id)
+    return declaration
+
+
+async def _store_change(
+    declaration: Declaration,
+    event_class: type[DeclarationSummary],
+    *,
+    expected_version: int,
+    tenant: str,
+    repository: DeclarationRepository,
+    outbox_written: OutboxNotifier,
+) -> Declaration:
+    if declaration.version - 1 != expected_version:
+        raise ConcurrencyConflict(repository.collection.name, declaration.declaration_id, expected_version)
+    event = envelope_for(declaration.summary(event_class), source=SOURCE, tenant=tenant)
+    await repository.save(declaration, [event])
+    outbox_written(repository.collection.name, declaration.declaration_id)
+    return declaration
+
+
+async def update_declaration(
+    declaration_id: str,
+    document: DeclarationDocument,
+    *,
+    expected_version: int,
+    tenant: str,
+    user_id: str,
+    repository: DeclarationRepository,
+    outbox_written: OutboxNotifier,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Declaration:
+    """暂存 again. The caller states the version it edited; another editor's change in between wins (412)."""
+    current = await _load(repository, tenant, declaration_id)
+    if current.version != expected_version:
+        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
+    revised = revise(current, document, validate(document, Level.STAGE), user_id=user_id, now=clock())
+    return await _store_change(
+        revised,
+        DeclarationUpdated,
+        expected_version=expected_version,
+        tenant=tenant,
+        repository=repository,
+        outbox_written=outbox_written,
+    )
+
+
+async def submit_declaration_for_review(
+    declaration_id: str,
+    *,
+    expected_version: int,
+    tenant: str,
+    user_id: str,
+    repository: DeclarationRepository,
+    outbox_written: OutboxNotifier,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Declaration:
+    current = await _load(repository, tenant, declaration_id)
+    if current.version != expected_version:
+        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
+    findings = validate(current.document, Level.DECLARE)
+    submitted = submit_for_review(current, findings, user_id=user_id, now=clock())
+    return await _store_change(
+        submitted,
+        DeclarationSubmittedForReview,
+        expected_version=expected_version,
+        tenant=tenant,
+        repository=repository,
+        outbox_written=outbox_written,
+    )
+
+
+async def delete_declaration(
+    declaration_id: str,
+    *,
+    expected_version: int,
+    tenant: str,
+    user_id: str,
+    repository: DeclarationRepository,
+    outbox_written: OutboxNotifier,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Declaration:
+    current = await _load(repository, tenant, declaration_id)
+    if current.version != expected_version:
+        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
+    deleted = delete(current, user_id=user_id, now=clock())
+    return await _store_change(
+        deleted,
+        DeclarationDeleted,
+        expected_version=expected_version,
+        tenant=tenant,
+        repository=repository,
+        outbox_written=outbox_written,
+    )
+
+
+async def copy_declaration(
+    declaration_id: str,
+    *,
+    tenant: str,
+    user_id: str,
+    repository: DeclarationRepository,
+    outbox_written: OutboxNotifier,
+) -> Declaration:
+    """复制: a new draft with the same document, minus what customs assigned to the original."""
+    source = await _load(repository, tenant, declaration_id)
+    head = source.document.head.model_copy(update={"seq_no": None, "entry_id": None})
+    document = source.document.model_copy(update={"head": head})
+    return await draft_declaration(
+        document, tenant=tenant, user_id=user_id, repository=repository, outbox_written=outbox_written
+    )

@@ -26,6 +26,24 @@ class DeclarationRepository:
         body = declaration.model_dump(mode="json", exclude={"version"})
         await self.collection.insert(add_events({"_id": declaration.declaration_id, **body}, events))
 
+    async def save(self, declaration: Declaration, events: Sequence[tuple[str, Envelope]]) -> None:
+        """Replace the stored declaration it was read from (`version - 1`); ConcurrencyConflict otherwise."""
+        body = declaration.model_dump(mode="json", exclude={"version"})
+        doc = await self.collection.get(declaration.declaration_id)
+        pending = list((doc or {}).get("_outbox") or [])  # events not yet relayed must survive the replace
+        new_doc = add_events({"_id": declaration.declaration_id, **body, "_outbox": pending}, events)
+        await self.collection.replace(new_doc, expected_version=declaration.version - 1)
+
+    async def list_for(
+        self, tenant: str, *, created_by: str | None, skip: int, limit: int
+    ) -> tuple[int, list[Declaration]]:
+        query: dict[str, object] = {"tenant": tenant, "status": {"$ne": "已删除"}}
+        if created_by is not None:
+            query["created_by"] = created_by
+        total = await self.collection.count(query)
+        docs = await self.collection.find(query, sort=[("created_at", -1)], skip=skip, limit=limit)
+        return total, [Declaration.model_validate({**d, "version": d[VERSION_FIELD]}) for d in docs]
+
     async def get(self, tenant: str, declaration_id: str) -> Declaration | None:
         doc = await self.collection.find_one({"_id": declaration_id, "tenant": tenant})
         if doc is None:

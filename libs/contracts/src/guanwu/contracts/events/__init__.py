@@ -2,15 +2,24 @@
 
 from guanwu.contracts.events.anomaly import AnomalyRegistered
 from guanwu.contracts.events.base import REGISTRY, Event, EventRegistry
-from guanwu.contracts.events.declaration import DeclarationDrafted, DeclarationSummary
+from guanwu.contracts.events.declaration import (
+    DeclarationDeleted,
+    DeclarationDrafted,
+    DeclarationSubmittedForReview,
+    DeclarationSummary,
+    DeclarationUpdated,
+)
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested  # noqa: F401
 from guanwu.contracts.events.sync import DeleteReceiptReceived
 
 __all__ = [
     "REGISTRY",
     "AnomalyRegistered",
+    "DeclarationDeleted",
     "DeclarationDrafted",
+    "DeclarationSubmittedForReview",
     "DeclarationSummary",
+    "DeclarationUpdated",
     "DeleteReceiptReceived",
     "Event",
     "EventRegistry",

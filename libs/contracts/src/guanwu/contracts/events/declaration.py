@@ -44,3 +44,24 @@ class DeclarationDrafted(DeclarationSummary):
     """A new declaration draft exists."""
 
     event_type: ClassVar[str] = event_type_name("declaration", "DeclarationDrafted")
+
+
+@REGISTRY.register
+class DeclarationUpdated(DeclarationSummary):
+    """A draft's document changed (暂存 again)."""
+
+    event_type: ClassVar[str] = event_type_name("declaration", "DeclarationUpdated")
+
+
+@REGISTRY.register
+class DeclarationDeleted(DeclarationSummary):
+    """A declaration was deleted before 申报; `status` is 已删除."""
+
+    event_type: ClassVar[str] = event_type_name("declaration", "DeclarationDeleted")
+
+
+@REGISTRY.register
+class DeclarationSubmittedForReview(DeclarationSummary):
+    """提交审核: the preparer handed the declaration to review (it had no error-level findings)."""
+
+    event_type: ClassVar[str] = event_type_name("declaration", "DeclarationSubmittedForReview")

@@ -1,0 +1,57 @@
+"""Helpers of the declaration service's tests: an in-memory service driven through its HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from guanwu.contracts import topics
+from guanwu.contracts.declaration import DeclarationDocument
+from guanwu.contracts.events import DeclarationDrafted
+from guanwu.declaration import bootstrap
+from guanwu.platform.auth import LocalTokenIssuer
+from guanwu.platform.bus.inprocess import InProcessEventBus
+from guanwu.platform.runtime import Runtime, create_app
+from guanwu.platform.store.memory import MemoryDocumentStore
+
+ISSUER = LocalTokenIssuer("unit-test-secret-" + "z" * 32)
+
+
+def auth(tenant: str = "acme", roles: tuple[str, ...] = ("preparer",)) -> dict[str, str]:
+    return {"Authorization": f"Bearer {ISSUER.issue('u1', tenant, list(roles))}"}
+
+
+class Service:
+    def __init__(self, client: httpx.AsyncClient, runtime: Runtime, bus: InProcessEventBus) -> None:
+        self.client, self.runtime, self.bus = client, runtime, bus
+
+    async def stored(self) -> int:
+        return await self.runtime.store.collection("declaration_declarations").count({})
+
+    def drafted(self) -> list[DeclarationDrafted]:
+        return [
+            DeclarationDrafted.model_validate(env.data)
+            for topic, env in self.bus.published
+            if topic == topics.DECLARATION_EVENTS and env.type == DeclarationDrafted.event_type
+        ]
+
+
+@asynccontextmanager
+async def running_service() -> AsyncIterator[Service]:
+    store, bus = MemoryDocumentStore(), InProcessEventBus()
+    runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
+    runtime.register(bootstrap.build(store, runtime.outbox_written))
+    app = create_app(runtime, ISSUER, title="declaration", service_label="declaration")
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://svc") as client,
+    ):
+        yield Service(client, runtime, bus)
+
+
+def as_json(document: DeclarationDocument) -> dict[str, Any]:
+    return document.model_dump(mode="json", exclude_none=True)
