@@ -153,3 +153,33 @@ async def test_fifty_line_declaration_reaches_the_projection_unchanged(tmp_path:
             head.custom_master,
             head.ie_flag,
         )
+
+
+async def test_query_projection_follows_every_change(tmp_path: Path) -> None:
+    async with running_embedded(tmp_path, []) as (system, client):
+        headers = bearer(system, "acme")
+        created = (
+            await client.post(
+                "/api/declaration/declarations", json={"head": {"ie_flag": "E"}}, headers=headers
+            )
+        ).json()
+        url = f"/api/declaration/declarations/{created['declaration_id']}"
+        updated = await client.put(
+            url, json={"head": {"ie_flag": "E", "bill_no": "B2"}}, headers={**headers, "If-Match": '"1"'}
+        )
+        assert updated.status_code == 200, updated.text
+        deleted = await client.delete(url, headers={**headers, "If-Match": '"2"'})
+        assert deleted.status_code == 200, deleted.text
+
+        async def final_row() -> dict[str, object] | None:
+            row = (
+                await client.get(f"/api/query/declarations/{created['declaration_id']}", headers=headers)
+            ).json()
+            return row if row.get("version") == 3 else None
+
+        row = await eventually(final_row)
+        assert (row["status"], row["bill_no"], row["last_event_type"]) == (
+            "已删除",
+            "B2",
+            "guanwu.declaration.DeclarationDeleted.v1",
+        )
