@@ -62,6 +62,7 @@ class KafkaEventBus:
         self._producer: AIOKafkaProducer | None = None
         self._stack = AsyncExitStack()
         self._extra_topics: set[str] = set()
+        self.startup_attempts = 0  # observable: how often start-up had to ask the broker
 
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
@@ -184,6 +185,7 @@ class KafkaEventBus:
                 reraise=True,
             ):
                 with attempt:
+                    self.startup_attempts += 1
                     await operation()
         except (KafkaError, OSError) as exc:
             raise BrokerUnavailable(f"Kafka at {self._bootstrap} did not answer: {exc}") from exc
