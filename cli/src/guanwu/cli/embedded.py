@@ -11,7 +11,6 @@ import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from guanwu import anomaly, declaration, query, sync  # noqa: F401  (namespace packages of the services)
 from guanwu.anomaly import bootstrap as anomaly_bootstrap
 from guanwu.card_signer import bootstrap as card_signer_bootstrap
 from guanwu.card_signer.config import CardSignerSettings
