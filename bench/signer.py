@@ -118,7 +118,9 @@ def main() -> int:
         results.append(asyncio.run(bench_queue("soft token", soft, args.soft_n, args.concurrency)))
 
         if not args.skip_card:
-            up = subprocess.run([str(REPO / "deploy/local/pcscd.sh"), "up"], capture_output=True, text=True)
+            pcscd = str(REPO / "deploy/local/pcscd.sh")
+            was_running = subprocess.run([pcscd, "status"], capture_output=True).returncode == 0
+            up = subprocess.run([pcscd, "up"], capture_output=True, text=True)
             if up.returncode != 0:
                 print(f"pcscd unavailable, card figures skipped: {up.stderr.strip()}", file=sys.stderr)
             else:
@@ -144,6 +146,8 @@ def main() -> int:
                 finally:
                     card.terminate()
                     card.wait(timeout=10)
+                    if not was_running:  # leave the machine as we found it: one pcscd owns the PC/SC socket
+                        subprocess.run([pcscd, "down"], capture_output=True)
 
     if args.json:
         print(json.dumps(results, indent=2))
