@@ -65,8 +65,9 @@ async def _load(repository: DeclarationRepository, tenant: str, declaration_id: 
     return declaration
 
 
-async def _store_change(
-    declaration: Declaration,
+async def _change(
+    declaration_id: str,
+    step: Callable[[Declaration], Declaration],
     event_class: type[DeclarationSummary],
     *,
     expected_version: int,
@@ -74,12 +75,22 @@ async def _store_change(
     repository: DeclarationRepository,
     outbox_written: OutboxNotifier,
 ) -> Declaration:
-    if declaration.version - 1 != expected_version:
-        raise ConcurrencyConflict(repository.collection.name, declaration.declaration_id, expected_version)
-    event = envelope_for(declaration.summary(event_class), source=SOURCE, tenant=tenant)
-    await repository.save(declaration, [event])
-    outbox_written(repository.collection.name, declaration.declaration_id)
-    return declaration
+    """Load, check the version the caller edited, apply one domain step, store it with its event.
+
+    The version is checked here for a clear 412 and again by the store's conditional replace, which is what
+    makes two concurrent editors of the same version end with exactly one winner.
+    """
+    current = await _load(repository, tenant, declaration_id)
+    if current.version != expected_version:
+        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
+    changed = step(current)
+    await repository.save(changed, [envelope_for(changed.summary(event_class), source=SOURCE, tenant=tenant)])
+    outbox_written(repository.collection.name, declaration_id)
+    return changed
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def update_declaration(
@@ -91,15 +102,13 @@ async def update_declaration(
     user_id: str,
     repository: DeclarationRepository,
     outbox_written: OutboxNotifier,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = _now,
 ) -> Declaration:
     """暂存 again. The caller states the version it edited; another editor's change in between wins (412)."""
-    current = await _load(repository, tenant, declaration_id)
-    if current.version != expected_version:
-        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
-    revised = revise(current, document, validate(document, Level.STAGE), user_id=user_id, now=clock())
-    return await _store_change(
-        revised,
+    findings = validate(document, Level.STAGE)
+    return await _change(
+        declaration_id,
+        lambda current: revise(current, document, findings, user_id=user_id, now=clock()),
         DeclarationUpdated,
         expected_version=expected_version,
         tenant=tenant,
@@ -116,15 +125,14 @@ async def submit_declaration_for_review(
     user_id: str,
     repository: DeclarationRepository,
     outbox_written: OutboxNotifier,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = _now,
 ) -> Declaration:
-    current = await _load(repository, tenant, declaration_id)
-    if current.version != expected_version:
-        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
-    findings = validate(current.document, Level.DECLARE)
-    submitted = submit_for_review(current, findings, user_id=user_id, now=clock())
-    return await _store_change(
-        submitted,
+    """提交审核: refused while the 申报-level checks find errors."""
+    return await _change(
+        declaration_id,
+        lambda current: submit_for_review(
+            current, validate(current.document, Level.DECLARE), user_id=user_id, now=clock()
+        ),
         DeclarationSubmittedForReview,
         expected_version=expected_version,
         tenant=tenant,
@@ -141,14 +149,11 @@ async def delete_declaration(
     user_id: str,
     repository: DeclarationRepository,
     outbox_written: OutboxNotifier,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = _now,
 ) -> Declaration:
-    current = await _load(repository, tenant, declaration_id)
-    if current.version != expected_version:
-        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
-    deleted = delete(current, user_id=user_id, now=clock())
-    return await _store_change(
-        deleted,
+    return await _change(
+        declaration_id,
+        lambda current: delete(current, user_id=user_id, now=clock()),
         DeclarationDeleted,
         expected_version=expected_version,
         tenant=tenant,
