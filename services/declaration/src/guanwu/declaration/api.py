@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 from pydantic import BaseModel
 
-from guanwu.contracts.declaration import DeclarationDocument
+from guanwu.contracts.declaration import DeclarationDocument, DocumentKind
+from guanwu.customs.codes import load_default_tables
 from guanwu.customs.rules import Level, Severity
 from guanwu.declaration.domain import AuditEntry, Declaration, FindingView, LifecycleError
+from guanwu.declaration.form import FormMetadata, UnknownDistrict, form_metadata
 from guanwu.declaration.handlers import (
     NotFound,
     copy_declaration,
@@ -240,6 +242,29 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         if declaration is None:
             raise HTTPException(404, detail=NOT_FOUND)
         return declaration.audit
+
+    @router.get(
+        "/form-metadata",
+        response_model=FormMetadata,
+        summary="表单字段显示规则 / which blocks and fields apply for a 申报地海关 and kind (F-03)",
+    )
+    async def metadata(
+        principal: CurrentPrincipal,
+        custom_master: Annotated[str, Query(pattern=r"^\d{4}$", description="CustomMaster 申报地海关")],
+        kind: DocumentKind = DocumentKind.DECLARATION,
+    ) -> FormMetadata:
+        try:
+            return form_metadata(custom_master, kind, load_default_tables())
+        except UnknownDistrict:
+            raise HTTPException(
+                422,
+                detail={
+                    "code": "declaration.unknown_district",
+                    "message_zh": f"申报地海关 {custom_master} 不在关区代码表中",
+                    "message_en": f"Customs district {custom_master} is not in the district code table",
+                    "field": "custom_master",
+                },
+            ) from None
 
     @router.post(
         "/validate",
