@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from guanwu.contracts.declaration import DeclarationDocument, DocumentKind
@@ -22,6 +22,7 @@ from guanwu.declaration.handlers import (
     update_declaration,
     validate,
 )
+from guanwu.declaration.if_match import IfMatch, expected_version
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 from guanwu.platform.outbox import OutboxNotifier
@@ -38,36 +39,6 @@ LEVELS = {"stage": Level.STAGE, "declare": Level.DECLARE}
 class DeclarationPage(BaseModel):
     total: int
     items: list[Declaration]
-
-
-IfMatch = Annotated[
-    str | None,
-    Header(description="The ETag (version) the change is based on; required for every change"),
-]
-
-
-def expected_version(if_match: str | None) -> int:
-    """`If-Match: "3"` → 3. A change without it could silently overwrite another editor's work: refuse."""
-    if if_match is None:
-        raise HTTPException(
-            428,
-            detail={
-                "code": "declaration.if_match_required",
-                "message_zh": "缺少 If-Match（请带上读取时的版本号）",
-                "message_en": "If-Match with the version you read is required",
-            },
-        )
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise HTTPException(
-            400,
-            detail={
-                "code": "declaration.if_match_invalid",
-                "message_zh": "If-Match 格式不正确",
-                "message_en": f'If-Match must be a version ETag such as "3", got {if_match!r}',
-            },
-        )
-    return int(text)
 
 
 async def guarded(

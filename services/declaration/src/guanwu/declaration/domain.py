@@ -109,6 +109,8 @@ class Declaration(BaseModel):
     created_by: str
     findings: list[FindingView] = Field(default_factory=list, description="暂存-level logic-check findings")
     updated_at: datetime | None = None
+    template_id: str | None = Field(None, description="The 单证模版 the draft was made from")
+    template_fields: list[str] = Field(default_factory=list, description="Field paths the template filled in")
     audit: list[AuditEntry] = Field(default_factory=list, description="Every change: who, when, before/after")
 
     def summary(self, event_class: type[DeclarationSummary]) -> DeclarationSummary:
@@ -139,6 +141,7 @@ def draft(
     tenant: str,
     user_id: str,
     now: datetime,
+    template: tuple[str, list[str]] | None = None,
 ) -> Declaration:
     """暂存 saves whatever the preparer has: findings are reported, never a reason to refuse a draft."""
     return Declaration(
@@ -151,6 +154,8 @@ def draft(
         created_by=user_id,
         findings=[FindingView.of(f) for f in findings],
         audit=[AuditEntry(at=now, by=user_id, action="create", version=1)],
+        template_id=template[0] if template else None,
+        template_fields=template[1] if template else [],
     )
 
 

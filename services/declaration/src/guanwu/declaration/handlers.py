@@ -37,6 +37,7 @@ async def draft_declaration(
     outbox_written: OutboxNotifier,
     correlation_id: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    template: tuple[str, list[str]] | None = None,
 ) -> Declaration:
     declaration = draft(
         document,
@@ -45,6 +46,7 @@ async def draft_declaration(
         tenant=tenant,
         user_id=user_id,
         now=clock(),
+        template=template,
     )
     event = envelope_for(
         declaration.drafted_event(), source=SOURCE, tenant=tenant, correlation_id=correlation_id
