@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel
 
-from guanwu.contracts.declaration import DeclarationDocument, DocumentKind
+from guanwu.contracts.declaration import BondedList, DeclarationDocument, DocumentKind
 from guanwu.customs.codes import load_default_tables
 from guanwu.customs.rules import Level, Severity
 from guanwu.declaration.domain import AuditEntry, Declaration, FindingView, LifecycleError
 from guanwu.declaration.form import FormMetadata, UnknownDistrict, form_metadata
+from guanwu.declaration.from_bonded_list import NotApproved, declaration_from_bonded_list
 from guanwu.declaration.handlers import (
     NotFound,
     copy_declaration,
@@ -213,6 +214,34 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         if declaration is None:
             raise HTTPException(404, detail=NOT_FOUND)
         return declaration.audit
+
+    @router.post(
+        "/declarations/from-bonded-list",
+        response_model=Declaration,
+        status_code=201,
+        summary="由预审批通过的核注清单生成报关单 / draft from a pre-approved 核注清单 (F-07)",
+        dependencies=[require_roles("preparer")],
+    )
+    async def from_bonded_list(bonded: BondedList, principal: CurrentPrincipal) -> Declaration:
+        try:
+            document = declaration_from_bonded_list(bonded, load_default_tables())
+        except NotApproved as exc:
+            raise HTTPException(
+                409,
+                detail={
+                    "code": "declaration.bonded_list_not_approved",
+                    "message_zh": f"核注清单状态为 {exc}，只有审核通过（预审批通过）的清单才能生成报关单",
+                    "message_en": f"Only an approved 核注清单 can produce a declaration (list status {exc})",
+                    "field": "head.list_stat",
+                },
+            ) from None
+        return await draft_declaration(
+            document,
+            tenant=principal.tenant,
+            user_id=principal.user_id,
+            repository=repository,
+            outbox_written=outbox_written,
+        )
 
     @router.get(
         "/form-metadata",
