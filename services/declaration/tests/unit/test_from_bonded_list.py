@@ -58,3 +58,14 @@ async def test_the_endpoint_drafts_it(service: Service) -> None:
         "/api/declaration/declarations/from-bonded-list", json=body, headers=auth()
     )
     assert refused.status_code == 409 and refused.json()["error"]["field"] == "head.list_stat"
+
+
+async def test_a_list_without_the_ie_flag_is_explained_not_crashed(service: Service) -> None:
+    body = fixtures.bonded_list().model_dump(mode="json", exclude_none=True)
+    del body["head"]["impexp_markcd"]
+    response = await service.client.post(
+        "/api/declaration/declarations/from-bonded-list", json=body, headers=auth()
+    )
+    assert response.status_code == 422
+    assert [f["field"] for f in response.json()["error"]["fields"]] == ["head.ie_flag"]
+    assert await service.stored() == 0

@@ -13,7 +13,7 @@ from guanwu.customs.codes import load_default_tables
 from guanwu.customs.rules import Level, Severity
 from guanwu.declaration.domain import AuditEntry, Declaration, FindingView, LifecycleError
 from guanwu.declaration.form import FormMetadata, UnknownDistrict, form_metadata
-from guanwu.declaration.from_bonded_list import NotApproved, declaration_from_bonded_list
+from guanwu.declaration.from_bonded_list import NotApproved, Unmappable, declaration_from_bonded_list
 from guanwu.declaration.handlers import (
     NotFound,
     copy_declaration,
@@ -233,6 +233,16 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
                     "message_zh": f"核注清单状态为 {exc}，只有审核通过（预审批通过）的清单才能生成报关单",
                     "message_en": f"Only an approved 核注清单 can produce a declaration (list status {exc})",
                     "field": "head.list_stat",
+                },
+            ) from None
+        except Unmappable as exc:
+            raise HTTPException(
+                422,
+                detail={
+                    "code": "declaration.bonded_list_unmappable",
+                    "message_zh": "核注清单数据不足或不符合报关单要求，不能生成报关单（见 fields，字段为报关单字段）",
+                    "message_en": f"The 核注清单 cannot become a declaration: {exc}",
+                    "fields": exc.fields,
                 },
             ) from None
         return await draft_declaration(

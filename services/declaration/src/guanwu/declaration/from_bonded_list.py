@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
 
 from guanwu.contracts.declaration import BondedList, DeclarationDocument, DocumentKind, InvtList
-from guanwu.contracts.declaration.goods import DecList
-from guanwu.contracts.declaration.head import DecHead
 from guanwu.customs.codes import CodeTables
 from guanwu.customs.codes.registry import Table
+from guanwu.platform.http.errors import field_path
 
 APPROVED = "0"  # ListStat / InvtStucd 0 = 审核通过
 RECORD_LIST_DEC_TYPES = frozenset({"3", "4", "5", "6"})  # 进/出境备案清单, 两单一审
@@ -25,39 +27,62 @@ class NotApproved(ValueError):
     """The list is not (pre-)approved: customs would not accept a declaration generated from it."""
 
 
+class Unmappable(ValueError):
+    """The list lacks or carries values the declaration cannot take (e.g. no 进出口标志, a name too long)."""
+
+    def __init__(self, fields: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{f['field']}: {f['message_en']}" for f in fields))
+        self.fields = fields
+
+
 def declaration_from_bonded_list(bonded: BondedList, tables: CodeTables) -> DeclarationDocument:
     head = bonded.head
     if head.list_stat not in (None, APPROVED):
         raise NotApproved(head.list_stat)
+    try:
+        return _document(bonded, tables)
+    except ValidationError as exc:
+        raise Unmappable(
+            [
+                {"field": field_path(tuple(err["loc"])), "type": err["type"], "message_en": err["msg"]}
+                for err in exc.errors()
+            ]
+        ) from exc
+
+
+def _document(bonded: BondedList, tables: CodeTables) -> DeclarationDocument:
+    head = bonded.head
     goods = [_line(n, item, tables) for n, item in enumerate(bonded.goods, start=1)]
-    return DeclarationDocument(
-        kind=_kind(head.dec_type),
-        head=DecHead(
-            ie_flag=head.impexp_markcd,
-            custom_master=head.dcl_plc_cuscd,
-            ie_port=head.impexp_portcd,
-            trade_mode=head.supv_modecd,
-            traf_mode=head.trsp_modecd,
-            manual_no=head.putrec_no,
-            trade_co_scc=head.bizop_etps_sccd,
-            trade_code=head.bizop_etpsno,
-            trade_name=head.bizop_etps_nm,
-            owner_code_scc=head.rvsngd_etps_sccd,
-            owner_code=head.rcvgd_etpsno,
-            owner_name=head.rcvgd_etps_nm,
-            agent_code_scc=head.dcl_etps_sccd,
-            agent_code=head.dcl_etpsno,
-            agent_name=head.dcl_etps_nm,
-            trade_country=_iso(Table.COUNTRY, head.stship_trsarv_natcd, tables),
-            gross_wet=_total(item.gross_wt for item in bonded.goods),
-            net_wt=_total(item.net_wt for item in bonded.goods),
-        ),
-        goods=goods,
+    return DeclarationDocument.model_validate(
+        {
+            "kind": _kind(head.dec_type),
+            "head": dict(
+                ie_flag=head.impexp_markcd,
+                custom_master=head.dcl_plc_cuscd,
+                ie_port=head.impexp_portcd,
+                trade_mode=head.supv_modecd,
+                traf_mode=head.trsp_modecd,
+                manual_no=head.putrec_no,
+                trade_co_scc=head.bizop_etps_sccd,
+                trade_code=head.bizop_etpsno,
+                trade_name=head.bizop_etps_nm,
+                owner_code_scc=head.rvsngd_etps_sccd,
+                owner_code=head.rcvgd_etpsno,
+                owner_name=head.rcvgd_etps_nm,
+                agent_code_scc=head.dcl_etps_sccd,
+                agent_code=head.dcl_etpsno,
+                agent_name=head.dcl_etps_nm,
+                trade_country=_iso(Table.COUNTRY, head.stship_trsarv_natcd, tables),
+                gross_wet=_total(item.gross_wt for item in bonded.goods),
+                net_wt=_total(item.net_wt for item in bonded.goods),
+            ),
+            "goods": goods,
+        }
     )
 
 
-def _line(g_no: int, item: InvtList, tables: CodeTables) -> DecList:
-    return DecList(
+def _line(g_no: int, item: InvtList, tables: CodeTables) -> dict[str, Any]:
+    return dict(
         g_no=g_no,
         code_ts=item.gdecd,
         g_name=item.gds_nm,
