@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from guanwu.contracts import topics
+from guanwu.contracts.events import DeleteReceiptReceived
 from guanwu.declaration.api import build_router
+from guanwu.declaration.receipts import mark_deleted_by_customs
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.declaration.templates import TemplateRepository
 from guanwu.declaration.templates import build_router as templates_router
+from guanwu.platform.bus.port import Subscription
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
+
+RECEIPTS_GROUP = "declaration.receipts"
 
 
 def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
@@ -20,6 +27,17 @@ def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
         routers=[
             build_router(repository, outbox_written),
             templates_router(templates, repository, outbox_written),
+        ],
+        subscriptions=[
+            Subscription(
+                RECEIPTS_GROUP,
+                topics.SYNC_EVENTS,
+                {
+                    DeleteReceiptReceived.event_type: partial(
+                        mark_deleted_by_customs, repository=repository, outbox_written=outbox_written
+                    )
+                },
+            )
         ],
         outbox_collections=[repository.collection],
         publishes_to=[topics.DECLARATION_EVENTS],

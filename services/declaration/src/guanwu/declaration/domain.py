@@ -25,6 +25,13 @@ class Status(StrEnum):
     DECLARING = "申报中"
     DECLARED = "已申报"
     DELETED = "已删除"
+    # States that customs receipts (回执) set:
+    ACCEPTED = "入库成功"
+    INSPECTION = "查验"
+    RELEASED = "放行"
+    CLOSED = "结关"
+    RETURNED_BY_CUSTOMS = "退单"
+    DELETED_BY_CUSTOMS = "删单"
 
 
 EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
@@ -225,3 +232,10 @@ def delete(declaration: Declaration, *, user_id: str, now: datetime) -> Declarat
     """Only before 申报 (while editable); the record stays, marked 已删除, with its audit trail."""
     ensure_editable(declaration.status)
     return transition(declaration, Status.DELETED, action="delete", user_id=user_id, now=now)
+
+
+def apply_receipt(declaration: Declaration, to: Status, *, cause: str, now: datetime) -> Declaration | None:
+    """A customs receipt sets the state; the same receipt again changes nothing (None)."""
+    if declaration.status is to:
+        return None
+    return transition(declaration, to, action=f"receipt: {cause}", user_id="customs", now=now)

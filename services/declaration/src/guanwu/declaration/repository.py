@@ -21,6 +21,18 @@ class DeclarationRepository:
 
     async def ensure_indexes(self) -> None:
         await self.collection.ensure_index([("tenant", 1), ("created_at", -1)])
+        await self.collection.ensure_index([("tenant", 1), ("document.head.entry_id", 1)])
+
+    async def find_by_customs_numbers(
+        self, tenant: str, *, entry_id: str | None, seq_no: str | None
+    ) -> Declaration | None:
+        """The declaration a receipt speaks of: by 海关编号, else by 统一编号."""
+        for field, value in (("document.head.entry_id", entry_id), ("document.head.seq_no", seq_no)):
+            if value:
+                doc = await self.collection.find_one({"tenant": tenant, field: value})
+                if doc is not None:
+                    return Declaration.model_validate({**doc, "version": doc[VERSION_FIELD]})
+        return None
 
     async def add(self, declaration: Declaration, events: Sequence[tuple[str, Envelope]]) -> None:
         body = declaration.model_dump(mode="json", exclude={"version"})

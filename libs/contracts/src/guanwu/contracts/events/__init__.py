@@ -5,6 +5,7 @@ from guanwu.contracts.events.base import REGISTRY, Event, EventRegistry
 from guanwu.contracts.events.declaration import (
     DeclarationDeleted,
     DeclarationDrafted,
+    DeclarationStatusChanged,
     DeclarationSubmittedForReview,
     DeclarationSummary,
     DeclarationUpdated,
@@ -17,6 +18,7 @@ __all__ = [
     "AnomalyRegistered",
     "DeclarationDeleted",
     "DeclarationDrafted",
+    "DeclarationStatusChanged",
     "DeclarationSubmittedForReview",
     "DeclarationSummary",
     "DeclarationUpdated",

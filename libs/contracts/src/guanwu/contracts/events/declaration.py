@@ -65,3 +65,13 @@ class DeclarationSubmittedForReview(DeclarationSummary):
     """提交审核: the preparer handed the declaration to review (it had no error-level findings)."""
 
     event_type: ClassVar[str] = event_type_name("declaration", "DeclarationSubmittedForReview")
+
+
+@REGISTRY.register
+class DeclarationStatusChanged(DeclarationSummary):
+    """The lifecycle moved because of something outside the preparer's edits, e.g. a customs receipt."""
+
+    previous_status: str | None = Field(default=None, description="Status before the change")
+    cause: str | None = Field(default=None, max_length=200, description="What moved it, e.g. 删单回执 R…")
+
+    event_type: ClassVar[str] = event_type_name("declaration", "DeclarationStatusChanged")
