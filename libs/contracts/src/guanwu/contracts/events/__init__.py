@@ -3,6 +3,7 @@
 from guanwu.contracts.events.anomaly import AnomalyRegistered
 from guanwu.contracts.events.base import REGISTRY, Event, EventRegistry
 from guanwu.contracts.events.declaration import (
+    DeclarationDeclareRequested,
     DeclarationDeleted,
     DeclarationDrafted,
     DeclarationStatusChanged,
@@ -10,19 +11,30 @@ from guanwu.contracts.events.declaration import (
     DeclarationSummary,
     DeclarationUpdated,
 )
-from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested  # noqa: F401
-from guanwu.contracts.events.sync import DeleteReceiptReceived
+from guanwu.contracts.events.review import FieldMark, ReviewApproved, ReviewOutcome, ReviewRejected
+from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
+from guanwu.contracts.events.sync import DeclarationSubmitted, DeleteReceiptReceived, ReceiptReceived
 
 __all__ = [
     "REGISTRY",
     "AnomalyRegistered",
+    "DeclarationDeclareRequested",
     "DeclarationDeleted",
     "DeclarationDrafted",
+    "DeclarationSigned",
     "DeclarationStatusChanged",
+    "DeclarationSubmitted",
     "DeclarationSubmittedForReview",
     "DeclarationSummary",
     "DeclarationUpdated",
     "DeleteReceiptReceived",
     "Event",
     "EventRegistry",
+    "FieldMark",
+    "ReceiptReceived",
+    "ReviewApproved",
+    "ReviewOutcome",
+    "ReviewRejected",
+    "SignFailed",
+    "SignRequested",
 ]

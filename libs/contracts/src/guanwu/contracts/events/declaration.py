@@ -68,8 +68,24 @@ class DeclarationSubmittedForReview(DeclarationSummary):
 
 
 @REGISTRY.register
+class DeclarationDeclareRequested(DeclarationSummary):
+    """申报: the approved declaration went to be signed with the operator's card; `status` is 申报中.
+
+    The content to sign travels in the SignRequested command with the same `request_id`.
+    """
+
+    request_id: str = Field(min_length=1, max_length=64, description="The SignRequested.request_id sent")
+    content_sm3: str = Field(
+        min_length=64, max_length=64, description="SM3 of the canonical bytes to sign, hex (docs/signing.md)"
+    )
+    requested_by: str = Field(description="Who declared (user id)")
+
+    event_type: ClassVar[str] = event_type_name("declaration", "DeclarationDeclareRequested")
+
+
+@REGISTRY.register
 class DeclarationStatusChanged(DeclarationSummary):
-    """The lifecycle moved because of something outside the preparer's edits, e.g. a customs receipt."""
+    """The lifecycle moved because of something outside the preparer's edits: review, signing, receipts."""
 
     previous_status: str | None = Field(default=None, description="Status before the change")
     cause: str | None = Field(default=None, max_length=200, description="What moved it, e.g. 删单回执 R…")

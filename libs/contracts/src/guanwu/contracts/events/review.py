@@ -1,0 +1,63 @@
+"""Events published by the review service (审单) on `review.events.v1`.
+
+The declaration service follows ReviewApproved and ReviewRejected to move a declaration out of 待审核.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guanwu.contracts import topics
+from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
+
+
+class FieldMark(BaseModel):
+    """A reviewer's mark on one field of the declaration (可视化审核: green = checked, red = wrong)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field_path: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The field as the declaration API names it, e.g. goods[2].g_qty",
+    )
+    verdict: str = Field(pattern=r"^(ok|wrong)$", description="ok (绿色, 已核对) or wrong (红色, 有误)")
+    comment: str | None = Field(default=None, max_length=500, description="审核意见 for this field")
+
+
+class ReviewOutcome(Event):
+    """What every review decision carries: which declaration, which version was reviewed, by whom, when."""
+
+    review_id: str = Field(min_length=1, max_length=64, description="The review task's id")
+    declaration_id: str = Field(min_length=1, max_length=64, description="guanwu's declaration id")
+    declaration_version: int = Field(ge=1, description="The declaration version the reviewer looked at")
+    reviewer: str = Field(min_length=1, max_length=64, description="审单员 (user id)")
+    decided_at: datetime
+    comment: str | None = Field(default=None, max_length=1000, description="审核意见")
+    marks: list[FieldMark] = Field(default_factory=list, max_length=2000, description="Field marks")
+
+    topic: ClassVar[str] = topics.REVIEW_EVENTS
+    owner: ClassVar[str] = "review"
+
+    def aggregate_id(self) -> str:
+        # Keyed by the declaration, so its review decisions stay in order with each other.
+        return self.declaration_id
+
+
+@REGISTRY.register
+class ReviewApproved(ReviewOutcome):
+    """审核通过: the declaration may be declared (申报)."""
+
+    event_type: ClassVar[str] = event_type_name("review", "ReviewApproved")
+
+
+@REGISTRY.register
+class ReviewRejected(ReviewOutcome):
+    """审核退回: back to the preparer with the reason and the fields marked wrong."""
+
+    comment: str = Field(min_length=1, max_length=1000, description="退回原因 (required)")
+
+    event_type: ClassVar[str] = event_type_name("review", "ReviewRejected")
