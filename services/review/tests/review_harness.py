@@ -1,0 +1,90 @@
+"""Helpers of the review service's tests: an in-memory service driven through its HTTP API and the bus."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from guanwu.contracts import topics
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events import DeclarationSubmittedForReview, ReviewOutcome
+from guanwu.platform.auth import LocalTokenIssuer
+from guanwu.platform.bus.inprocess import InProcessEventBus
+from guanwu.platform.events import envelope_for
+from guanwu.platform.runtime import Runtime, create_app
+from guanwu.platform.store.memory import MemoryDocumentStore
+from guanwu.review import bootstrap
+
+ISSUER = LocalTokenIssuer("unit-test-secret-" + "r" * 32)
+PREPARER = "p1"
+REVIEWER = "r1"
+
+
+def auth(
+    user: str = REVIEWER,
+    tenant: str = "acme",
+    roles: tuple[str, ...] = ("reviewer",),
+    version: int | None = None,
+) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {ISSUER.issue(user, tenant, list(roles))}"}
+    if version is not None:
+        headers["If-Match"] = f'"{version}"'
+    return headers
+
+
+def submission(declaration_id: str = "d1", version: int = 2, **head: Any) -> DeclarationSubmittedForReview:
+    fields = {
+        "ie_flag": "E",
+        "seq_no": "S-1",
+        "bill_no": "BL-1",
+        "custom_master": "5100",
+        "trade_name": "西安某贸易",
+    }
+    return DeclarationSubmittedForReview(
+        declaration_id=declaration_id,
+        version=version,
+        status="待审核",
+        prepared_by=PREPARER,
+        **{**fields, **head},
+    )
+
+
+class Service:
+    def __init__(self, client: httpx.AsyncClient, runtime: Runtime, bus: InProcessEventBus) -> None:
+        self.client, self.runtime, self.bus = client, runtime, bus
+
+    async def submit(self, event: DeclarationSubmittedForReview, tenant: str = "acme") -> Envelope:
+        """What the declaration service's relay would publish."""
+        _, envelope = envelope_for(event, source="/guanwu/declaration", tenant=tenant)
+        await self.bus.publish(topics.DECLARATION_EVENTS, envelope)
+        return envelope
+
+    async def stored(self) -> list[dict[str, Any]]:
+        return await self.runtime.store.collection("review_tasks").find({})
+
+    async def outcomes(self) -> list[tuple[str, ReviewOutcome]]:
+        """(event type, payload) of every review decision published so far."""
+        assert self.runtime.relay is not None
+        await self.runtime.relay.drain()
+        return [
+            (env.type, ReviewOutcome.model_validate(env.data))
+            for topic, env in self.bus.published
+            if topic == topics.REVIEW_EVENTS
+        ]
+
+
+@asynccontextmanager
+async def running_service() -> AsyncIterator[Service]:
+    store, bus = MemoryDocumentStore(), InProcessEventBus()
+    runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
+    runtime.register(bootstrap.build(store, runtime.outbox_written))
+    app = create_app(runtime, ISSUER, title="review", service_label="review")
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://svc") as client,
+    ):
+        yield Service(client, runtime, bus)
