@@ -42,6 +42,13 @@ def _anomaly() -> ServiceEntry:
     return ServiceEntry(AnomalySettings, lambda s, store, notify: bootstrap.build(store, notify))
 
 
+def _review() -> ServiceEntry:
+    from guanwu.review import bootstrap
+    from guanwu.review.config import ReviewSettings
+
+    return ServiceEntry(ReviewSettings, lambda s, store, notify: bootstrap.build(store, notify))
+
+
 def _sync() -> ServiceEntry:
     from guanwu.sync import bootstrap
     from guanwu.sync.config import SyncSettings
@@ -74,6 +81,7 @@ SERVICES: dict[str, Callable[[], ServiceEntry]] = {
     "declaration": _declaration,
     "query": _query,
     "anomaly": _anomaly,
+    "review": _review,
     "sync": _sync,
     "card-signer": _card_signer,
 }

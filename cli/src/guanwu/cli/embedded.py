@@ -23,6 +23,7 @@ from guanwu.platform.runtime import Runtime, create_app
 from guanwu.platform.settings import AuthSettings
 from guanwu.platform.store.port import DocumentStore
 from guanwu.query import bootstrap as query_bootstrap
+from guanwu.review import bootstrap as review_bootstrap
 from guanwu.singlewindow_sim.app import SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
 from guanwu.sync import bootstrap as sync_bootstrap
@@ -88,6 +89,7 @@ def build_embedded(
     runtime.register(declaration_bootstrap.build(store, notify))
     runtime.register(query_bootstrap.build(store, notify))
     runtime.register(anomaly_bootstrap.build(store, notify))
+    runtime.register(review_bootstrap.build(store, notify))
     runtime.register(
         sync_bootstrap.build(
             store,

@@ -50,7 +50,9 @@ def up(
 
 @app.command()
 def serve(
-    service: Annotated[str, typer.Argument(help="declaration | query | anomaly | sync | card-signer")],
+    service: Annotated[
+        str, typer.Argument(help="declaration | query | anomaly | review | sync | card-signer")
+    ],
 ) -> None:
     """Run one service (distributed mode); settings come from GUANWU_<SERVICE>_* environment variables."""
     from guanwu.cli.distributed import SERVICES, build_service_app
