@@ -8,7 +8,7 @@ from declaration_harness import Service, as_json, auth
 
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import DeleteReceiptReceived
+from guanwu.contracts.events import ReceiptReceived
 from guanwu.customs import fixtures
 from guanwu.platform.events import envelope_for
 
@@ -16,8 +16,8 @@ ENTRY_ID = "610120260000012345"
 
 
 def receipt(tenant: str = "acme") -> tuple[str, Envelope]:
-    event = DeleteReceiptReceived(
-        receipt_id="R-9", entry_id=ENTRY_ID, notice_date=datetime.now(UTC), note="删单"
+    event = ReceiptReceived(
+        receipt_id="R-9", channel="D", entry_id=ENTRY_ID, notice_date=datetime.now(UTC), note="删单"
     )
     return envelope_for(event, source="/guanwu/sync", tenant=tenant)
 

@@ -17,6 +17,7 @@ from guanwu.declaration.from_bonded_list import NotApproved, Unmappable, declara
 from guanwu.declaration.handlers import (
     NotFound,
     copy_declaration,
+    declare_declaration,
     delete_declaration,
     draft_declaration,
     submit_declaration_for_review,
@@ -35,6 +36,8 @@ NOT_FOUND = {
     "message_en": "Declaration not found",
 }
 LEVELS = {"stage": Level.STAGE, "declare": Level.DECLARE}
+READERS = ("preparer", "reviewer", "manager", "integration")
+"""Who may read a tenant's declarations; only preparers change them (admin may do both)."""
 
 
 class DeclarationPage(BaseModel):
@@ -101,7 +104,10 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         return declaration
 
     @router.get(
-        "/declarations/{declaration_id}", response_model=Declaration, summary="报关单详情 / one declaration"
+        "/declarations/{declaration_id}",
+        response_model=Declaration,
+        summary="报关单详情 / one declaration",
+        dependencies=[require_roles(*READERS)],
     )
     async def get_one(declaration_id: str, principal: CurrentPrincipal, response: Response) -> Declaration:
         declaration = await repository.get(principal.tenant, declaration_id)
@@ -110,7 +116,12 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         response.headers["ETag"] = f'"{declaration.version}"'
         return declaration
 
-    @router.get("/declarations", response_model=DeclarationPage, summary="我的草稿 / list declarations")
+    @router.get(
+        "/declarations",
+        response_model=DeclarationPage,
+        summary="我的草稿 / list declarations (mine=false: the whole tenant's)",
+        dependencies=[require_roles(*READERS)],
+    )
     async def list_declarations(
         principal: CurrentPrincipal,
         mine: bool = True,
@@ -188,6 +199,27 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         return await guarded(change, repository, principal.tenant, declaration_id)
 
     @router.post(
+        "/declarations/{declaration_id}/declare",
+        response_model=Declaration,
+        summary="申报 / declare an approved declaration: sign with the IC card, then send (If-Match required)",
+        dependencies=[require_roles("preparer")],
+    )
+    async def declare(
+        declaration_id: str, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
+    ) -> Declaration:
+        change = declare_declaration(
+            declaration_id,
+            expected_version=expected_version(if_match),
+            tenant=principal.tenant,
+            user_id=principal.user_id,
+            repository=repository,
+            outbox_written=outbox_written,
+        )
+        declaration = await guarded(change, repository, principal.tenant, declaration_id)
+        response.headers["ETag"] = f'"{declaration.version}"'
+        return declaration
+
+    @router.post(
         "/declarations/{declaration_id}/copy",
         response_model=Declaration,
         status_code=201,
@@ -208,6 +240,7 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         "/declarations/{declaration_id}/audit",
         response_model=list[AuditEntry],
         summary="修改记录 / audit trail: who, when, fields before and after",
+        dependencies=[require_roles(*READERS)],
     )
     async def audit(declaration_id: str, principal: CurrentPrincipal) -> list[AuditEntry]:
         declaration = await repository.get(principal.tenant, declaration_id)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from guanwu.contracts import topics
-from guanwu.contracts.events import DeleteReceiptReceived
 from guanwu.declaration.api import build_router
-from guanwu.declaration.receipts import mark_deleted_by_customs
+from guanwu.declaration.reactions import subscriptions
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.declaration.templates import TemplateRepository
 from guanwu.declaration.templates import build_router as templates_router
-from guanwu.platform.bus.port import Subscription
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
-
-RECEIPTS_GROUP = "declaration.receipts"
 
 
 def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
@@ -28,19 +22,9 @@ def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
             build_router(repository, outbox_written),
             templates_router(templates, repository, outbox_written),
         ],
-        subscriptions=[
-            Subscription(
-                RECEIPTS_GROUP,
-                topics.SYNC_EVENTS,
-                {
-                    DeleteReceiptReceived.event_type: partial(
-                        mark_deleted_by_customs, repository=repository, outbox_written=outbox_written
-                    )
-                },
-            )
-        ],
+        subscriptions=subscriptions(repository, outbox_written),
         outbox_collections=[repository.collection],
-        publishes_to=[topics.DECLARATION_EVENTS],
+        publishes_to=[topics.DECLARATION_EVENTS, topics.SIGNER_REQUESTS],
         on_start=[repository.ensure_indexes, templates.ensure_indexes],
         tags=[{"name": "declaration", "description": "报关单制单 — declaration drafting"}],
     )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import DeclarationDrafted, DeclarationSummary
 from guanwu.customs.rules import Finding
+from guanwu.declaration.records import ReceiptRecord, ReviewNote, SigningState
 
 
 class Status(StrEnum):
@@ -34,8 +35,9 @@ class Status(StrEnum):
     DELETED_BY_CUSTOMS = "删单"
 
 
-EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
-"""States in which the preparer may change or delete the declaration (before review and after 退回)."""
+EDITABLE = frozenset({Status.DRAFT, Status.RETURNED, Status.RETURNED_BY_CUSTOMS})
+"""States in which the preparer may change or delete the declaration: before review, after 审核退回, and
+after the customs returned it (退单), so that it can be corrected and go through review again."""
 
 
 class LifecycleError(Exception):
@@ -119,10 +121,17 @@ class Declaration(BaseModel):
     template_id: str | None = Field(None, description="The 单证模版 the draft was made from")
     template_fields: list[str] = Field(default_factory=list, description="Field paths the template filled in")
     audit: list[AuditEntry] = Field(default_factory=list, description="Every change: who, when, before/after")
+    review: ReviewNote | None = Field(None, description="The latest review decision (审核意见)")
+    signing: SigningState | None = Field(None, description="The latest 申报: signing request and its answer")
+    receipts: list[ReceiptRecord] = Field(
+        default_factory=list, description="Customs receipts (回执), in order"
+    )
 
-    def summary(self, event_class: type[DeclarationSummary]) -> DeclarationSummary:
+    def summary(self, event_class: type[DeclarationSummary], **extra: Any) -> DeclarationSummary:
+        """The event `event_class` for this declaration as it is now; `extra` fills the subclass's own fields."""
         head = self.document.head
         return event_class(
+            **extra,
             declaration_id=self.declaration_id,
             version=self.version,
             ie_flag=head.ie_flag,
@@ -195,19 +204,40 @@ def revise(
     )
 
 
-def transition(
-    declaration: Declaration, to: Status, *, action: str, user_id: str, now: datetime
+def record(
+    declaration: Declaration,
+    *,
+    action: str,
+    user_id: str,
+    now: datetime,
+    update: dict[str, Any] | None = None,
+    changes: list[dict[str, Any]] | None = None,
 ) -> Declaration:
+    """One new version with `update` applied and an audit entry saying who did what."""
     version = declaration.version + 1
-    entry = AuditEntry(
-        at=now,
-        by=user_id,
-        action=action,
-        version=version,
-        changes=[{"field": "status", "before": declaration.status.value, "after": to.value}],
-    )
+    entry = AuditEntry(at=now, by=user_id, action=action, version=version, changes=changes or [])
     return declaration.model_copy(
-        update={"status": to, "version": version, "updated_at": now, "audit": [*declaration.audit, entry]}
+        update={**(update or {}), "version": version, "updated_at": now, "audit": [*declaration.audit, entry]}
+    )
+
+
+def transition(
+    declaration: Declaration,
+    to: Status,
+    *,
+    action: str,
+    user_id: str,
+    now: datetime,
+    update: dict[str, Any] | None = None,
+) -> Declaration:
+    """Move to another state (and set `update`'s fields) as one new version with its audit entry."""
+    return record(
+        declaration,
+        action=action,
+        user_id=user_id,
+        now=now,
+        update={**(update or {}), "status": to},
+        changes=[{"field": "status", "before": declaration.status.value, "after": to.value}],
     )
 
 
@@ -228,14 +258,16 @@ def submit_for_review(
     )
 
 
+DELETABLE = frozenset({Status.DRAFT, Status.RETURNED})
+"""Only never-declared declarations can be deleted; one the customs returned (退单) stays on record."""
+
+
 def delete(declaration: Declaration, *, user_id: str, now: datetime) -> Declaration:
-    """Only before 申报 (while editable); the record stays, marked 已删除, with its audit trail."""
-    ensure_editable(declaration.status)
+    """Only before 申报; the record stays, marked 已删除, with its audit trail."""
+    if declaration.status not in DELETABLE:
+        raise LifecycleError(
+            "declaration.not_deletable",
+            f"报关单处于「{declaration.status.value}」状态，申报后不能删除",
+            f"The declaration is {declaration.status.name.lower()}: only a declaration never declared can be deleted",
+        )
     return transition(declaration, Status.DELETED, action="delete", user_id=user_id, now=now)
-
-
-def apply_receipt(declaration: Declaration, to: Status, *, cause: str, now: datetime) -> Declaration | None:
-    """A customs receipt sets the state; the same receipt again changes nothing (None)."""
-    if declaration.status is to:
-        return None
-    return transition(declaration, to, action=f"receipt: {cause}", user_id="customs", now=now)

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
+
+import gmalglib
 
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.envelope import new_event_id
 from guanwu.contracts.events import (
+    DeclarationDeclareRequested,
     DeclarationDeleted,
     DeclarationSubmittedForReview,
     DeclarationSummary,
     DeclarationUpdated,
+    SignRequested,
 )
+from guanwu.customs.messages import UnrepresentableTextError, canonical_sign_bytes
 from guanwu.customs.rules import Finding, Level, check
-from guanwu.declaration.domain import Declaration, delete, draft, revise, submit_for_review
+from guanwu.declaration.domain import (
+    Declaration,
+    LifecycleError,
+    delete,
+    draft,
+    revise,
+    submit_for_review,
+)
+from guanwu.declaration.lifecycle import request_declare
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.events import envelope_for
 from guanwu.platform.outbox import OutboxNotifier
@@ -67,6 +81,15 @@ async def _load(repository: DeclarationRepository, tenant: str, declaration_id: 
     return declaration
 
 
+async def _load_version(
+    repository: DeclarationRepository, tenant: str, declaration_id: str, expected_version: int
+) -> Declaration:
+    current = await _load(repository, tenant, declaration_id)
+    if current.version != expected_version:
+        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
+    return current
+
+
 async def _change(
     declaration_id: str,
     step: Callable[[Declaration], Declaration],
@@ -82,9 +105,7 @@ async def _change(
     The version is checked here for a clear 412 and again by the store's conditional replace, which is what
     makes two concurrent editors of the same version end with exactly one winner.
     """
-    current = await _load(repository, tenant, declaration_id)
-    if current.version != expected_version:
-        raise ConcurrencyConflict(repository.collection.name, declaration_id, expected_version)
+    current = await _load_version(repository, tenant, declaration_id, expected_version)
     changed = step(current)
     await repository.save(changed, [envelope_for(changed.summary(event_class), source=SOURCE, tenant=tenant)])
     outbox_written(repository.collection.name, declaration_id)
@@ -179,3 +200,67 @@ async def copy_declaration(
     return await draft_declaration(
         document, tenant=tenant, user_id=user_id, repository=repository, outbox_written=outbox_written
     )
+
+
+MAX_SIGNED_BYTES = 500_000
+"""What one SignRequested can carry (base64 within the event's 700,000 characters, under Kafka's 1 MB)."""
+
+
+def signable_content(declaration: Declaration) -> bytes:
+    """The canonical bytes the card signs (docs/signing.md); refused when they cannot be signed or sent."""
+    try:
+        content = canonical_sign_bytes(declaration.document)
+    except UnrepresentableTextError as exc:
+        raise LifecycleError(
+            "declaration.unsignable",
+            f"报关单含有无法签名的字符：{exc}",
+            f"The declaration contains characters that cannot be signed: {exc}",
+        ) from None
+    if len(content) > MAX_SIGNED_BYTES:
+        raise LifecycleError(
+            "declaration.too_large_to_sign",
+            f"报关单报文 {len(content)} 字节，超过签名上限 {MAX_SIGNED_BYTES} 字节",
+            f"The declaration message is {len(content)} bytes, over the signing limit of {MAX_SIGNED_BYTES}",
+        )
+    return content
+
+
+async def declare_declaration(
+    declaration_id: str,
+    *,
+    expected_version: int,
+    tenant: str,
+    user_id: str,
+    repository: DeclarationRepository,
+    outbox_written: OutboxNotifier,
+    clock: Callable[[], datetime] = _now,
+) -> Declaration:
+    """申报: 申报中, and in the same write the announcement and the signing request for the card signer."""
+    current = await _load_version(repository, tenant, declaration_id, expected_version)
+    content = signable_content(current)
+    request_id, content_sm3 = new_event_id(), bytes(gmalglib.sm3_digest(content)).hex()
+    changed = request_declare(
+        current,
+        validate(current.document, Level.DECLARE),
+        request_id=request_id,
+        content_sm3=content_sm3,
+        user_id=user_id,
+        now=clock(),
+    )
+    announced = envelope_for(
+        changed.summary(
+            DeclarationDeclareRequested, request_id=request_id, content_sm3=content_sm3, requested_by=user_id
+        ),
+        source=SOURCE,
+        tenant=tenant,
+    )
+    sign = SignRequested(
+        request_id=request_id,
+        declaration_id=declaration_id,
+        content_b64=base64.b64encode(content).decode(),
+        requested_by=user_id,
+    )
+    signing = envelope_for(sign, source=SOURCE, tenant=tenant, correlation_id=announced[1].correlationid)
+    await repository.save(changed, [announced, signing])
+    outbox_written(repository.collection.name, declaration_id)
+    return changed

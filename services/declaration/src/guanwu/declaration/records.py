@@ -1,0 +1,72 @@
+"""What the declaration remembers of the steps after 提交审核: the review decision, signing, customs receipts.
+
+Pure data; the console shows these next to the document (审核意见, 签名, 回执).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guanwu.contracts.events import FieldMark
+
+
+class ReviewNote(BaseModel):
+    """The latest review decision: 审核通过 or 审核退回 with the reviewer's comment and field marks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    review_id: str
+    outcome: str = Field(description="approved (审核通过) or rejected (审核退回)")
+    reviewer: str
+    decided_at: datetime
+    comment: str | None = None
+    marks: list[FieldMark] = Field(default_factory=list)
+
+
+class Signature(BaseModel):
+    """The card's answer to a signing request (DeclarationSigned)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    signature_b64: str
+    signature_algorithm: str
+    certificate_serial: str
+    signer_subject: str
+    device: str
+    signed_at: datetime
+
+
+class SignFailure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    detail: str = ""
+    retries_left: int | None = None
+    failed_at: datetime
+
+
+class SigningState(BaseModel):
+    """One 申报 attempt: what was sent to the card, and what came back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    requested_by: str
+    requested_at: datetime
+    content_sm3: str = Field(description="SM3 of the canonical bytes sent to be signed (docs/signing.md)")
+    signature: Signature | None = None
+    failure: SignFailure | None = None
+
+
+class ReceiptRecord(BaseModel):
+    """One customs receipt (回执) as the declaration's history keeps it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    receipt_id: str
+    channel: str = Field(description="CHANNEL 回执代码")
+    label: str = Field(description="Meaning of the code, e.g. 海关已放行")
+    notice_date: datetime
+    note: str | None = None
