@@ -118,6 +118,7 @@ async def test_review_approval_then_declare_sends_the_canonical_bytes_to_the_car
     ]
     assert len(announced) == 1 and announced[0].data["content_sm3"] == sm3
     assert announced[0].data["status"] == "申报中"
+    assert base64.b64decode(announced[0].data["message_b64"]) == content
 
 
 async def test_signature_then_acceptance_then_receipts_reach_closed(service: Service) -> None:

@@ -247,18 +247,20 @@ async def declare_declaration(
         user_id=user_id,
         now=clock(),
     )
+    content_b64 = base64.b64encode(content).decode()
     announced = envelope_for(
         changed.summary(
-            DeclarationDeclareRequested, request_id=request_id, content_sm3=content_sm3, requested_by=user_id
+            DeclarationDeclareRequested,
+            request_id=request_id,
+            content_sm3=content_sm3,
+            requested_by=user_id,
+            message_b64=content_b64,
         ),
         source=SOURCE,
         tenant=tenant,
     )
     sign = SignRequested(
-        request_id=request_id,
-        declaration_id=declaration_id,
-        content_b64=base64.b64encode(content).decode(),
-        requested_by=user_id,
+        request_id=request_id, declaration_id=declaration_id, content_b64=content_b64, requested_by=user_id
     )
     signing = envelope_for(sign, source=SOURCE, tenant=tenant, correlation_id=announced[1].correlationid)
     await repository.save(changed, [announced, signing])

@@ -16,6 +16,7 @@ from guanwu.platform.idempotency import apply_if_newer
 from guanwu.platform.store.port import Collection, DocumentStore
 
 COLLECTION = "query_declarations"
+SUMMARY_FIELDS = frozenset(DeclarationSummary.model_fields)
 FILTERABLE = ("status", "ie_flag", "kind", "custom_master", "trade_name", "bill_no", "entry_id", "seq_no")
 
 
@@ -31,7 +32,8 @@ class DeclarationReadModel:
     async def apply(self, envelope: Envelope, event: Event) -> bool:
         assert isinstance(event, DeclarationSummary)
         row = {
-            **event.model_dump(mode="json"),
+            # The summary only: subclasses' own fields (a cause, the message to sign) are not list columns.
+            **event.model_dump(mode="json", include=SUMMARY_FIELDS),
             "tenant": envelope.tenant,
             "last_event_type": envelope.type,
             "updated_at": envelope.time.astimezone(UTC).isoformat(),

@@ -10,7 +10,9 @@ import asyncio
 
 import structlog
 
-from guanwu.contracts.events import DeleteReceiptReceived
+from guanwu.contracts.envelope import Envelope
+
+from guanwu.contracts.events import DeleteReceiptReceived, ReceiptReceived
 from guanwu.platform.events import envelope_for
 from guanwu.platform.idempotency import deterministic_id, insert_once
 from guanwu.platform.outbox import OutboxNotifier, add_events
@@ -45,22 +47,30 @@ class ReceiptStore:
             await self.cursors.replace(doc, expected_version=version)
 
 
+def receipt_events(tenant: str, receipt: RemoteReceipt, record_id: str) -> list[tuple[str, Envelope]]:
+    """Every receipt is announced as ReceiptReceived; a 删单 one also as DeleteReceiptReceived (anomaly follows it).
+
+    Event ids derive from the receipt, so a receipt read twice after a crash is the same event twice.
+    """
+    numbers = {"receipt_id": receipt.receipt_id, "entry_id": receipt.entry_id, "seq_no": receipt.seq_no}
+    details = {"notice_date": receipt.notice_date, "note": receipt.note}
+    heads = {"trade_name": receipt.trade_name, "ie_flag": receipt.ie_flag}
+    received = ReceiptReceived(channel=receipt.channel, **numbers, **details, **heads)
+    events = [
+        envelope_for(
+            received, source=SOURCE, tenant=tenant, event_id=deterministic_id("receipt-event", record_id)
+        )
+    ]
+    if receipt.channel == DELETE_CHANNEL:
+        deleted = DeleteReceiptReceived(channel=receipt.channel, **numbers, **details, **heads)
+        events.append(envelope_for(deleted, source=SOURCE, tenant=tenant, event_id=record_id))
+    return events
+
+
 def receipt_record(tenant: str, receipt: RemoteReceipt) -> dict[str, object]:
     record_id = deterministic_id("receipt", tenant, receipt.receipt_id)
     doc: dict[str, object] = {"_id": record_id, "tenant": tenant, **receipt.model_dump(mode="json")}
-    if receipt.channel == DELETE_CHANNEL:
-        event = DeleteReceiptReceived(
-            receipt_id=receipt.receipt_id,
-            entry_id=receipt.entry_id,
-            seq_no=receipt.seq_no,
-            channel=receipt.channel,
-            notice_date=receipt.notice_date,
-            note=receipt.note,
-            trade_name=receipt.trade_name,
-            ie_flag=receipt.ie_flag,
-        )
-        add_events(doc, [envelope_for(event, source=SOURCE, tenant=tenant, event_id=record_id)])
-    return doc
+    return add_events(doc, receipt_events(tenant, receipt, record_id))
 
 
 async def ingest_once(

@@ -71,7 +71,7 @@ class DeclarationSubmittedForReview(DeclarationSummary):
 class DeclarationDeclareRequested(DeclarationSummary):
     """申报: the approved declaration went to be signed with the operator's card; `status` is 申报中.
 
-    The content to sign travels in the SignRequested command with the same `request_id`.
+    The same bytes travel to the card in the SignRequested command with the same `request_id`.
     """
 
     request_id: str = Field(min_length=1, max_length=64, description="The SignRequested.request_id sent")
@@ -79,6 +79,13 @@ class DeclarationDeclareRequested(DeclarationSummary):
         min_length=64, max_length=64, description="SM3 of the canonical bytes to sign, hex (docs/signing.md)"
     )
     requested_by: str = Field(description="Who declared (user id)")
+    message_b64: str = Field(
+        max_length=700_000,
+        description=(
+            "The DecMessage without DecSign, base64: exactly the canonical bytes sent to be signed "
+            "(docs/signing.md). Sync adds the signature from DeclarationSigned and sends it (F-43)."
+        ),
+    )
 
     event_type: ClassVar[str] = event_type_name("declaration", "DeclarationDeclareRequested")
 

@@ -1,0 +1,39 @@
+"""The declaration read model keeps the summary of the newest version, whatever event carried it."""
+
+from __future__ import annotations
+
+from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationDrafted
+from guanwu.platform.events import envelope_for
+from guanwu.platform.store.memory import MemoryDocumentStore
+from guanwu.query.projection import DeclarationReadModel
+
+SUMMARY = {"declaration_id": "d1", "ie_flag": "E", "bill_no": "BILL-1"}
+
+
+async def test_rows_hold_the_summary_not_the_events_own_payload() -> None:
+    model = DeclarationReadModel(MemoryDocumentStore())
+    declared = DeclarationDeclareRequested(
+        **SUMMARY,
+        version=5,
+        status="申报中",
+        request_id="q1",
+        content_sm3="ab" * 32,
+        requested_by="u1",
+        message_b64="PERlY01lc3NhZ2Uv",
+    )
+    assert await model.apply(envelope_for(declared, source="/t", tenant="acme")[1], declared)
+    row = await model.get("acme", "d1")
+    assert row is not None and row["status"] == "申报中" and row["bill_no"] == "BILL-1"
+    assert "message_b64" not in row and "request_id" not in row
+    assert row["last_event_type"] == DeclarationDeclareRequested.event_type
+
+
+async def test_an_older_version_arriving_late_changes_nothing() -> None:
+    model = DeclarationReadModel(MemoryDocumentStore())
+    newer = DeclarationDrafted(**SUMMARY, version=3, status="待审核")
+    older = DeclarationDrafted(**SUMMARY, version=2, status="草稿")
+    await model.apply(envelope_for(newer, source="/t", tenant="acme")[1], newer)
+    assert not await model.apply(envelope_for(older, source="/t", tenant="acme")[1], older)
+    row = await model.get("acme", "d1")
+    assert row is not None and row["status"] == "待审核"
+    assert await model.get("other", "d1") is None
