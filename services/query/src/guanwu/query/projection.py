@@ -16,7 +16,7 @@ from guanwu.platform.idempotency import apply_if_newer
 from guanwu.platform.store.port import Collection, DocumentStore
 
 COLLECTION = "query_declarations"
-SUMMARY_FIELDS = frozenset(DeclarationSummary.model_fields)
+SUMMARY_FIELDS = set(DeclarationSummary.model_fields)
 FILTERABLE = ("status", "ie_flag", "kind", "custom_master", "trade_name", "bill_no", "entry_id", "seq_no")
 
 

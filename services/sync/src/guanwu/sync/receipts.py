@@ -11,7 +11,6 @@ import asyncio
 import structlog
 
 from guanwu.contracts.envelope import Envelope
-
 from guanwu.contracts.events import DeleteReceiptReceived, ReceiptReceived
 from guanwu.platform.events import envelope_for
 from guanwu.platform.idempotency import deterministic_id, insert_once
