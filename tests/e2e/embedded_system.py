@@ -19,10 +19,15 @@ T = TypeVar("T")
 
 @contextlib.asynccontextmanager
 async def running_embedded(
-    data_dir: Path, tenants: list[str]
+    data_dir: Path, tenants: list[str], *, with_signer: bool = False
 ) -> AsyncIterator[tuple[EmbeddedSystem, httpx.AsyncClient]]:
+    """`with_signer` adds the card signer with a soft token in `data_dir`, as `guanwu up` runs it."""
     system = build_embedded(
-        SqliteDocumentStore(data_dir), SECRET, tenants=tenants, poll_interval_seconds=0.05
+        SqliteDocumentStore(data_dir),
+        SECRET,
+        tenants=tenants,
+        poll_interval_seconds=0.05,
+        data_dir=data_dir if with_signer else None,
     )
     async with system.app.router.lifespan_context(system.app):
         transport = httpx.ASGITransport(app=system.app)
@@ -31,9 +36,12 @@ async def running_embedded(
 
 
 def bearer(
-    system: EmbeddedSystem, tenant: str, roles: tuple[str, ...] = ("preparer", "reviewer")
+    system: EmbeddedSystem,
+    tenant: str,
+    roles: tuple[str, ...] = ("preparer", "reviewer"),
+    user: str = "tester",
 ) -> dict[str, str]:
-    return {"Authorization": f"Bearer {system.issuer.issue('tester', tenant, list(roles))}"}
+    return {"Authorization": f"Bearer {system.issuer.issue(user, tenant, list(roles))}"}
 
 
 async def eventually(

@@ -1,0 +1,90 @@
+"""A declaration's whole way in the embedded system: 制单 → 提交审核 → 审单 → 申报 → signed by the soft token."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import gmalglib
+import httpx
+from embedded_system import bearer, eventually, running_embedded
+
+from guanwu.customs import fixtures
+from guanwu.customs.messages import canonical_sign_bytes
+
+DECLARATIONS = "/api/declaration/declarations"
+
+
+def versioned(headers: dict[str, str], version: int) -> dict[str, str]:
+    return {**headers, "If-Match": f'"{version}"'}
+
+
+async def ok(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_drafted_reviewed_declared_and_signed(tmp_path: Path) -> None:
+    async with running_embedded(tmp_path, ["acme"], with_signer=True) as (system, client):
+        preparer = bearer(system, "acme", roles=("preparer",), user="zhang")
+        reviewer = bearer(system, "acme", roles=("reviewer",), user="li")
+        document = fixtures.export_sea_general_trade()
+        created = await ok(
+            await client.post(
+                DECLARATIONS, json=document.model_dump(mode="json", exclude_none=True), headers=preparer
+            )
+        )
+        url = f"{DECLARATIONS}/{created['declaration_id']}"
+        await ok(await client.post(f"{url}/submit", headers=versioned(preparer, 1)))
+
+        async def review_task() -> list[dict[str, Any]]:
+            page = await client.get("/api/review/tasks", params={"status": "待审核"}, headers=reviewer)
+            return [t for t in page.json()["items"] if t["declaration_id"] == created["declaration_id"]]
+
+        [task] = await eventually(review_task)
+        task_url = f"/api/review/tasks/{task['review_id']}"
+        task = await ok(await client.get(task_url, headers=reviewer))
+        await ok(
+            await client.post(
+                f"{task_url}/approve",
+                json={"comment": "单证相符"},
+                headers=versioned(reviewer, task["version"]),
+            )
+        )
+
+        async def in_state(status: str) -> dict[str, Any] | None:
+            current = await ok(await client.get(url, headers=preparer))
+            return current if current["status"] == status else None
+
+        approved = await eventually(lambda: in_state("审核通过"))
+        assert approved["review"]["reviewer"] == "li" and approved["review"]["comment"] == "单证相符"
+        declaring = await ok(
+            await client.post(f"{url}/declare", headers=versioned(preparer, approved["version"]))
+        )
+        assert declaring["status"] == "申报中"
+
+        async def signed() -> dict[str, Any] | None:
+            current = await ok(await client.get(url, headers=preparer))
+            return current if current["signing"]["signature"] else None
+
+        final = await eventually(signed)
+        assert final["status"] == "申报中"
+        expected_sm3 = bytes(gmalglib.sm3_digest(canonical_sign_bytes(document))).hex()
+        assert final["signing"]["content_sm3"] == expected_sm3
+        signature = final["signing"]["signature"]
+        assert signature["device"] == "soft" and base64.b64decode(signature["signature_b64"])
+        actions = [
+            entry["action"] for entry in (await ok(await client.get(f"{url}/audit", headers=reviewer)))
+        ]
+        assert actions[:4] == ["create", "submit_for_review", "review_approved", "declare"]
+        assert actions[4].startswith("signed (soft")
+
+        # The query projection shows the current state to every list.
+        async def listed() -> list[dict[str, Any]]:
+            page = await client.get("/api/query/declarations", params={"status": "申报中"}, headers=preparer)
+            return page.json()["items"]
+
+        rows = await eventually(listed)
+        assert [r["declaration_id"] for r in rows] == [created["declaration_id"]]
