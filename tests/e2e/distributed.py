@@ -29,8 +29,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def token(tenant: str, roles: tuple[str, ...] = ("preparer", "reviewer")) -> dict[str, str]:
-    return {"Authorization": f"Bearer {LocalTokenIssuer(SECRET).issue('e2e', tenant, list(roles))}"}
+def token(
+    tenant: str, roles: tuple[str, ...] = ("preparer", "reviewer"), user: str = "e2e"
+) -> dict[str, str]:
+    return {"Authorization": f"Bearer {LocalTokenIssuer(SECRET).issue(user, tenant, list(roles))}"}
 
 
 @dataclass
@@ -91,7 +93,7 @@ class Cluster:
         return f"{self.database}_{service.replace('-', '_')}"
 
     def service(self, name: str, **extra_env: str) -> Process:
-        prefix = f"GUANWU_{name.upper()}_"
+        prefix = f"GUANWU_{name.upper().replace('-', '_')}_"
         env = {
             **os.environ,
             prefix + "BUS__KIND": "kafka",
@@ -109,6 +111,19 @@ class Cluster:
         process = Process(name, [sys.executable, "-m", "guanwu.cli.main", "serve", name], env, port)
         self.processes.append(process)
         return process
+
+    def soft_card_signer(self, data_dir: Path) -> Process:
+        """The card signer with a soft token kept in `data_dir` (the same token across restarts)."""
+        passphrase = data_dir / "soft-token-passphrase"
+        if not passphrase.exists():
+            passphrase.write_text(uuid.uuid4().hex)
+        return self.service(
+            "card-signer",
+            SIGNER="soft",
+            SOFT_TOKEN_PATH=str(data_dir / "soft-token.json"),
+            SOFT_PASSPHRASE_FILE=str(passphrase),
+            SOFT_CREATE_IF_MISSING="true",
+        )
 
     def simulator(self) -> Process:
         port = free_port()
