@@ -116,3 +116,20 @@ async def test_every_change_is_announced_in_order(service: Service) -> None:
         ("DeclarationUpdated", 2, "草稿"),
         ("DeclarationSubmittedForReview", 3, "待审核"),
     ]
+
+
+async def test_an_unknown_code_blocks_submission_naming_the_field_and_changes_nothing(
+    service: Service,
+) -> None:
+    document = as_json(fixtures.export_sea_general_trade())
+    document["head"]["trade_mode"] = "9999"  # not in the 监管方式 table
+    created = await create(service, document)
+    refused = await service.client.post(url(created, "/submit"), headers=if_match(1))
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "declaration.has_errors"
+    paths = {f["field_path"] for f in error["findings"]}
+    assert "head.trade_mode" in paths, paths
+    assert all(f["severity"] == "error" and f["message_zh"] and f["rule_code"] for f in error["findings"])
+    stored = (await service.client.get(url(created), headers=auth())).json()
+    assert stored["status"] == "草稿" and stored["version"] == 1

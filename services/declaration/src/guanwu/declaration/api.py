@@ -54,9 +54,14 @@ async def guarded(
     except NotFound:
         raise HTTPException(404, detail=NOT_FOUND) from None
     except LifecycleError as exc:
-        raise HTTPException(
-            409, detail={"code": exc.code, "message_zh": exc.message_zh, "message_en": exc.message_en}
-        ) from None
+        detail: dict[str, object] = {
+            "code": exc.code,
+            "message_zh": exc.message_zh,
+            "message_en": exc.message_en,
+        }
+        if exc.findings:  # which fields block it, so the console can take the preparer there
+            detail["findings"] = [FindingView.of(f).model_dump() for f in exc.findings]
+        raise HTTPException(409, detail=detail) from None
     except ConcurrencyConflict:
         current = await repository.get(tenant, declaration_id)
         version = current.version if current else None

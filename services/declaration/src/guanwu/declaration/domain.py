@@ -41,11 +41,15 @@ after the customs returned it (退单), so that it can be corrected and go throu
 
 
 class LifecycleError(Exception):
-    """A command that the current state does not allow; carries the reason in both languages."""
+    """A command that the current state does not allow; carries the reason in both languages and, when
+    logic checks were the reason, the findings (field path, rule, message) that block it."""
 
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
+    def __init__(
+        self, code: str, message_zh: str, message_en: str, findings: list[Finding] | None = None
+    ) -> None:
         super().__init__(message_en)
         self.code, self.message_zh, self.message_en = code, message_zh, message_en
+        self.findings = findings or []
 
 
 def ensure_editable(status: Status) -> None:
@@ -252,6 +256,7 @@ def submit_for_review(
             "declaration.has_errors",
             f"报关单还有 {len(errors)} 个错误，不能提交审核",
             f"The declaration still has {len(errors)} error-level findings and cannot be submitted for review",
+            errors,
         )
     return transition(
         declaration, Status.PENDING_REVIEW, action="submit_for_review", user_id=user_id, now=now

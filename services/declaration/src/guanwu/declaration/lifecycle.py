@@ -85,6 +85,7 @@ def request_declare(
             "declaration.has_errors",
             f"报关单还有 {len(errors)} 个错误，不能申报",
             f"The declaration has {len(errors)} error-level findings and cannot be declared",
+            errors,
         )
     signing = SigningState(
         request_id=request_id, requested_by=user_id, requested_at=now, content_sm3=content_sm3
