@@ -1,0 +1,187 @@
+"""An in-memory sync service (in-process bus, memory store) talking HTTP to the Single Window simulator."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from guanwu.contracts import topics
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned, DeclarationSubmitted
+from guanwu.customs import fixtures
+from guanwu.customs.messages import canonical_sign_bytes
+from guanwu.platform.auth import LocalTokenIssuer
+from guanwu.platform.bus.dispatch import RetryPolicy
+from guanwu.platform.bus.inprocess import InProcessEventBus
+from guanwu.platform.events import envelope_for
+from guanwu.platform.runtime import Runtime, create_app
+from guanwu.platform.store.memory import MemoryCollection, MemoryDocumentStore
+from guanwu.platform.store.port import Document
+from guanwu.singlewindow_sim.app import SingleWindowState
+from guanwu.singlewindow_sim.app import build_router as simulator_router
+from guanwu.sync import bootstrap
+from guanwu.sync.declare import DeclarePorts
+from guanwu.sync.declare_records import DECLARATIONS, DeclareRecords
+from guanwu.sync.single_window import SingleWindow
+
+ISSUER = LocalTokenIssuer("unit-test-secret-" + "s" * 32)
+MESSAGE = canonical_sign_bytes(fixtures.export_sea_general_trade())
+CONTENT_SM3 = "ab" * 32
+
+
+def der_signature(fill: int = 0x11) -> str:
+    """A DER SM2Signature with r and s made of `fill` bytes (the simulator checks the shape only)."""
+    return base64.b64encode(
+        b"\x30\x44\x02\x20" + bytes([fill]) * 32 + b"\x02\x20" + bytes([fill + 1]) * 32
+    ).decode()
+
+
+SIGNATURE_B64 = der_signature()
+
+
+def auth(tenant: str = "acme", roles: tuple[str, ...] = ("preparer",)) -> dict[str, str]:
+    return {"Authorization": f"Bearer {ISSUER.issue('u1', tenant, list(roles))}"}
+
+
+class SingleWindowLine(httpx.AsyncBaseTransport):
+    """The wire to the Single Window: counts 申报 POSTs, keeps their bodies, and can fail on demand."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.declared: list[bytes] = []
+        self.refuse_connection = False
+        self.answer_status: int | None = None
+        self.answer_body = "网关错误 / gateway says no"
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/sim/declarations":
+            self.declared.append(await request.aread())
+            if self.refuse_connection:
+                raise httpx.ConnectError("connection refused", request=request)
+            if self.answer_status is not None:
+                return httpx.Response(self.answer_status, text=self.answer_body)
+        return await self.inner.handle_async_request(request)
+
+
+class CrashingCollection(MemoryCollection):
+    """Fails the write that would mark a record sent, once, as a process dying after the POST would."""
+
+    crash_before_sent = False
+
+    async def replace(self, doc: Document, *, expected_version: int) -> Document:
+        if self.crash_before_sent and doc.get("state") == "sent":
+            self.crash_before_sent = False
+            raise RuntimeError("process died before the write")
+        return await super().replace(doc, expected_version=expected_version)
+
+
+class Store(MemoryDocumentStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self._collections[DECLARATIONS] = CrashingCollection(DECLARATIONS)
+
+
+class SyncService:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        runtime: Runtime,
+        bus: InProcessEventBus,
+        simulator: SingleWindowState,
+        line: SingleWindowLine,
+        single_window: SingleWindow,
+    ) -> None:
+        self.client, self.runtime, self.bus = client, runtime, bus
+        self.simulator, self.line, self.single_window = simulator, line, single_window
+
+    @property
+    def records(self) -> CrashingCollection:
+        collection = self.runtime.store.collection(DECLARATIONS)
+        assert isinstance(collection, CrashingCollection)
+        return collection
+
+    def ports(self) -> DeclarePorts:
+        return DeclarePorts(
+            DeclareRecords(self.runtime.store), self.single_window, self.runtime.outbox_written
+        )
+
+    async def declare_requested(
+        self, request_id: str = "req-1", declaration_id: str = "d1", tenant: str = "acme", **extra: Any
+    ) -> Envelope:
+        """What the declaration service's relay publishes on 申报."""
+        fields: dict[str, Any] = {
+            "declaration_id": declaration_id,
+            "version": 5,
+            "ie_flag": "E",
+            "status": "申报中",
+            "request_id": request_id,
+            "content_sm3": CONTENT_SM3,
+            "requested_by": "zhang",
+            "message_b64": base64.b64encode(MESSAGE).decode(),
+        }
+        event = DeclarationDeclareRequested(**{**fields, **extra})
+        _, envelope = envelope_for(event, source="/guanwu/declaration", tenant=tenant)
+        await self.bus.publish(topics.DECLARATION_EVENTS, envelope)
+        return envelope
+
+    async def signed(
+        self, request_id: str = "req-1", declaration_id: str = "d1", tenant: str = "acme", **extra: Any
+    ) -> Envelope:
+        """What the card signer's relay publishes once the card signed."""
+        fields: dict[str, Any] = {
+            "request_id": request_id,
+            "declaration_id": declaration_id,
+            "signature_b64": SIGNATURE_B64,
+            "content_sm3": CONTENT_SM3,
+            "user_id": "1234567812345678",
+            "certificate_serial": "5f3a9c",
+            "signer_subject": "CN=张三,O=GUANWU",
+            "device": "soft",
+            "signed_at": datetime(2026, 11, 27, 1, 30, tzinfo=UTC),
+        }
+        event = DeclarationSigned(**{**fields, **extra})
+        _, envelope = envelope_for(event, source="/guanwu/card-signer", tenant=tenant)
+        await self.bus.publish(topics.SIGNER_EVENTS, envelope)
+        return envelope
+
+    async def submitted(self) -> list[tuple[Envelope, DeclarationSubmitted]]:
+        """Every DeclarationSubmitted published so far (after the relay has drained the outbox)."""
+        assert self.runtime.relay is not None
+        await self.runtime.relay.drain()
+        return [
+            (env, DeclarationSubmitted.model_validate(env.data))
+            for topic, env in self.bus.published
+            if topic == topics.SYNC_EVENTS and env.type == DeclarationSubmitted.event_type
+        ]
+
+    async def record(self, request_id: str = "req-1", tenant: str = "acme") -> Document:
+        [doc] = await self.records.find({"tenant": tenant, "request_id": request_id})
+        return doc
+
+
+@pytest.fixture
+async def sync() -> AsyncIterator[SyncService]:
+    simulator = SingleWindowState()
+    sim_app = FastAPI()
+    sim_app.include_router(simulator_router(simulator))
+    line = SingleWindowLine(httpx.ASGITransport(app=sim_app))
+    single_window = bootstrap.http_single_window("http://single-window", line)
+    store = Store()
+    bus = InProcessEventBus(retry=RetryPolicy(attempts=3, first_delay_seconds=0.001))
+    runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
+    parts = bootstrap.build(
+        store, runtime.outbox_written, single_window=single_window, tenants=[], resend_interval_seconds=3600
+    )
+    runtime.register(parts)
+    app = create_app(runtime, ISSUER, title="sync", service_label="sync")
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client,
+    ):
+        yield SyncService(client, runtime, bus, simulator, line, single_window)

@@ -1,0 +1,149 @@
+"""申报 (F-43): one POST and one DeclarationSubmitted per signed request, whatever the order or redelivery."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from guanwu.customs.messages import canonical_sign_bytes_of_message, parse_dec_message_with_sign
+from guanwu.sync.declare import resend_ready
+
+from .conftest import MESSAGE, SIGNATURE_B64, SyncService, der_signature
+
+
+@pytest.mark.parametrize("signature_first", [False, True])
+async def test_either_order_sends_once_and_announces_the_seq_no(
+    sync: SyncService, signature_first: bool
+) -> None:
+    if signature_first:
+        signing = await sync.signed()
+        assert sync.line.declared == [] and (await sync.record())["state"] == "waiting_for_request"
+        request = await sync.declare_requested()
+    else:
+        request = await sync.declare_requested()
+        assert sync.line.declared == [] and (await sync.record())["state"] == "waiting_for_signature"
+        signing = await sync.signed()
+    assert len(sync.line.declared) == 1
+    [(envelope, submitted)] = await sync.submitted()
+    [filing] = sync.simulator.filings.values()
+    assert submitted.seq_no == filing.seq_no and re.fullmatch(r"E\d{17}", submitted.seq_no)
+    assert (submitted.declaration_id, submitted.request_id, submitted.entry_id) == ("d1", "req-1", None)
+    assert (envelope.tenant, envelope.subject) == ("acme", "d1")
+    assert envelope.correlationid == request.correlationid and envelope.causationid == signing.id
+    record = await sync.record()
+    assert record["state"] == "sent" and record["seq_no"] == filing.seq_no
+    assert [r.channel for r in sync.simulator.receipts["acme"]] == ["L", "P"]
+
+
+async def test_the_posted_message_is_the_declared_one_with_dec_sign(sync: SyncService) -> None:
+    await sync.declare_requested()
+    await sync.signed()
+    [body] = sync.line.declared
+    assert canonical_sign_bytes_of_message(body) == MESSAGE  # what the card signed, unchanged
+    _, sign = parse_dec_message_with_sign(body)
+    assert sign is not None and (sign.oper_type, sign.sign, sign.domain_id) == ("C", SIGNATURE_B64, "2")
+    assert sign.client_seq_no is not None and re.fullmatch(r"GW\d{16}", sign.client_seq_no)
+    assert sign.sign_date == "20261127093000"  # signed 01:30 UTC = 09:30 Beijing time
+    assert (sign.certificate, sign.oper_name) == ("5f3a9c", "张三")
+
+
+async def test_redelivery_of_either_event_changes_nothing(sync: SyncService) -> None:
+    request = await sync.declare_requested()
+    signing = await sync.signed()
+    [(first, _)] = await sync.submitted()
+    before = await sync.record()
+    await sync.bus.publish("declaration.events.v1", request)
+    await sync.bus.publish("card-signer.events.v1", signing)
+    await sync.signed()  # the same answer under a new event id
+    assert len(sync.line.declared) == 1
+    assert [env.id for env, _ in await sync.submitted()] == [first.id]
+    after = await sync.record()
+    assert after["_version"] == before["_version"] and after["seq_no"] == before["seq_no"]
+
+
+async def test_a_crash_after_the_post_sends_again_but_announces_once(sync: SyncService) -> None:
+    sync.records.crash_before_sent = True
+    await sync.declare_requested()
+    await sync.signed()  # the dispatcher retries the failed handler
+    assert len(sync.line.declared) == 2 and sync.line.declared[0] == sync.line.declared[1]
+    [(_, submitted)] = await sync.submitted()
+    [filing] = sync.simulator.filings.values()
+    assert submitted.seq_no == filing.seq_no and (filing.submissions, len(filing.accepted)) == (2, 1)
+    assert len(sync.simulator.receipts["acme"]) == 2  # the re-sent message made no new receipts
+    assert sync.bus.dead_letters == []
+
+
+async def test_a_new_request_for_the_same_declaration_keeps_its_seq_no(sync: SyncService) -> None:
+    await sync.declare_requested("req-1")
+    await sync.signed("req-1")
+    await sync.declare_requested("req-2")
+    await sync.signed("req-2", signature_b64=der_signature(0x33))
+    seq_nos = [s.seq_no for _, s in await sync.submitted()]
+    assert len(seq_nos) == 2 and seq_nos[0] == seq_nos[1]
+    assert len(sync.line.declared) == 2
+
+
+async def test_a_refusal_is_recorded_and_announces_nothing(sync: SyncService) -> None:
+    sync.simulator.behaviours["acme"] = sync.simulator.behaviour("acme").model_copy(
+        update={"reject_with": "表头申报单位代码长度不符"}
+    )
+    await sync.declare_requested()
+    signing = await sync.signed()
+    record = await sync.record()
+    assert record["state"] == "rejected" and record["error"]["code"] == "response_code_5"
+    assert "表头申报单位代码长度不符" in record["error"]["message"]
+    await sync.bus.publish("card-signer.events.v1", signing)
+    assert len(sync.line.declared) == 1 and await sync.submitted() == []
+
+
+async def test_an_http_4xx_is_a_refusal(sync: SyncService) -> None:
+    sync.line.answer_status = 403
+    await sync.declare_requested()
+    await sync.signed()
+    record = await sync.record()
+    assert record["state"] == "rejected" and record["error"]["code"] == "response_code_HTTP 403"
+    assert "gateway says no" in record["error"]["message"]
+    assert len(sync.line.declared) == 1 and await sync.submitted() == [] and sync.bus.dead_letters == []
+
+
+async def test_an_acceptance_without_a_valid_seq_no_is_recorded_not_announced(sync: SyncService) -> None:
+    sync.line.answer_status = 200
+    sync.line.answer_body = (
+        "<DecImportResponse><ResponseCode>0</ResponseCode><SeqNo>E2026</SeqNo></DecImportResponse>"
+    )
+    await sync.declare_requested()
+    await sync.signed()
+    record = await sync.record()
+    assert record["state"] == "rejected" and record["error"]["code"] == "bad_seq_no"
+    assert "E2026" in record["error"]["message"] and await sync.submitted() == []
+
+
+async def test_a_signature_over_other_content_is_not_sent(sync: SyncService) -> None:
+    await sync.declare_requested()
+    await sync.signed(content_sm3="cd" * 32)
+    record = await sync.record()
+    assert record["state"] == "rejected" and record["error"]["code"] == "signature_mismatch"
+    assert sync.line.declared == [] and await sync.submitted() == []
+
+
+@pytest.mark.parametrize("failure", ["connection", "503"])
+async def test_an_unreachable_single_window_is_retried_and_resent_later(
+    sync: SyncService, failure: str
+) -> None:
+    if failure == "connection":
+        sync.line.refuse_connection = True
+    else:
+        sync.line.answer_status = 503
+    await sync.declare_requested()
+    await sync.signed()
+    assert len(sync.line.declared) == 3  # the dispatcher's attempts, then the dead-letter queue
+    assert len(sync.bus.dead_letters) == 1 and await sync.submitted() == []
+    record = await sync.record()
+    assert record["state"] == "ready" and record["last_error"]["message"]
+    sync.line.refuse_connection, sync.line.answer_status = False, None
+    assert await resend_ready(sync.ports(), min_age_seconds=0) == 1
+    [(_, submitted)] = await sync.submitted()
+    assert submitted.seq_no == (await sync.record())["seq_no"]
+    assert await resend_ready(sync.ports(), min_age_seconds=0) == 0  # sent: nothing left to resend
+    assert len(sync.line.declared) == 4
