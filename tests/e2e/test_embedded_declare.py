@@ -1,4 +1,5 @@
-"""A declaration's whole way in the embedded system: 制单 → 提交审核 → 审单 → 申报 → signed by the soft token."""
+"""A declaration's whole way in the embedded system: 制单 → 提交审核 → 审单 → 申报 → signed by the soft token →
+sent by sync to the Single Window (simulator) → its receipts move it to 放行."""
 
 from __future__ import annotations
 
@@ -65,25 +66,27 @@ async def test_drafted_reviewed_declared_and_signed(tmp_path: Path) -> None:
         )
         assert declaring["status"] == "申报中"
 
-        async def signed() -> dict[str, Any] | None:
-            current = await ok(await client.get(url, headers=preparer))
-            return current if current["signing"]["signature"] else None
-
-        final = await eventually(signed)
-        assert final["status"] == "申报中"
+        final = await eventually(lambda: in_state("放行"))
         expected_sm3 = bytes(gmalglib.sm3_digest(canonical_sign_bytes(document))).hex()
         assert final["signing"]["content_sm3"] == expected_sm3
         signature = final["signing"]["signature"]
         assert signature["device"] == "soft" and base64.b64decode(signature["signature_b64"])
+        head = final["document"]["head"]
+        assert len(head["seq_no"]) == 18 and len(head["entry_id"]) == 18
+        assert [r["channel"] for r in final["receipts"]] == ["L", "P"]
         actions = [
             entry["action"] for entry in (await ok(await client.get(f"{url}/audit", headers=reviewer)))
         ]
         assert actions[:4] == ["create", "submit_for_review", "review_approved", "declare"]
-        assert actions[4].startswith("signed (soft")
+        assert actions[4].startswith("signed (soft") and actions[5].startswith("submitted: 统一编号")
+        sent = await ok(
+            await client.get(f"/api/sync/declarations/{created['declaration_id']}", headers=preparer)
+        )
+        assert sent["seq_no"] == head["seq_no"]
 
         # The query projection shows the current state to every list.
         async def listed() -> list[dict[str, Any]]:
-            page = await client.get("/api/query/declarations", params={"status": "申报中"}, headers=preparer)
+            page = await client.get("/api/query/declarations", params={"status": "放行"}, headers=preparer)
             return page.json()["items"]
 
         rows = await eventually(listed)

@@ -227,3 +227,39 @@ async def test_events_of_another_tenant_move_nothing(service: Service) -> None:
     pending = await submitted(service)
     await publish(service, decision(ReviewApproved, pending), tenant="other")
     assert (await read(service, pending))["status"] == "待审核"
+
+
+async def test_receipts_that_overtake_the_acceptance_are_applied_when_it_arrives(service: Service) -> None:
+    declaration, request = await declared(service)
+    await publish(service, signature_for(request, base64.b64decode(request["content_b64"])))
+    for receipt_id, channel in [("R1", "L"), ("R2", "P")]:
+        early = ReceiptReceived(
+            receipt_id=receipt_id,
+            channel=channel,
+            seq_no=SEQ_NO,
+            entry_id="610120261000000002",
+            notice_date=datetime.now(UTC),
+        )
+        await publish(service, early)
+        await publish(service, early)  # redelivered while parked
+    parked = service.runtime.store.collection("declaration_parked_receipts")
+    assert await parked.count({}) == 2
+    assert (await read(service, declaration))["status"] == "申报中"
+
+    accepted = DeclarationSubmitted(
+        declaration_id=declaration["declaration_id"], seq_no=SEQ_NO, submitted_at=datetime.now(UTC)
+    )
+    await publish(service, accepted)
+    final = await read(service, declaration)
+    assert final["status"] == "放行" and [r["receipt_id"] for r in final["receipts"]] == ["R1", "R2"]
+    assert final["document"]["head"]["entry_id"] == "610120261000000002"
+    assert await parked.count({}) == 0
+
+
+async def test_a_receipt_of_a_declaration_made_elsewhere_stays_parked(service: Service) -> None:
+    stranger = ReceiptReceived(
+        receipt_id="X1", channel="P", seq_no="610120260000999999", notice_date=datetime.now(UTC)
+    )
+    await publish(service, stranger)
+    parked = service.runtime.store.collection("declaration_parked_receipts")
+    assert await parked.count({"tenant": "acme", "seq_no": "610120260000999999"}) == 1

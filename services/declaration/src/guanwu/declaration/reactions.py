@@ -2,13 +2,16 @@
 acceptance and the customs receipts. Each reaction is one pure lifecycle step applied to the stored declaration.
 
 At-least-once delivery: a redelivered event finds the step already applied and changes nothing; a concurrent
-edit makes the versioned replace fail, and the step is applied again to the newer version.
+edit makes the versioned replace fail, and the step is applied again to the newer version. A receipt whose
+declaration cannot be recognised yet is parked and replayed when DeclarationSubmitted names it (parked.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from functools import partial
 
 import structlog
@@ -28,6 +31,7 @@ from guanwu.contracts.events import (
 from guanwu.contracts.events.base import Event
 from guanwu.declaration import lifecycle
 from guanwu.declaration.domain import Declaration
+from guanwu.declaration.parked import ParkedReceipts
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.events import caused_by
@@ -41,6 +45,12 @@ ATTEMPTS = 5
 Step = Callable[[Declaration], Declaration | None]
 
 
+class Outcome(Enum):
+    MISSING = "no such declaration"
+    UNCHANGED = "nothing to do"
+    CHANGED = "stored"
+
+
 async def react(
     envelope: Envelope,
     find: Callable[[], Awaitable[Declaration | None]],
@@ -49,16 +59,15 @@ async def react(
     *,
     repository: DeclarationRepository,
     outbox_written: OutboxNotifier,
-) -> bool:
-    """Apply `step` to the declaration `find` returns; True when something was stored."""
+) -> Outcome:
+    """Apply `step` to the declaration `find` returns."""
     for _ in range(ATTEMPTS):
         current = await find()
         if current is None:
-            log.info("declaration.reaction_without_declaration", type=envelope.type, subject=envelope.subject)
-            return False  # e.g. declared outside guanwu: nothing here to move
+            return Outcome.MISSING
         changed = step(current)
         if changed is None:
-            return False
+            return Outcome.UNCHANGED
         events = []
         if changed.status is not current.status:
             status_changed = changed.summary(DeclarationStatusChanged).model_copy(
@@ -71,7 +80,7 @@ async def react(
             continue  # changed meanwhile: apply the step to the newer version
         if events:
             outbox_written(repository.collection.name, changed.declaration_id)
-        return True
+        return Outcome.CHANGED
     raise ConcurrencyConflict(repository.collection.name, envelope.subject, -1)
 
 
@@ -124,23 +133,47 @@ def _finder(
     )
 
 
-async def follow(
-    envelope: Envelope,
-    event: Event,
-    *,
-    repository: DeclarationRepository,
-    outbox_written: OutboxNotifier,
-    clock: Callable[[], datetime] = _now,
-) -> bool:
-    """The one consumer of every event the declaration follows."""
-    return await react(
-        envelope,
-        _finder(envelope, event, repository),
-        _step(event, clock()),
-        _cause(event),
-        repository=repository,
-        outbox_written=outbox_written,
-    )
+@dataclass(frozen=True)
+class Followers:
+    """What every reaction needs: where declarations live, where early receipts wait, whom to wake."""
+
+    repository: DeclarationRepository
+    parked: ParkedReceipts
+    outbox_written: OutboxNotifier
+    clock: Callable[[], datetime] = _now
+
+    async def apply(self, envelope: Envelope, event: Event) -> Outcome:
+        return await react(
+            envelope,
+            _finder(envelope, event, self.repository),
+            _step(event, self.clock()),
+            _cause(event),
+            repository=self.repository,
+            outbox_written=self.outbox_written,
+        )
+
+    async def follow(self, envelope: Envelope, event: Event) -> Outcome:
+        """The one consumer of every event the declaration follows."""
+        outcome = await self.apply(envelope, event)
+        if outcome is Outcome.MISSING and isinstance(event, ReceiptReceived):
+            await self.parked.park(envelope, event)
+            # Look again: the acceptance may have been stored (and its replay run) while this was parked.
+            outcome = await self.apply(envelope, event)
+            if outcome is not Outcome.MISSING:
+                await self.parked.release(envelope.tenant, event.receipt_id)
+        if outcome is not Outcome.MISSING and isinstance(event, DeclarationSubmitted):
+            await self.replay_parked(envelope.tenant, event)
+        if outcome is Outcome.MISSING:
+            log.info("declaration.reaction_without_declaration", type=envelope.type, subject=envelope.subject)
+        return outcome
+
+    async def replay_parked(self, tenant: str, submitted: DeclarationSubmitted) -> None:
+        for envelope in await self.parked.waiting_for(
+            tenant, seq_no=submitted.seq_no, entry_id=submitted.entry_id
+        ):
+            receipt = ReceiptReceived.model_validate(envelope.data)
+            if await self.apply(envelope, receipt) is not Outcome.MISSING:
+                await self.parked.release(tenant, receipt.receipt_id)
 
 
 FOLLOWED: tuple[tuple[str, str, tuple[type[Event], ...]], ...] = (
@@ -151,9 +184,8 @@ FOLLOWED: tuple[tuple[str, str, tuple[type[Event], ...]], ...] = (
 """(consumer group, topic, the events of that topic the declaration follows)."""
 
 
-def subscriptions(repository: DeclarationRepository, outbox_written: OutboxNotifier) -> list[Subscription]:
-    handler = partial(follow, repository=repository, outbox_written=outbox_written)
+def subscriptions(followers: Followers) -> list[Subscription]:
     return [
-        Subscription(group, topic, {cls.event_type: handler for cls in events})
+        Subscription(group, topic, {cls.event_type: followers.follow for cls in events})
         for group, topic, events in FOLLOWED
     ]
