@@ -1,5 +1,6 @@
-"""The declaration lifecycle across processes on real Kafka and FerretDB: review, 申报, signing — and a card
-signer that was down when the declaration was declared signs it once it is back."""
+"""The declaration lifecycle across processes on real Kafka and FerretDB: review, 申报, signing, sending to the
+Single Window (simulator) and its receipts — with a card signer that was down when the declaration was declared
+and signs it once it is back."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def submitted_and_approved(declaration: Process, review: Process, tenant: str) -
     return url
 
 
-def test_declared_while_the_signer_is_down_is_signed_when_it_returns(
+def test_declared_while_the_signer_is_down_is_signed_when_it_returns_then_sent_and_released(
     kafka_bootstrap: str, mongo_url: str, tmp_path: Path
 ) -> None:
     tenant = f"t-{uuid.uuid4().hex[:8]}"
@@ -57,6 +58,7 @@ def test_declared_while_the_signer_is_down_is_signed_when_it_returns(
         review = c.service("review").start()
         query = c.service("query").start()
         signer = c.soft_card_signer(tmp_path).start()
+        c.sync(c.simulator().start(ready_path="/docs"), [tenant]).start()
         url = submitted_and_approved(declaration, review, tenant)
 
         signer.kill()  # SIGKILL: the request must wait on the topic, not be lost
@@ -74,12 +76,16 @@ def test_declared_while_the_signer_is_down_is_signed_when_it_returns(
         assert ok(httpx.get(url, headers=preparer))["signing"]["signature"] is None
 
         signer.start()
-        signed = wait_until(lambda: ok(httpx.get(url, headers=preparer))["signing"]["signature"])
-        final = ok(httpx.get(url, headers=preparer))
-        assert (
-            final["status"] == "申报中"
-            and final["signing"]["request_id"] == declaring["signing"]["request_id"]
-        )
-        assert signed["device"] == "soft" and signed["certificate_serial"]
-        signed_entries = [a for a in final["audit"] if a["action"].startswith("signed")]
-        assert len(signed_entries) == 1
+        final = wait_until(lambda: (d := ok(httpx.get(url, headers=preparer)))["status"] == "放行" and d)
+        assert final["signing"]["request_id"] == declaring["signing"]["request_id"]
+        assert final["signing"]["signature"]["device"] == "soft"
+        assert len(final["document"]["head"]["seq_no"]) == 18 and [
+            r["channel"] for r in final["receipts"]
+        ] == [
+            "L",
+            "P",
+        ]
+        actions = [a["action"] for a in final["audit"]]
+        assert sum(a.startswith("signed") for a in actions) == 1
+        assert sum(a.startswith("submitted") for a in actions) == 1
+        assert wait_until(lambda: row_status() == "放行")
