@@ -81,6 +81,34 @@ def token(
     typer.echo(LocalTokenIssuer(secret).issue(user, tenant, [r for r in roles.split(",") if r]))
 
 
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="A running guanwu (make run)")] = "http://127.0.0.1:8000",
+    data_dir: Annotated[Path, typer.Option(help="Its data folder (for the demo password)")] = Path("data"),
+    username: Annotated[str, typer.Option(help="User with preparer and reviewer roles")] = "demo",
+) -> None:
+    """Walk one declaration from 制单 to 放行 through the API of a running embedded guanwu."""
+    import asyncio
+
+    import httpx
+
+    from guanwu.cli.demo import DemoFailed, login, walk
+
+    password_file = data_dir / "demo-password"
+    if not password_file.exists():
+        raise typer.BadParameter(f"{password_file} not found: start guanwu with `make run` first")
+
+    async def run() -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            await walk(client, await login(client, username, password_file.read_text().strip()), typer.echo)
+
+    try:
+        asyncio.run(run())
+    except (DemoFailed, httpx.HTTPError, TimeoutError) as exc:
+        typer.echo(f"演示失败 demo failed: {exc or type(exc).__name__}", err=True)
+        raise typer.Exit(1) from None
+
+
 def _infra_script() -> Path:
     for folder in [Path.cwd(), *Path.cwd().parents]:
         candidate = folder / "deploy" / "local" / "infra.sh"

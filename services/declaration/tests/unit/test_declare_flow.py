@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import gmalglib
@@ -232,13 +232,15 @@ async def test_events_of_another_tenant_move_nothing(service: Service) -> None:
 async def test_receipts_that_overtake_the_acceptance_are_applied_when_it_arrives(service: Service) -> None:
     declaration, request = await declared(service)
     await publish(service, signature_for(request, base64.b64decode(request["content_b64"])))
-    for receipt_id, channel in [("R1", "L"), ("R2", "P")]:
+    noticed = datetime.now(UTC)
+    # Delivered in the opposite order of their notices, as two partitions may deliver them.
+    for receipt_id, channel, seconds in [("R2", "P", 1), ("R1", "L", 0)]:
         early = ReceiptReceived(
             receipt_id=receipt_id,
             channel=channel,
             seq_no=SEQ_NO,
             entry_id="610120261000000002",
-            notice_date=datetime.now(UTC),
+            notice_date=noticed + timedelta(seconds=seconds),
         )
         await publish(service, early)
         await publish(service, early)  # redelivered while parked

@@ -42,14 +42,14 @@ class ParkedReceipts:
         )
 
     async def waiting_for(self, tenant: str, *, seq_no: str | None, entry_id: str | None) -> list[Envelope]:
-        """Parked receipts of these customs numbers, oldest notice first."""
+        """Parked receipts of these customs numbers, oldest notice first, then in the order sync announced them."""
         found: dict[str, dict[str, object]] = {}
         for field, value in (("seq_no", seq_no), ("entry_id", entry_id)):
             if value:
                 for doc in await self.collection.find({"tenant": tenant, field: value}):
                     found[str(doc["_id"])] = doc
-        ordered = sorted(found.values(), key=lambda doc: (str(doc["notice_date"]), str(doc["_id"])))
-        return [Envelope.model_validate(doc["envelope"]) for doc in ordered]
+        envelopes = [Envelope.model_validate(doc["envelope"]) for doc in found.values()]
+        return sorted(envelopes, key=lambda env: (str(env.data.get("notice_date")), env.time, env.id))
 
     async def release(self, tenant: str, receipt_id: str) -> None:
         await self.collection.delete(self._id(tenant, receipt_id))

@@ -13,7 +13,7 @@ import binascii
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
 
 from guanwu.contracts.declaration import DeclarationDocument, DecSign
@@ -108,7 +108,7 @@ def receipts_after_acceptance(
     def receipts_for(filing: Filing) -> list[ReceiptIn]:
         out: list[ReceiptIn] = []
         entry_id: str | None = None
-        for channel in channels:
+        for step, channel in enumerate(channels):
             if channel == ACCEPTED_CHANNEL:
                 entry_id = filing.entry_id
             out.append(
@@ -120,7 +120,8 @@ def receipts_after_acceptance(
                     note=ReceiptStatus.from_channel(channel).label,
                     trade_name=head.trade_name,
                     ie_flag=head.ie_flag,
-                    notice_date=now,
+                    # One second apart: the customs notices come one after another, and readers order by time.
+                    notice_date=now + timedelta(seconds=step),
                 )
             )
         return out
