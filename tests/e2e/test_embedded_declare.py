@@ -91,3 +91,35 @@ async def test_drafted_reviewed_declared_and_signed(tmp_path: Path) -> None:
 
         rows = await eventually(listed)
         assert [r["declaration_id"] for r in rows] == [created["declaration_id"]]
+
+
+async def test_a_declaration_the_single_window_refuses_shows_declare_failed_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    async with running_embedded(tmp_path, ["acme"], with_signer=True) as (system, client):
+        refusal = {"enterprise": "acme", "reject_with": "表体商品编码与申报要素不符"}
+        assert (await client.put("/sim/declarations/behaviour", json=refusal)).status_code == 200
+        headers = bearer(system, "acme", roles=("preparer", "reviewer", "admin"), user="boss")
+        document = fixtures.export_sea_general_trade().model_dump(mode="json", exclude_none=True)
+        created = await ok(await client.post(DECLARATIONS, json=document, headers=headers))
+        url = f"{DECLARATIONS}/{created['declaration_id']}"
+        await ok(await client.post(f"{url}/submit", headers=versioned(headers, 1)))
+
+        async def task() -> list[dict[str, Any]]:
+            return (await client.get("/api/review/tasks", headers=headers)).json()["items"]
+
+        [review] = await eventually(task)
+        task_url = f"/api/review/tasks/{review['review_id']}"
+        await ok(
+            await client.post(f"{task_url}/approve", json={}, headers=versioned(headers, review["version"]))
+        )
+
+        async def status(wanted: str) -> dict[str, Any] | None:
+            current = await ok(await client.get(url, headers=headers))
+            return current if current["status"] == wanted else None
+
+        approved = await eventually(lambda: status("审核通过"))
+        await ok(await client.post(f"{url}/declare", headers=versioned(headers, approved["version"])))
+        failed = await eventually(lambda: status("申报失败"))
+        assert failed["submission_failure"]["message"].startswith("表体商品编码与申报要素不符")
+        assert failed["signing"]["signature"] is not None and failed["receipts"] == []

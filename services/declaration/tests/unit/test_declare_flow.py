@@ -12,6 +12,7 @@ from declaration_harness import Service, as_json, auth
 from guanwu.contracts import topics
 from guanwu.contracts.events import (
     DeclarationSigned,
+    DeclarationSubmitFailed,
     DeclarationSubmitted,
     ReceiptReceived,
     ReviewApproved,
@@ -265,3 +266,31 @@ async def test_a_receipt_of_a_declaration_made_elsewhere_stays_parked(service: S
     await publish(service, stranger)
     parked = service.runtime.store.collection("declaration_parked_receipts")
     assert await parked.count({"tenant": "acme", "seq_no": "610120260000999999"}) == 1
+
+
+async def test_a_refusal_by_the_single_window_makes_it_declare_failed_editable_and_deletable(
+    service: Service,
+) -> None:
+    declaration, request = await declared(service)
+    refused = DeclarationSubmitFailed(
+        declaration_id=declaration["declaration_id"],
+        request_id=request["request_id"],
+        code="response_code_5",
+        message="表头申报单位代码长度不符",
+        failed_at=datetime.now(UTC),
+    )
+    await publish(service, refused)
+    await publish(service, refused)  # redelivered
+    failed = await read(service, declaration)
+    assert failed["status"] == "申报失败"
+    assert failed["submission_failure"]["message"] == "表头申报单位代码长度不符"
+    assert sum(a["action"].startswith("submit_failed") for a in failed["audit"]) == 1
+    # Nothing reached the customs: it can be corrected (and reviewed again) or deleted.
+    edited = await service.client.put(
+        url(failed), json=as_json(fixtures.export_sea_general_trade()), headers=if_match(failed["version"])
+    )
+    assert edited.status_code == 200, edited.text
+    again = await service.client.post(url(failed, "/declare"), headers=if_match(edited.json()["version"]))
+    assert again.status_code == 409  # not without another review
+    deleted = await service.client.delete(url(failed), headers=if_match(edited.json()["version"]))
+    assert deleted.status_code == 200 and deleted.json()["status"] == "已删除"

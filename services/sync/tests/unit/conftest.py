@@ -13,7 +13,12 @@ from fastapi import FastAPI
 
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned, DeclarationSubmitted
+from guanwu.contracts.events import (
+    DeclarationDeclareRequested,
+    DeclarationSigned,
+    DeclarationSubmitFailed,
+    DeclarationSubmitted,
+)
 from guanwu.customs import fixtures
 from guanwu.customs.messages import canonical_sign_bytes
 from guanwu.platform.auth import LocalTokenIssuer
@@ -158,6 +163,16 @@ class SyncService:
             (env, DeclarationSubmitted.model_validate(env.data))
             for topic, env in self.bus.published
             if topic == topics.SYNC_EVENTS and env.type == DeclarationSubmitted.event_type
+        ]
+
+    async def submit_failures(self) -> list[DeclarationSubmitFailed]:
+        """Every DeclarationSubmitFailed published so far (after the relay has drained the outbox)."""
+        assert self.runtime.relay is not None
+        await self.runtime.relay.drain()
+        return [
+            DeclarationSubmitFailed.model_validate(env.data)
+            for topic, env in self.bus.published
+            if topic == topics.SYNC_EVENTS and env.type == DeclarationSubmitFailed.event_type
         ]
 
     async def record(self, request_id: str = "req-1", tenant: str = "acme") -> Document:

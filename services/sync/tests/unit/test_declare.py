@@ -84,7 +84,7 @@ async def test_a_new_request_for_the_same_declaration_keeps_its_seq_no(sync: Syn
     assert len(sync.line.declared) == 2
 
 
-async def test_a_refusal_is_recorded_and_announces_nothing(sync: SyncService) -> None:
+async def test_a_refusal_is_recorded_and_announced_once_as_a_failure(sync: SyncService) -> None:
     sync.simulator.behaviours["acme"] = sync.simulator.behaviour("acme").model_copy(
         update={"reject_with": "表头申报单位代码长度不符"}
     )
@@ -95,6 +95,9 @@ async def test_a_refusal_is_recorded_and_announces_nothing(sync: SyncService) ->
     assert "表头申报单位代码长度不符" in record["error"]["message"]
     await sync.bus.publish("card-signer.events.v1", signing)
     assert len(sync.line.declared) == 1 and await sync.submitted() == []
+    [failed] = await sync.submit_failures()
+    assert (failed.declaration_id, failed.request_id, failed.code) == ("d1", "req-1", "response_code_5")
+    assert "表头申报单位代码长度不符" in failed.message
 
 
 async def test_an_http_4xx_is_a_refusal(sync: SyncService) -> None:
@@ -105,6 +108,7 @@ async def test_an_http_4xx_is_a_refusal(sync: SyncService) -> None:
     assert record["state"] == "rejected" and record["error"]["code"] == "response_code_HTTP 403"
     assert "gateway says no" in record["error"]["message"]
     assert len(sync.line.declared) == 1 and await sync.submitted() == [] and sync.bus.dead_letters == []
+    assert [f.code for f in await sync.submit_failures()] == ["response_code_HTTP 403"]
 
 
 async def test_an_acceptance_without_a_valid_seq_no_is_recorded_not_announced(sync: SyncService) -> None:

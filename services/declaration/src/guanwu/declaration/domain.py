@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import DeclarationDrafted, DeclarationSummary
 from guanwu.customs.rules import Finding
-from guanwu.declaration.records import ReceiptRecord, ReviewNote, SigningState
+from guanwu.declaration.records import ReceiptRecord, ReviewNote, SigningState, SubmissionFailure
 
 
 class Status(StrEnum):
@@ -24,6 +24,7 @@ class Status(StrEnum):
     APPROVED = "审核通过"
     RETURNED = "审核退回"
     DECLARING = "申报中"
+    DECLARE_FAILED = "申报失败"  # the Single Window refused it; nothing reached the customs
     DECLARED = "已申报"
     DELETED = "已删除"
     # States that customs receipts (回执) set:
@@ -35,9 +36,9 @@ class Status(StrEnum):
     DELETED_BY_CUSTOMS = "删单"
 
 
-EDITABLE = frozenset({Status.DRAFT, Status.RETURNED, Status.RETURNED_BY_CUSTOMS})
-"""States in which the preparer may change or delete the declaration: before review, after 审核退回, and
-after the customs returned it (退单), so that it can be corrected and go through review again."""
+EDITABLE = frozenset({Status.DRAFT, Status.RETURNED, Status.RETURNED_BY_CUSTOMS, Status.DECLARE_FAILED})
+"""States in which the preparer may change the declaration: before review, after 审核退回, and after the
+Single Window refused it or the customs returned it (申报失败, 退单), to be corrected and reviewed again."""
 
 
 class LifecycleError(Exception):
@@ -127,6 +128,9 @@ class Declaration(BaseModel):
     audit: list[AuditEntry] = Field(default_factory=list, description="Every change: who, when, before/after")
     review: ReviewNote | None = Field(None, description="The latest review decision (审核意见)")
     signing: SigningState | None = Field(None, description="The latest 申报: signing request and its answer")
+    submission_failure: SubmissionFailure | None = Field(
+        None, description="Why the Single Window refused the latest 申报 (申报失败)"
+    )
     receipts: list[ReceiptRecord] = Field(
         default_factory=list, description="Customs receipts (回执), in order"
     )
@@ -263,8 +267,8 @@ def submit_for_review(
     )
 
 
-DELETABLE = frozenset({Status.DRAFT, Status.RETURNED})
-"""Only never-declared declarations can be deleted; one the customs returned (退单) stays on record."""
+DELETABLE = frozenset({Status.DRAFT, Status.RETURNED, Status.DECLARE_FAILED})
+"""Only declarations that never reached the customs can be deleted; one it returned (退单) stays on record."""
 
 
 def delete(declaration: Declaration, *, user_id: str, now: datetime) -> Declaration:

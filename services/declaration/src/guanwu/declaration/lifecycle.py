@@ -1,7 +1,8 @@
 """The lifecycle after 提交审核 (pure): review decisions, 申报 with the card, the Single Window, receipts.
 
     待审核 ─ReviewApproved→ 审核通过 ─申报→ 申报中 ─DeclarationSubmitted→ 已申报 ─receipts→ 入库成功 → 查验 → 放行 → 结关
-        └─ReviewRejected→ 审核退回 (editable)      └─SignFailed→ 审核通过 (declare again)     └→ 退单 (editable) / 删单
+        └─ReviewRejected→ 审核退回 (editable)      ├─SignFailed→ 审核通过 (declare again)     └→ 退单 (editable) / 删单
+                                                    └─DeclarationSubmitFailed→ 申报失败 (editable)
 
 Every step driven by another service's event answers None when it does not apply (a redelivery, a stale
 answer, a state it cannot come from), so a consumer can acknowledge it without changing anything.
@@ -13,6 +14,7 @@ from datetime import datetime
 
 from guanwu.contracts.events import (
     DeclarationSigned,
+    DeclarationSubmitFailed,
     DeclarationSubmitted,
     ReceiptReceived,
     ReviewOutcome,
@@ -28,6 +30,7 @@ from guanwu.declaration.records import (
     Signature,
     SignFailure,
     SigningState,
+    SubmissionFailure,
 )
 
 CUSTOMS = "customs"
@@ -181,6 +184,30 @@ def mark_submitted(
         user_id=SINGLE_WINDOW,
         now=now,
         update={"document": declaration.document.model_copy(update={"head": head})},
+    )
+
+
+def mark_submit_failed(
+    declaration: Declaration, failed: DeclarationSubmitFailed, *, now: datetime
+) -> Declaration | None:
+    """The Single Window refused the signed declaration: 申报失败, with its reason; correct and review again."""
+    signing = declaration.signing
+    if (
+        declaration.status is not Status.DECLARING
+        or signing is None
+        or signing.request_id != failed.request_id
+    ):
+        return None
+    failure = SubmissionFailure(
+        request_id=failed.request_id, code=failed.code, message=failed.message, failed_at=failed.failed_at
+    )
+    return transition(
+        declaration,
+        Status.DECLARE_FAILED,
+        action=f"submit_failed: {failed.code}",
+        user_id=SINGLE_WINDOW,
+        now=now,
+        update={"submission_failure": failure},
     )
 
 

@@ -21,6 +21,7 @@ from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import (
     DeclarationSigned,
     DeclarationStatusChanged,
+    DeclarationSubmitFailed,
     DeclarationSubmitted,
     ReceiptReceived,
     ReviewApproved,
@@ -100,6 +101,8 @@ def _cause(event: Event) -> str:
             return f"签名失败 {event.reason}"
         case DeclarationSubmitted():
             return f"申报成功 统一编号 {event.seq_no}"
+        case DeclarationSubmitFailed():
+            return f"申报失败 {event.code}: {event.message}"
         case ReceiptReceived():
             return f"回执 {event.channel} ({event.receipt_id})"
     return event.event_type
@@ -115,6 +118,8 @@ def _step(event: Event, now: datetime) -> Step:
             return partial(lifecycle.record_sign_failure, failed=event, now=now)
         case DeclarationSubmitted():
             return partial(lifecycle.mark_submitted, submitted=event, now=now)
+        case DeclarationSubmitFailed():
+            return partial(lifecycle.mark_submit_failed, failed=event, now=now)
         case ReceiptReceived():
             return partial(lifecycle.apply_receipt, receipt=event, now=now)
     raise TypeError(f"no lifecycle step for {event.event_type}")
@@ -179,7 +184,11 @@ class Followers:
 FOLLOWED: tuple[tuple[str, str, tuple[type[Event], ...]], ...] = (
     ("declaration.review", topics.REVIEW_EVENTS, (ReviewApproved, ReviewRejected)),
     ("declaration.signing", topics.SIGNER_EVENTS, (DeclarationSigned, SignFailed)),
-    ("declaration.receipts", topics.SYNC_EVENTS, (DeclarationSubmitted, ReceiptReceived)),
+    (
+        "declaration.receipts",
+        topics.SYNC_EVENTS,
+        (DeclarationSubmitted, DeclarationSubmitFailed, ReceiptReceived),
+    ),
 )
 """(consumer group, topic, the events of that topic the declaration follows)."""
 

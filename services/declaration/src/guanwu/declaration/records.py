@@ -70,3 +70,14 @@ class ReceiptRecord(BaseModel):
     label: str = Field(description="Meaning of the code, e.g. 海关已放行")
     notice_date: datetime
     note: str | None = None
+
+
+class SubmissionFailure(BaseModel):
+    """The Single Window's refusal of a signed declaration (DeclarationSubmitFailed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    code: str
+    message: str
+    failed_at: datetime

@@ -2,7 +2,8 @@
 
 Flow: DeclarationDeclareRequested (the unsigned canonical DecMessage) and DeclarationSigned (the card's
 signature) are kept as two halves of one record; the handler that completes the record builds the signed
-DecMessage, posts it, and writes the outcome with DeclarationSubmitted in one write.
+DecMessage, posts it, and writes the outcome with its event in one write: DeclarationSubmitted when the
+Single Window accepts it, DeclarationSubmitFailed when it refuses it (or the message cannot be made).
 
 Delivery: a redelivered event finds its half already kept and a finished record, so nothing is sent again.
 A crash between the POST and the write sends again; the Single Window answers a re-sent message with the
@@ -22,7 +23,12 @@ from typing import Any
 import structlog
 
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned, DeclarationSubmitted
+from guanwu.contracts.events import (
+    DeclarationDeclareRequested,
+    DeclarationSigned,
+    DeclarationSubmitFailed,
+    DeclarationSubmitted,
+)
 from guanwu.contracts.events.base import Event
 from guanwu.customs.messages.receipts import DecImportResponse
 from guanwu.platform.events import envelope_for
@@ -158,10 +164,26 @@ async def _submitted(record: Document, answer: DecImportResponse, ports: Declare
 
 
 async def _refused(record: Document, code: str, message: str, ports: DeclarePorts) -> None:
-    """No SyncFailed contract exists yet: the refusal is kept on the record and shown by the API."""
-    now = stamp(ports.clock())
+    """Kept on the record (the API shows it) and announced, so the declaration shows 申报失败 with the reason."""
+    moment = ports.clock()
+    now = stamp(moment)
+    failed = DeclarationSubmitFailed(
+        declaration_id=record["declaration_id"],
+        request_id=record["request_id"],
+        code=code[:40],
+        message=message[:500],
+        failed_at=moment,
+    )
+    announced = envelope_for(
+        failed,
+        source=SOURCE,
+        tenant=record["tenant"],
+        correlation_id=record[REQUEST]["correlation_id"],
+        event_id=deterministic_id("declaration-submit-failed", record["_id"]),
+    )
     update = {"state": State.REJECTED.value, "error": {"code": code, "message": message[:500], "at": now}}
-    if await ports.records.finish(record, {**update, "updated_at": now}, []):
+    if await ports.records.finish(record, {**update, "updated_at": now}, [announced]):
+        ports.outbox_written(ports.records.collection.name, record["_id"])
         log.warning(
             "declaration.refused", declaration_id=record["declaration_id"], code=code, message=message[:200]
         )

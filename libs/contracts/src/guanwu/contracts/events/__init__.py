@@ -13,7 +13,12 @@ from guanwu.contracts.events.declaration import (
 )
 from guanwu.contracts.events.review import FieldMark, ReviewApproved, ReviewOutcome, ReviewRejected
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
-from guanwu.contracts.events.sync import DeclarationSubmitted, DeleteReceiptReceived, ReceiptReceived
+from guanwu.contracts.events.sync import (
+    DeclarationSubmitFailed,
+    DeclarationSubmitted,
+    DeleteReceiptReceived,
+    ReceiptReceived,
+)
 
 __all__ = [
     "REGISTRY",
@@ -23,6 +28,7 @@ __all__ = [
     "DeclarationDrafted",
     "DeclarationSigned",
     "DeclarationStatusChanged",
+    "DeclarationSubmitFailed",
     "DeclarationSubmitted",
     "DeclarationSubmittedForReview",
     "DeclarationSummary",

@@ -84,3 +84,26 @@ class DeclarationSubmitted(Event):
 
     def aggregate_id(self) -> str:
         return self.declaration_id
+
+
+@REGISTRY.register
+class DeclarationSubmitFailed(Event):
+    """The Single Window refused a signed declaration (导入失败), or sync could not make a sendable message
+    of it. Nothing reached the customs; the declaration must be corrected and declared again."""
+
+    declaration_id: str = Field(min_length=1, max_length=64, description="guanwu's declaration id")
+    request_id: str = Field(min_length=1, max_length=64, description="The signing request that was declared")
+    code: str = Field(
+        min_length=1,
+        max_length=40,
+        description="response_code_<n> (the Single Window's ResponseCode) or sync's",
+    )
+    message: str = Field(max_length=500, description="The reason as the Single Window (or sync) gave it")
+    failed_at: datetime
+
+    event_type: ClassVar[str] = event_type_name("sync", "DeclarationSubmitFailed")
+    topic: ClassVar[str] = topics.SYNC_EVENTS
+    owner: ClassVar[str] = "sync"
+
+    def aggregate_id(self) -> str:
+        return self.declaration_id
