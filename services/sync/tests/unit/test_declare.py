@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
+from guanwu.contracts import topics
+from guanwu.contracts.events import SignFailed
 from guanwu.customs.messages import canonical_sign_bytes_of_message, parse_dec_message_with_sign
+from guanwu.platform.events import envelope_for
 from guanwu.sync.declare import resend_ready
 
 from .conftest import MESSAGE, SIGNATURE_B64, SyncService, der_signature
+
+NOW = datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("signature_first", [False, True])
@@ -151,3 +157,15 @@ async def test_an_unreachable_single_window_is_retried_and_resent_later(
     assert submitted.seq_no == (await sync.record())["seq_no"]
     assert await resend_ready(sync.ports(), min_age_seconds=0) == 0  # sent: nothing left to resend
     assert len(sync.line.declared) == 4
+
+
+async def test_a_failed_signing_ends_the_record_and_nothing_is_sent(sync: SyncService) -> None:
+    failed = SignFailed(
+        request_id="req-1", declaration_id="d1", reason="pin_blocked", detail="PIN 已锁", failed_at=NOW
+    )
+    _, envelope = envelope_for(failed, source="/guanwu/card-signer", tenant="acme")
+    await sync.bus.publish(topics.SIGNER_EVENTS, envelope)
+    await sync.declare_requested()  # the request arrives after its failed answer
+    record = await sync.record()
+    assert record["state"] == "sign_failed" and record["sign_failure"]["reason"] == "pin_blocked"
+    assert sync.line.declared == [] and await sync.submitted() == [] and await sync.submit_failures() == []

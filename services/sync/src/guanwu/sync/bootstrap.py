@@ -7,13 +7,19 @@ from functools import partial
 import httpx
 
 from guanwu.contracts import topics
-from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned
+from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned, SignFailed
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 from guanwu.sync.api import build_router
-from guanwu.sync.declare import DeclarePorts, keep_declare_request, keep_signature, resend_forever
+from guanwu.sync.declare import (
+    DeclarePorts,
+    keep_declare_request,
+    keep_sign_failure,
+    keep_signature,
+    resend_forever,
+)
 from guanwu.sync.declare_records import DeclareRecords
 from guanwu.sync.receipts import ReceiptStore, poll_forever
 from guanwu.sync.single_window import HttpSingleWindow, SingleWindow
@@ -27,13 +33,18 @@ def declare_subscriptions(ports: DeclarePorts) -> list[Subscription]:
     """申报 needs both the declared message and the card's signature; either may come first."""
     on_request = partial(keep_declare_request, ports=ports)
     on_signature = partial(keep_signature, ports=ports)
+    on_sign_failure = partial(keep_sign_failure, ports=ports)
     return [
         Subscription(
             "sync.declare-requests",
             topics.DECLARATION_EVENTS,
             {DeclarationDeclareRequested.event_type: on_request},
         ),
-        Subscription("sync.signatures", topics.SIGNER_EVENTS, {DeclarationSigned.event_type: on_signature}),
+        Subscription(
+            "sync.signatures",
+            topics.SIGNER_EVENTS,
+            {DeclarationSigned.event_type: on_signature, SignFailed.event_type: on_sign_failure},
+        ),
     ]
 
 

@@ -28,6 +28,7 @@ from guanwu.contracts.events import (
     DeclarationSigned,
     DeclarationSubmitFailed,
     DeclarationSubmitted,
+    SignFailed,
 )
 from guanwu.contracts.events.base import Event
 from guanwu.customs.messages.receipts import DecImportResponse
@@ -35,7 +36,7 @@ from guanwu.platform.events import envelope_for
 from guanwu.platform.idempotency import deterministic_id
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.store.port import Document
-from guanwu.sync.declare_records import REQUEST, SIGNATURE, DeclareRecords, State, stamp
+from guanwu.sync.declare_records import REQUEST, SIGN_FAILURE, SIGNATURE, DeclareRecords, State, stamp
 from guanwu.sync.signed_message import NotSendable, client_seq_no_for, signed_message
 from guanwu.sync.single_window import SingleWindow
 
@@ -108,6 +109,21 @@ async def keep_signature(envelope: Envelope, event: Event, *, ports: DeclarePort
         stamp(ports.clock()),
     )
     await complete(record, ports)
+
+
+async def keep_sign_failure(envelope: Envelope, event: Event, *, ports: DeclarePorts) -> None:
+    """The card did not sign: the record ends (the API shows why) and is never sent."""
+    if not isinstance(event, SignFailed):
+        raise TypeError(f"expected SignFailed, got {event.event_type}")
+    failure = {"reason": event.reason, "detail": event.detail, "failed_at": event.failed_at.isoformat()}
+    await ports.records.keep(
+        envelope.tenant,
+        event.request_id,
+        event.declaration_id,
+        SIGN_FAILURE,
+        {**failure, "event_id": envelope.id},
+        stamp(ports.clock()),
+    )
 
 
 async def complete(record: Document, ports: DeclarePorts) -> None:

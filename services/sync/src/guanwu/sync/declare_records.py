@@ -20,7 +20,7 @@ from guanwu.platform.outbox import add_events
 from guanwu.platform.store.port import VERSION_FIELD, Collection, ConcurrencyConflict, Document, DocumentStore
 
 DECLARATIONS = "sync_declarations"
-REQUEST, SIGNATURE = "request", "signature"
+REQUEST, SIGNATURE, SIGN_FAILURE = "request", "signature", "sign_failure"
 ATTEMPTS = 20
 
 
@@ -30,9 +30,10 @@ class State(StrEnum):
     READY = "ready"
     SENT = "sent"
     REJECTED = "rejected"
+    SIGN_FAILED = "sign_failed"  # the card did not sign: nothing to send for this request
 
 
-FINAL = frozenset({State.SENT, State.REJECTED})
+FINAL = frozenset({State.SENT, State.REJECTED, State.SIGN_FAILED})
 
 
 def stamp(moment: datetime) -> str:
@@ -47,6 +48,8 @@ def record_id(tenant: str, request_id: str) -> str:
 def _state_with(record: Document) -> str:
     if record.get("state") in FINAL:
         return str(record["state"])
+    if record.get(SIGN_FAILURE) and not record.get(SIGNATURE):
+        return State.SIGN_FAILED
     if record.get(REQUEST) and record.get(SIGNATURE):
         return State.READY
     return State.WAITING_FOR_REQUEST if record.get(SIGNATURE) else State.WAITING_FOR_SIGNATURE
