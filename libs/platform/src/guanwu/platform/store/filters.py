@@ -59,20 +59,36 @@ def check_document(doc: Document) -> frozenset[str]:
     return frozenset(arrays)
 
 
+_PLAIN = (str, bool, type(None))
+_NESTED = (dict, list, tuple)
+
+
 def _walk(value: Any, path: str, arrays: set[str], *, in_array: bool) -> None:
+    # Hot path (every store write walks the whole document): scalars, the vast majority of nodes, are
+    # checked inline instead of through a call each, and paths are built only for containers.
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_key(key, path)
-            _walk(item, f"{path}.{key}" if path else key, arrays, in_array=False)
+            if type(key) is not str or not key or "." in key or key[0] == "$" or "\x00" in key:
+                _check_key(key, path)
+            if isinstance(item, _NESTED):
+                _walk(item, f"{path}.{key}" if path else key, arrays, in_array=False)
+            elif not isinstance(item, _PLAIN):
+                _check_number(item, f"{path}.{key}" if path else key)
     elif isinstance(value, list | tuple):
         if in_array:
             raise ValueError(f"{path}: arrays directly inside arrays are not supported (FerretDB 1.x)")
         arrays.add(path)
         for item in value:
-            _walk(item, path, arrays, in_array=True)
-    elif value is None or isinstance(value, str | bool):
-        return
-    elif isinstance(value, int):
+            if isinstance(item, _NESTED):
+                _walk(item, path, arrays, in_array=True)
+            elif not isinstance(item, _PLAIN):
+                _check_number(item, path)
+    elif not isinstance(value, _PLAIN):
+        _check_number(value, path)
+
+
+def _check_number(value: Any, path: str) -> None:
+    if isinstance(value, int):
         if not _INT64_MIN <= value <= _INT64_MAX:
             raise ValueError(f"{path}: integer {value} does not fit in 64 bits")
     elif isinstance(value, float):
