@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import re
 import sqlite3
@@ -36,7 +37,6 @@ from guanwu.platform.store.filters import (
     encode_document,
     json_value_sql,
     order_by_sql,
-    pull_events,
 )
 from guanwu.platform.store.port import (
     VERSION_FIELD,
@@ -55,6 +55,26 @@ _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
 _ARRAY_PATHS_TABLE = "_guanwu_array_paths"
 _VERSION_SQL = json_value_sql(VERSION_FIELD)
+
+_KEPT_OUTBOX = """
+    FROM json_each(doc, '$."_outbox"') AS entry
+    WHERE json_extract(entry.value, '$."envelope"."id"') NOT IN (SELECT value FROM json_each(:published))"""
+_PULL_OUTBOX_SQL = (
+    """UPDATE {table} SET doc = json_set(doc,
+    '$."_outbox"', (SELECT json_group_array(json(entry.value))"""
+    + _KEPT_OUTBOX
+    + """),
+    '$."_outbox_pending"', json(CASE WHEN EXISTS (SELECT 1"""
+    + _KEPT_OUTBOX
+    + """) AND json_extract(doc, '$."_outbox_pending"') THEN 'true' ELSE 'false' END))
+WHERE id = :id AND (
+    EXISTS (SELECT 1 FROM json_each(doc, '$."_outbox"') AS entry
+            WHERE json_extract(entry.value, '$."envelope"."id"') IN (SELECT value FROM json_each(:published)))
+    OR (coalesce(json_array_length(doc, '$."_outbox"'), 0) = 0 AND json_extract(doc, '$."_outbox_pending"'))
+)"""
+)
+"""Removes published events from a document's outbox (keeping the others in order) and clears the pending
+flag once nothing is left, in one statement. Same effect as `filters.pull_events`."""
 
 
 def resolve_database_file(path_or_folder: str | os.PathLike[str]) -> Path:
@@ -288,23 +308,14 @@ class SqliteCollection:
     async def pull_outbox(
         self, doc_id: str, event_ids: Sequence[str], *, read_version: int | None = None
     ) -> None:
-        # read_version is only a round-trip saver; local writes are cheap, so the general path serves.
-        published = set(event_ids)
+        # One UPDATE that SQLite's JSON functions carry out: no decoding, checking and re-encoding of the whole
+        # document in Python for every relayed command (that cost as much as the command's own write).
+        # read_version is only a round-trip saver for remote stores.
+        published = json.dumps(list(event_ids))
 
         def op(conn: sqlite3.Connection) -> None:
             table = self._store.ensure_table(conn, self.name)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (doc_id,)).fetchone()
-                if row is not None:
-                    doc = decode_document(row[0])
-                    if pull_events(doc, published):
-                        text, _ = encode_document(doc)
-                        conn.execute(f"UPDATE {table} SET doc = ? WHERE id = ?", (text, doc_id))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            conn.execute(_PULL_OUTBOX_SQL.format(table=table), {"published": published, "id": doc_id})
 
         await self._store.run(op)
 
