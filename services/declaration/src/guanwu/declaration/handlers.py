@@ -28,7 +28,7 @@ from guanwu.declaration.domain import (
     revise,
     submit_for_review,
 )
-from guanwu.declaration.lifecycle import request_declare
+from guanwu.declaration.lifecycle import ensure_approved, request_declare
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.events import envelope_for
 from guanwu.platform.outbox import OutboxNotifier
@@ -237,6 +237,7 @@ async def declare_declaration(
 ) -> Declaration:
     """申报: 申报中, and in the same write the announcement and the signing request for the card signer."""
     current = await _load_version(repository, tenant, declaration_id, expected_version)
+    ensure_approved(current)  # before building the bytes: a draft's refusal should say why, not fail on them
     content = signable_content(current)
     request_id, content_sm3 = new_event_id(), bytes(gmalglib.sm3_digest(content)).hex()
     changed = request_declare(

@@ -66,6 +66,15 @@ def apply_review(declaration: Declaration, outcome: ReviewOutcome, *, now: datet
 # ── 申报 and signing ───────────────────────────────────────────────────────────────────────────────────
 
 
+def ensure_approved(declaration: Declaration) -> None:
+    if declaration.status is not Status.APPROVED:
+        raise LifecycleError(
+            "declaration.not_approved",
+            f"报关单处于「{declaration.status.value}」状态，审核通过后才能申报",
+            f"The declaration is {declaration.status.name.lower()}: only an approved declaration can be declared",
+        )
+
+
 def request_declare(
     declaration: Declaration,
     declare_findings: list[Finding],
@@ -76,12 +85,7 @@ def request_declare(
     now: datetime,
 ) -> Declaration:
     """申报: only after 审核通过, and only if the 申报-level checks still pass (code tables may have changed)."""
-    if declaration.status is not Status.APPROVED:
-        raise LifecycleError(
-            "declaration.not_approved",
-            f"报关单处于「{declaration.status.value}」状态，审核通过后才能申报",
-            f"The declaration is {declaration.status.name.lower()}: only an approved declaration can be declared",
-        )
+    ensure_approved(declaration)
     errors = [f for f in declare_findings if f.blocks_declare]
     if errors:
         raise LifecycleError(
