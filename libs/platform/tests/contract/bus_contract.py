@@ -135,6 +135,29 @@ class BusContract:
         finally:
             await bus.stop()
 
+    async def test_a_stray_cancelled_error_is_a_failure_not_the_end_of_the_consumer(
+        self, topic: str, received: list[Any]
+    ) -> None:
+        # faust acks the in-flight event of an agent that ends, so a CancelledError raised by a handler
+        # (not by stopping the consumer) must be retried and dead-lettered like any other failure.
+        async def cancels_itself(envelope: Envelope, event: Event) -> None:
+            assert isinstance(event, Pinged)
+            if event.sequence == 1:
+                raise asyncio.CancelledError("a handler's own task juggling")
+            received.append((envelope, event))
+
+        sub = Subscription(f"g-{topic}", topic, {Pinged.event_type: cancels_itself})
+        bus = await self.make_bus([sub], [topic])
+        try:
+            for seq in range(3):
+                await bus.publish(topic, ping(seq))
+            await wait_for(lambda: len(received) >= 2)
+            assert [e.sequence for _, e in received] == [0, 2]
+            dead = await self.dead_letters(bus, topic, expected=1)
+            assert [d["guanwu-dlq-reason"] for d in dead] == ["handler-failed"]
+        finally:
+            await bus.stop()
+
     async def test_unknown_event_types_are_skipped(self, topic: str, received: list[Any]) -> None:
         sub = Subscription(f"g-{topic}", topic, {Pinged.event_type: self.recorder(received)})
         bus = await self.make_bus([sub], [topic])

@@ -83,13 +83,22 @@ class Dispatcher:
     async def _run_with_retries(
         self, key: bytes | None, value: bytes, envelope: Envelope, handler: EventHandler, payload: Event
     ) -> str:
-        last_error: Exception | None = None
+        last_error: BaseException | None = None
         for attempt in range(1, self._retry.attempts + 1):
             try:
                 await handler(envelope, payload)
                 return "handled"
-            except asyncio.CancelledError:
-                raise
+            except asyncio.CancelledError as exc:
+                if _being_cancelled():
+                    raise  # the consumer is stopping: the message stays unacknowledged and comes again
+                # A CancelledError nobody asked for (a handler's own task juggling) would end the agent, and
+                # faust acks an event whose agent ends: treat it as the handler failing instead.
+                last_error = exc
+                log.warning(
+                    "handler raised a stray CancelledError", event_type=envelope.type, attempt=attempt
+                )
+                if attempt < self._retry.attempts:
+                    await asyncio.sleep(self._retry.delay(attempt))
             except Exception as exc:  # a handler bug must not kill the consumer: retry, then dead-letter
                 last_error = exc
                 log.warning(
@@ -116,6 +125,11 @@ class Dispatcher:
             "message dead-lettered", topic=topic, group=self.subscription.group, reason=reason, detail=detail
         )
         await self._dead_letters.dead_letter(dead_letter_topic(topic), key, value, headers)
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _short(exc: BaseException | None) -> str:
