@@ -77,13 +77,8 @@ def signed(request_id: str = "q1", content_sm3: str = SM3) -> DeclarationSigned:
 
 
 def receipt(receipt_id: str, channel: str, note: str | None = None, **extra: object) -> ReceiptReceived:
-    return ReceiptReceived(
-        receipt_id=receipt_id,
-        channel=channel,
-        notice_date=NOW,
-        note=note,
-        **extra,  # type: ignore[arg-type]
-    )
+    fields: dict[str, object] = {"notice_date": NOW, **extra}
+    return ReceiptReceived(receipt_id=receipt_id, channel=channel, note=note, **fields)  # type: ignore[arg-type]
 
 
 def test_approval_moves_only_the_submitted_version_out_of_review() -> None:
@@ -210,3 +205,12 @@ def test_a_customs_return_makes_it_editable_but_not_deletable() -> None:
     with pytest.raises(LifecycleError) as refused:
         delete(returned, user_id="u1", now=NOW)
     assert refused.value.code == "declaration.not_deletable"
+
+
+def test_a_receipt_arriving_after_a_later_one_takes_its_place_in_the_history() -> None:
+    released = apply_receipt(declaring(), receipt("r2", "P", notice_date=NOW + timedelta(seconds=1)), now=NOW)
+    assert released is not None
+    late = apply_receipt(released, receipt("r1", "L", entry_id="610120261000000001"), now=NOW)
+    assert late is not None and late.status is Status.RELEASED  # 入库成功 does not undo 放行
+    assert [r.channel for r in late.receipts] == ["L", "P"]
+    assert late.document.head.entry_id == "610120261000000001"

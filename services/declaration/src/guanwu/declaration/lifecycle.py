@@ -259,7 +259,8 @@ def _moves_to(current: Status, target: Status | None) -> bool:
 
 
 def apply_receipt(declaration: Declaration, receipt: ReceiptReceived, *, now: datetime) -> Declaration | None:
-    """Keep the receipt in the history and move the state if the receipt moves it forward; once per receipt."""
+    """Keep the receipt in the history (in notice order) and move the state if the receipt moves it forward;
+    once per receipt."""
     if any(known.receipt_id == receipt.receipt_id for known in declaration.receipts):
         return None
     status = ReceiptStatus.from_channel(receipt.channel)
@@ -274,7 +275,8 @@ def apply_receipt(declaration: Declaration, receipt: ReceiptReceived, *, now: da
     # 入库成功 is where the 海关编号 usually first appears; keep what the customs assigned.
     numbers = {"entry_id": head.entry_id or receipt.entry_id, "seq_no": head.seq_no or receipt.seq_no}
     update = {
-        "receipts": [*declaration.receipts, entry],
+        # Kept in notice order: receipts are separate messages and may arrive in another order (stable sort).
+        "receipts": sorted([*declaration.receipts, entry], key=lambda known: known.notice_date),
         "document": declaration.document.model_copy(update={"head": head.model_copy(update=numbers)}),
     }
     action = f"receipt {receipt.channel} {status.label} ({receipt.receipt_id})"
