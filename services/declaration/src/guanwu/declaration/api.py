@@ -24,9 +24,9 @@ from guanwu.declaration.handlers import (
     update_declaration,
     validate,
 )
-from guanwu.declaration.if_match import IfMatch, expected_version
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.auth import CurrentPrincipal, require_roles
+from guanwu.platform.http.versioning import IfMatch, etag, expected_version, version_conflict
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.store.port import ConcurrencyConflict
 
@@ -65,16 +65,7 @@ async def guarded(
     except ConcurrencyConflict:
         current = await repository.get(tenant, declaration_id)
         version = current.version if current else None
-        raise HTTPException(
-            412,
-            detail={
-                "code": "declaration.version_conflict",
-                "message_zh": f"报关单已被他人修改（当前版本 {version}），请刷新后重试",
-                "message_en": f"The declaration changed since you read it (current version {version})",
-                "current_version": version,
-            },
-            headers={"ETag": f'"{version}"'} if version else None,
-        ) from None
+        raise version_conflict("declaration.version_conflict", "报关单", "declaration", version) from None
 
 
 class ValidationReport(BaseModel):
@@ -104,7 +95,7 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
             repository=repository,
             outbox_written=outbox_written,
         )
-        response.headers["ETag"] = f'"{declaration.version}"'
+        response.headers["ETag"] = etag(declaration.version)
         response.headers["Location"] = f"/api/declaration/declarations/{declaration.declaration_id}"
         return declaration
 
@@ -118,7 +109,7 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         declaration = await repository.get(principal.tenant, declaration_id)
         if declaration is None:
             raise HTTPException(404, detail=NOT_FOUND)
-        response.headers["ETag"] = f'"{declaration.version}"'
+        response.headers["ETag"] = etag(declaration.version)
         return declaration
 
     @router.get(
@@ -162,7 +153,7 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
             outbox_written=outbox_written,
         )
         declaration = await guarded(change, repository, principal.tenant, declaration_id)
-        response.headers["ETag"] = f'"{declaration.version}"'
+        response.headers["ETag"] = etag(declaration.version)
         return declaration
 
     @router.delete(
@@ -221,7 +212,7 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
             outbox_written=outbox_written,
         )
         declaration = await guarded(change, repository, principal.tenant, declaration_id)
-        response.headers["ETag"] = f'"{declaration.version}"'
+        response.headers["ETag"] = etag(declaration.version)
         return declaration
 
     @router.post(

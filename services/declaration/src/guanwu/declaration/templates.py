@@ -15,9 +15,9 @@ from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.envelope import new_event_id
 from guanwu.declaration.domain import Declaration
 from guanwu.declaration.handlers import draft_declaration
-from guanwu.declaration.if_match import IfMatch, expected_version
 from guanwu.declaration.repository import DeclarationRepository
 from guanwu.platform.auth import CurrentPrincipal, require_roles
+from guanwu.platform.http.versioning import IfMatch, etag, expected_version, version_conflict
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.store.port import VERSION_FIELD, Collection, ConcurrencyConflict, DocumentStore
 
@@ -132,16 +132,8 @@ def build_router(
         try:
             saved = await templates.replace(changed, version)
         except ConcurrencyConflict:
-            raise HTTPException(
-                412,
-                detail={
-                    "code": "template.version_conflict",
-                    "message_zh": f"模版已被他人修改（当前版本 {current.version}），请刷新后重试",
-                    "message_en": f"The template changed since you read it (current version {current.version})",
-                    "current_version": current.version,
-                },
-            ) from None
-        response.headers["ETag"] = f'"{saved.version}"'
+            raise version_conflict("template.version_conflict", "模版", "template", current.version) from None
+        response.headers["ETag"] = etag(saved.version)
         return saved
 
     @router.delete("/{template_id}", status_code=204, summary="删除模版 / delete", dependencies=write)

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from guanwu.contracts.events import FieldMark
 from guanwu.platform.auth import CurrentPrincipal, Principal, require_roles
+from guanwu.platform.http.versioning import IfMatch, etag, expected_version, version_conflict
 from guanwu.platform.store.port import ConcurrencyConflict
 from guanwu.review.domain import (
     InvalidDecision,
@@ -20,7 +21,6 @@ from guanwu.review.domain import (
     unique_paths,
 )
 from guanwu.review.handlers import NotFound, ReviewCommands
-from guanwu.review.if_match import IfMatch, expected_version
 from guanwu.review.repository import ReviewRepository
 
 NOT_FOUND = {
@@ -80,16 +80,7 @@ async def guarded(
     except ConcurrencyConflict:
         current = await repository.get(tenant, review_id)
         version = current.version if current else None
-        raise HTTPException(
-            412,
-            detail={
-                "code": "review.version_conflict",
-                "message_zh": f"审核任务已被他人修改（当前版本 {version}），请刷新后重试",
-                "message_en": f"The review task changed since you read it (current version {version})",
-                "current_version": version,
-            },
-            headers={"ETag": f'"{version}"'} if version else None,
-        ) from None
+        raise version_conflict("review.version_conflict", "审核任务", "review task", version) from None
 
 
 def build_router(repository: ReviewRepository, commands: ReviewCommands) -> APIRouter:
@@ -99,7 +90,7 @@ def build_router(repository: ReviewRepository, commands: ReviewCommands) -> APIR
         change: Awaitable[ReviewTask], tenant: str, review_id: str, response: Response
     ) -> ReviewTask:
         task = await guarded(change, repository, tenant, review_id)
-        response.headers["ETag"] = f'"{task.version}"'
+        response.headers["ETag"] = etag(task.version)
         return task
 
     @router.get(
@@ -139,7 +130,7 @@ def build_router(repository: ReviewRepository, commands: ReviewCommands) -> APIR
         task = await repository.get(principal.tenant, review_id)
         if task is None:
             raise HTTPException(404, detail=NOT_FOUND)
-        response.headers["ETag"] = f'"{task.version}"'
+        response.headers["ETag"] = etag(task.version)
         return task
 
     @router.put(
