@@ -72,7 +72,7 @@ async def test_submit_needs_a_clean_declaration_and_then_freezes_it(service: Ser
     ready = await create(service, as_json(fixtures.export_sea_general_trade()))
     submitted = await service.client.post(url(ready, "/submit"), headers=if_match(1))
     assert submitted.status_code == 200, submitted.text
-    assert submitted.json()["status"] == "待审核"
+    assert submitted.json()["status"] == "待审核" and submitted.headers["ETag"] == '"2"'
     edit = await service.client.put(url(ready), json=as_json(fixtures.export_air()), headers=if_match(2))
     assert edit.status_code == 409 and edit.json()["error"]["code"] == "declaration.not_editable"
     assert (await service.client.delete(url(ready), headers=if_match(2))).status_code == 409

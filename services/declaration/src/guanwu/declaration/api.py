@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
@@ -25,7 +25,7 @@ from guanwu.declaration.handlers import (
     validate,
 )
 from guanwu.declaration.repository import DeclarationRepository
-from guanwu.platform.auth import CurrentPrincipal, require_roles
+from guanwu.platform.auth import CurrentPrincipal, Principal, require_roles
 from guanwu.platform.http.versioning import IfMatch, etag, expected_version, version_conflict
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.store.port import ConcurrencyConflict
@@ -130,6 +130,28 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         )
         return DeclarationPage(total=total, items=items)
 
+    async def versioned(
+        command: Callable[..., Awaitable[Declaration]],
+        declaration_id: str,
+        principal: Principal,
+        if_match: str | None,
+        response: Response,
+        *args: object,
+    ) -> Declaration:
+        """A change based on the version the caller read (If-Match); answers with the new version's ETag."""
+        change = command(
+            declaration_id,
+            *args,
+            expected_version=expected_version(if_match),
+            tenant=principal.tenant,
+            user_id=principal.user_id,
+            repository=repository,
+            outbox_written=outbox_written,
+        )
+        declaration = await guarded(change, repository, principal.tenant, declaration_id)
+        response.headers["ETag"] = etag(declaration.version)
+        return declaration
+
     @router.put(
         "/declarations/{declaration_id}",
         response_model=Declaration,
@@ -143,18 +165,7 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         response: Response,
         if_match: IfMatch = None,
     ) -> Declaration:
-        change = update_declaration(
-            declaration_id,
-            document,
-            expected_version=expected_version(if_match),
-            tenant=principal.tenant,
-            user_id=principal.user_id,
-            repository=repository,
-            outbox_written=outbox_written,
-        )
-        declaration = await guarded(change, repository, principal.tenant, declaration_id)
-        response.headers["ETag"] = etag(declaration.version)
-        return declaration
+        return await versioned(update_declaration, declaration_id, principal, if_match, response, document)
 
     @router.delete(
         "/declarations/{declaration_id}",
@@ -163,17 +174,9 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         dependencies=[require_roles("preparer")],
     )
     async def remove(
-        declaration_id: str, principal: CurrentPrincipal, if_match: IfMatch = None
+        declaration_id: str, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
     ) -> Declaration:
-        change = delete_declaration(
-            declaration_id,
-            expected_version=expected_version(if_match),
-            tenant=principal.tenant,
-            user_id=principal.user_id,
-            repository=repository,
-            outbox_written=outbox_written,
-        )
-        return await guarded(change, repository, principal.tenant, declaration_id)
+        return await versioned(delete_declaration, declaration_id, principal, if_match, response)
 
     @router.post(
         "/declarations/{declaration_id}/submit",
@@ -182,17 +185,9 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
         dependencies=[require_roles("preparer")],
     )
     async def submit(
-        declaration_id: str, principal: CurrentPrincipal, if_match: IfMatch = None
+        declaration_id: str, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
     ) -> Declaration:
-        change = submit_declaration_for_review(
-            declaration_id,
-            expected_version=expected_version(if_match),
-            tenant=principal.tenant,
-            user_id=principal.user_id,
-            repository=repository,
-            outbox_written=outbox_written,
-        )
-        return await guarded(change, repository, principal.tenant, declaration_id)
+        return await versioned(submit_declaration_for_review, declaration_id, principal, if_match, response)
 
     @router.post(
         "/declarations/{declaration_id}/declare",
@@ -203,17 +198,7 @@ def build_router(repository: DeclarationRepository, outbox_written: OutboxNotifi
     async def declare(
         declaration_id: str, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
     ) -> Declaration:
-        change = declare_declaration(
-            declaration_id,
-            expected_version=expected_version(if_match),
-            tenant=principal.tenant,
-            user_id=principal.user_id,
-            repository=repository,
-            outbox_written=outbox_written,
-        )
-        declaration = await guarded(change, repository, principal.tenant, declaration_id)
-        response.headers["ETag"] = etag(declaration.version)
-        return declaration
+        return await versioned(declare_declaration, declaration_id, principal, if_match, response)
 
     @router.post(
         "/declarations/{declaration_id}/copy",
