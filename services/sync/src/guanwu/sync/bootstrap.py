@@ -15,9 +15,7 @@ from guanwu.platform.store.port import DocumentStore
 from guanwu.sync.api import build_router
 from guanwu.sync.declare import (
     DeclarePorts,
-    keep_declare_request,
-    keep_sign_failure,
-    keep_signature,
+    keep_half,
     resend_forever,
 )
 from guanwu.sync.declare_records import DeclareRecords
@@ -31,19 +29,17 @@ def http_single_window(base_url: str, transport: httpx.AsyncBaseTransport | None
 
 def declare_subscriptions(ports: DeclarePorts) -> list[Subscription]:
     """申报 needs both the declared message and the card's signature; either may come first."""
-    on_request = partial(keep_declare_request, ports=ports)
-    on_signature = partial(keep_signature, ports=ports)
-    on_sign_failure = partial(keep_sign_failure, ports=ports)
+    keep = partial(keep_half, ports=ports)
     return [
         Subscription(
             "sync.declare-requests",
             topics.DECLARATION_EVENTS,
-            {DeclarationDeclareRequested.event_type: on_request},
+            {DeclarationDeclareRequested.event_type: keep},
         ),
         Subscription(
             "sync.signatures",
             topics.SIGNER_EVENTS,
-            {DeclarationSigned.event_type: on_signature, SignFailed.event_type: on_sign_failure},
+            {DeclarationSigned.event_type: keep, SignFailed.event_type: keep},
         ),
     ]
 

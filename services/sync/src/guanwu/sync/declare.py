@@ -83,47 +83,38 @@ def signature_half(envelope: Envelope, event: DeclarationSigned) -> dict[str, An
     }
 
 
-async def keep_declare_request(envelope: Envelope, event: Event, *, ports: DeclarePorts) -> None:
-    if not isinstance(event, DeclarationDeclareRequested):
-        raise TypeError(f"expected DeclarationDeclareRequested, got {event.event_type}")
+def sign_failure_half(envelope: Envelope, event: SignFailed) -> dict[str, Any]:
+    """The card did not sign: a record holding this ends (the API shows why) and is never sent."""
+    return {
+        "reason": event.reason,
+        "detail": event.detail,
+        "failed_at": event.failed_at.isoformat(),
+        "event_id": envelope.id,
+    }
+
+
+HalfOf = Callable[[Envelope, Any], dict[str, Any]]
+HALVES: dict[type[Event], tuple[str, HalfOf]] = {
+    DeclarationDeclareRequested: (REQUEST, request_half),
+    DeclarationSigned: (SIGNATURE, signature_half),
+    SignFailed: (SIGN_FAILURE, sign_failure_half),
+}
+"""Which part of a request's record each followed event fills."""
+
+
+async def keep_half(envelope: Envelope, event: Event, *, ports: DeclarePorts) -> None:
+    """Keep the event's part of its request's record; send the record if that completed it."""
+    half, build = HALVES[type(event)]
+    assert isinstance(event, DeclarationDeclareRequested | DeclarationSigned | SignFailed)
     record = await ports.records.keep(
         envelope.tenant,
         event.request_id,
         event.declaration_id,
-        REQUEST,
-        request_half(envelope, event),
+        half,
+        build(envelope, event),
         stamp(ports.clock()),
     )
     await complete(record, ports)
-
-
-async def keep_signature(envelope: Envelope, event: Event, *, ports: DeclarePorts) -> None:
-    if not isinstance(event, DeclarationSigned):
-        raise TypeError(f"expected DeclarationSigned, got {event.event_type}")
-    record = await ports.records.keep(
-        envelope.tenant,
-        event.request_id,
-        event.declaration_id,
-        SIGNATURE,
-        signature_half(envelope, event),
-        stamp(ports.clock()),
-    )
-    await complete(record, ports)
-
-
-async def keep_sign_failure(envelope: Envelope, event: Event, *, ports: DeclarePorts) -> None:
-    """The card did not sign: the record ends (the API shows why) and is never sent."""
-    if not isinstance(event, SignFailed):
-        raise TypeError(f"expected SignFailed, got {event.event_type}")
-    failure = {"reason": event.reason, "detail": event.detail, "failed_at": event.failed_at.isoformat()}
-    await ports.records.keep(
-        envelope.tenant,
-        event.request_id,
-        event.declaration_id,
-        SIGN_FAILURE,
-        {**failure, "event_id": envelope.id},
-        stamp(ports.clock()),
-    )
 
 
 async def complete(record: Document, ports: DeclarePorts) -> None:
