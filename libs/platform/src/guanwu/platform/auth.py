@@ -6,6 +6,7 @@ verifies tokens of an OIDC issuer against its JWKS.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
@@ -17,6 +18,11 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 ROLES = frozenset({"preparer", "reviewer", "manager", "admin", "integration"})
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
+DEFAULT_CLOCK_SKEW_SECONDS = 60
+# PyJWT checks that `exp` and `iat` are present and `exp` is not past; `iat` is checked here, with the leeway
+# the issuer's clock may need, so that `exp` keeps no leeway at all.
+_DECODE_OPTIONS: Any = {"require": ["exp", "iat"], "verify_iat": False}
 
 
 @dataclass(frozen=True)
@@ -49,16 +55,55 @@ def _principal_from_claims(claims: dict[str, Any]) -> Principal:
     )
 
 
+def _numeric_date(claims: dict[str, Any], name: str) -> float:
+    """RFC 7519 NumericDate: a JSON number (not a boolean, not a string), finite."""
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidToken(f"the {name} claim must be a number of seconds")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class TokenLifetime:
+    """How long a token may live and how far ahead of ours an issuer's clock may run.
+
+    Choices: a token without `exp` or `iat`, or one that lives longer than `max_seconds`, is refused whoever
+    signed it: a leaked token is then worth at most that long. `iat` in the future is tolerated by
+    `clock_skew_seconds` only; `exp` gets no leeway (a clock running behind only shortens a token's life).
+    """
+
+    max_seconds: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
+    clock_skew_seconds: int = DEFAULT_CLOCK_SKEW_SECONDS
+
+    def check(self, claims: dict[str, Any], now: float) -> None:
+        issued_at = _numeric_date(claims, "iat")
+        expires_at = _numeric_date(claims, "exp")
+        if issued_at > now + self.clock_skew_seconds:
+            raise InvalidToken("the token was issued in the future (iat)")
+        if expires_at - issued_at > self.max_seconds:
+            raise InvalidToken(f"the token's lifetime exceeds the maximum of {self.max_seconds} s")
+
+
 class LocalTokenIssuer:
     """Issues and verifies HS256 tokens (embedded default and tests)."""
 
     def __init__(
-        self, secret: str, issuer: str = "guanwu-local", audience: str = "guanwu", ttl: int = 8 * 3600
+        self,
+        secret: str,
+        issuer: str = "guanwu-local",
+        audience: str = "guanwu",
+        ttl: int = 8 * 3600,
+        lifetime: TokenLifetime = TokenLifetime(),
     ):
+        if ttl > lifetime.max_seconds:
+            raise ValueError(
+                f"a ttl of {ttl} s exceeds the maximum token lifetime of {lifetime.max_seconds} s"
+            )
         self._secret = secret
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl
+        self._lifetime = lifetime
 
     def issue(self, user_id: str, tenant: str, roles: list[str]) -> str:
         now = int(time.time())
@@ -76,29 +121,44 @@ class LocalTokenIssuer:
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=["HS256"], audience=self._audience, issuer=self._issuer
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options=_DECODE_OPTIONS,
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
+        self._lifetime.check(claims, time.time())
         return _principal_from_claims(claims)
 
 
 class JwksTokenVerifier:
     """Verifies tokens of an external OIDC issuer (RS256/ES256) against its published keys."""
 
-    def __init__(self, jwks_url: str, issuer: str, audience: str) -> None:
+    def __init__(
+        self, jwks_url: str, issuer: str, audience: str, lifetime: TokenLifetime = TokenLifetime()
+    ) -> None:
         self._keys = jwt.PyJWKClient(jwks_url, cache_keys=True)
         self._issuer = issuer
         self._audience = audience
+        self._lifetime = lifetime
 
     def verify(self, token: str) -> Principal:
         try:
             key = self._keys.get_signing_key_from_jwt(token)
             claims = jwt.decode(
-                token, key.key, algorithms=["RS256", "ES256"], audience=self._audience, issuer=self._issuer
+                token,
+                key.key,
+                algorithms=["RS256", "ES256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options=_DECODE_OPTIONS,
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
+        self._lifetime.check(claims, time.time())
         return _principal_from_claims(claims)
 
 

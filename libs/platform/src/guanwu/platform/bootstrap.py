@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guanwu.platform.auth import JwksTokenVerifier, LocalTokenIssuer, TokenVerifier
+from guanwu.platform.auth import JwksTokenVerifier, LocalTokenIssuer, TokenLifetime, TokenVerifier
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.bus.kafka import KafkaEventBus
 from guanwu.platform.bus.port import EventBus
@@ -35,10 +35,15 @@ def build_bus(settings: BusSettings, store: DocumentStore, client_id: str) -> Ev
 
 
 def build_token_verifier(settings: AuthSettings) -> TokenVerifier:
+    lifetime = TokenLifetime(settings.max_token_lifetime_seconds, settings.clock_skew_seconds)
     if settings.mode == "jwks":
         assert settings.jwks_url is not None  # enforced by AuthSettings
-        return JwksTokenVerifier(settings.jwks_url, settings.issuer, settings.audience)
+        return JwksTokenVerifier(settings.jwks_url, settings.issuer, settings.audience, lifetime)
     assert settings.secret is not None  # enforced by AuthSettings
     return LocalTokenIssuer(
-        settings.secret.get_secret_value(), settings.issuer, settings.audience, settings.token_ttl_seconds
+        settings.secret.get_secret_value(),
+        settings.issuer,
+        settings.audience,
+        settings.token_ttl_seconds,
+        lifetime,
     )

@@ -39,6 +39,14 @@ class AuthSettings(BaseModel):
     audience: str = Field("guanwu", description="Expected `aud` claim")
     jwks_url: str | None = Field(None, description="JWKS endpoint of the external issuer (mode=jwks)")
     token_ttl_seconds: int = Field(8 * 3600, gt=0, description="Lifetime of locally issued tokens")
+    max_token_lifetime_seconds: int = Field(
+        24 * 3600,
+        gt=0,
+        description="Tokens whose exp - iat exceeds this are refused, whoever issued them (exp and iat required)",
+    )
+    clock_skew_seconds: int = Field(
+        60, ge=0, le=600, description="How far in the future a token's iat may be (the issuer's clock ahead)"
+    )
 
     @model_validator(mode="after")
     def _refuse_missing_secrets(self) -> AuthSettings:
@@ -46,6 +54,11 @@ class AuthSettings(BaseModel):
             if self.secret is None or len(self.secret.get_secret_value()) < MIN_SECRET_LENGTH:
                 raise ValueError(
                     f"auth.secret must be set and at least {MIN_SECRET_LENGTH} characters in local mode"
+                )
+            if self.token_ttl_seconds > self.max_token_lifetime_seconds:
+                raise ValueError(
+                    "auth.token_ttl_seconds must not exceed auth.max_token_lifetime_seconds: "
+                    "the local issuer's tokens would be refused"
                 )
         elif not self.jwks_url:
             raise ValueError("auth.jwks_url is required in jwks mode")
