@@ -83,3 +83,66 @@ async def test_events_left_by_a_dead_process_are_found_by_the_start_sweep() -> N
     await relay.drain()
     assert sorted(e.data["receipt_id"] for e in publisher.acknowledged) == [f"R{n}" for n in range(5)]
     assert await collection.count({OUTBOX_PENDING_FIELD: True}) == 0
+
+
+class StaleReadCollection:
+    """A remote store's reads: the answer reflects the document when the server read it, and arrives a
+    moment later, after other writes (the relay's own background cleanup) may have landed."""
+
+    def __init__(self, inner, delay: float = 0.05) -> None:  # type: ignore[no-untyped-def]
+        self._inner = inner
+        self._delay = delay
+        self.name = inner.name
+
+    async def find(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        docs = await self._inner.find(*args, **kwargs)
+        await asyncio.sleep(self._delay)
+        return docs
+
+    async def get(self, doc_id: str):  # type: ignore[no-untyped-def]
+        doc = await self._inner.get(doc_id)
+        await asyncio.sleep(self._delay)
+        return doc
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._inner, name)
+
+
+async def test_a_read_that_overlaps_the_cleanup_does_not_publish_the_events_again() -> None:
+    store = MemoryDocumentStore()
+    inner = store.collection("docs")
+    collection = StaleReadCollection(inner)
+    events = [receipt_event(n) for n in range(3)]
+    for n, event in enumerate(events):
+        await inner.insert(add_events({"_id": f"d{n}"}, [event]))
+    publisher = FlakyPublisher(failures=0)
+    relay = OutboxRelay(publisher, [collection], sweep_interval_seconds=0.01)  # type: ignore[list-item]
+    for n in range(3):
+        relay.kick("docs", f"d{n}")  # the writer's hint and the start sweep read the same documents
+    await relay.start()
+    try:
+        await wait_until(lambda: len(publisher.acknowledged) >= 3)
+        await asyncio.sleep(0.3)  # several more sweeps and hinted reads overlap the cleanups
+        await relay.wait_for_cleanups()
+    finally:
+        await relay.stop()
+    assert sorted(e.id for e in publisher.acknowledged) == sorted(env.id for _, env in events)
+    assert await inner.count({OUTBOX_PENDING_FIELD: True}) == 0
+
+
+async def test_events_a_writer_puts_back_after_the_cleanup_are_cleaned_without_publishing_again() -> None:
+    store = MemoryDocumentStore()
+    collection = store.collection("docs")
+    event = receipt_event(1)
+    await collection.insert(add_events({"_id": "d1"}, [event]))
+    publisher = FlakyPublisher(failures=0)
+    relay = OutboxRelay(publisher, [collection])
+    await relay.drain()
+    stale = await collection.get("d1")
+    assert stale is not None
+    # An editor that read the document before the cleanup writes the already published entry back.
+    await collection.replace(add_events({**stale, "note": "edited"}, [event]), expected_version=1)
+    await relay.drain()
+    assert [e.id for e in publisher.acknowledged] == [event[1].id]
+    doc = await collection.get("d1")
+    assert doc is not None and doc[OUTBOX_PENDING_FIELD] is False and doc["note"] == "edited"

@@ -4,16 +4,17 @@ A state change and the events it causes are written in ONE document write: pendi
 changed document (`_outbox`, flagged by `_outbox_pending`), which every MongoDB-wire server (FerretDB 1.x
 included) writes atomically. The relay publishes them in order, then pulls them out of the document.
 
-A crash after publishing and before the pull publishes the event again; consumers are idempotent. An editor
-who replaces the document between the relay's read and its pull may write back an event the relay already
-published: again a duplicate, never a loss.
+A crash after publishing and before the pull publishes the event again; consumers are idempotent. Without a
+crash nothing is published twice: the relay remembers the ids it published recently, so a read that overlapped
+its own cleanup, or an editor who wrote back an entry the relay had already published, only gets cleaned.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -68,6 +69,7 @@ class OutboxRelay:
         max_backoff_seconds: float = 10.0,
         cleanup_concurrency: int = 1,
         max_cleanup_backlog: int = 8,
+        recently_published_capacity: int = 50_000,
     ) -> None:
         self._publisher = publisher
         self._collections = {c.name: c for c in collections}
@@ -82,6 +84,7 @@ class OutboxRelay:
         self._cleaning: dict[str, set[str]] = {}
         self._cleanup_tasks: set[asyncio.Task[None]] = set()
         self._max_cleanup_backlog = max_cleanup_backlog
+        self._published = RecentlyPublished(capacity=recently_published_capacity)
 
     def kick(self, collection: str | None = None, doc_id: str | None = None) -> None:
         """A write carried events: relay that document soon (or sweep everything without a hint)."""
@@ -195,14 +198,17 @@ class OutboxRelay:
         if not docs:
             return 0
         batches = [_pending_events(doc) for doc in docs]
+        # A read that started before one of our cleanups landed still shows the events it removed, and an
+        # editor may write back an entry it read before the cleanup: such entries are only cleaned again.
+        fresh = [item for batch in batches for item in batch if item[1].id not in self._published]
         # One acknowledged batch for the whole page: documents are distinct aggregates and each keeps its
         # events in order, so the per-key order survives; a failure leaves every document pending.
-        await _publish_in_order(self._publisher, [item for batch in batches for item in batch])
-        published = sum(len(batch) for batch in batches)
-        metrics.OUTBOX_RELAYED.labels(collection.name).inc(published)
+        await _publish_in_order(self._publisher, fresh)
+        self._published.add(env.id for _, env in fresh)
+        metrics.OUTBOX_RELAYED.labels(collection.name).inc(len(fresh))
         cleaning.update(d["_id"] for d in docs)
         await self._schedule_cleanup(collection, docs, batches)
-        return published
+        return len(fresh)
 
     async def _schedule_cleanup(
         self, collection: Collection, docs: list[Document], batches: list[list[tuple[str, Envelope]]]
@@ -240,6 +246,29 @@ class OutboxRelay:
         await asyncio.gather(*(one(doc, batch) for doc, batch in zip(docs, batches, strict=True)))
 
 
+class RecentlyPublished:
+    """The ids of the last `capacity` events this relay published (oldest forgotten first).
+
+    Choices: asking the store whether an event is still pending would cost a read per event; a bounded
+    in-memory record covers the window that matters (a cleanup lags its publish by at most a few pages),
+    and after a restart the at-least-once rule (consumers are idempotent) covers the rest.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._ids
+
+    def add(self, event_ids: Iterable[str]) -> None:
+        for event_id in event_ids:
+            self._ids[event_id] = None
+            self._ids.move_to_end(event_id)
+        while len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+
+
 def _pending_events(doc: Document) -> list[tuple[str, Envelope]]:
     return [
         (entry["topic"], Envelope.model_validate(entry["envelope"])) for entry in doc.get(OUTBOX_FIELD) or []
@@ -247,6 +276,8 @@ def _pending_events(doc: Document) -> list[tuple[str, Envelope]]:
 
 
 async def _publish_in_order(publisher: EventPublisher, items: list[tuple[str, Envelope]]) -> None:
+    if not items:
+        return
     publish_many = getattr(publisher, "publish_many", None)
     if publish_many is not None and len(items) > 1:
         await publish_many(items)
