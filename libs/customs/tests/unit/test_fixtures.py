@@ -8,7 +8,8 @@ import pytest
 
 from guanwu.contracts.declaration import DeclarationDocument, infer_kind
 from guanwu.customs import fixtures
-from guanwu.customs.fixtures._check_digits import container_no, uscc
+from guanwu.customs.fixtures._check_digits import container_no, organization_code, uscc
+from guanwu.customs.rules import Level, blocking, check
 
 pytestmark = pytest.mark.unit
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.unit
 def test_check_digits_match_published_examples() -> None:
     assert uscc("91110108551385082") == "91110108551385082Q"
     assert container_no("CSQU305438") == "CSQU3054383"
+    assert organization_code("55138508") == "551385082"  # embedded in the USCC above
 
 
 @pytest.mark.parametrize("builder", fixtures.VALID_DECLARATIONS, ids=lambda b: b.__name__)
@@ -39,6 +41,16 @@ def test_valid_declarations_follow_the_rules(builder) -> None:  # type: ignore[n
         mode = head.edi_id
         assert document.transit.head.trans_no if mode == "5" else document.transit.head.turn_no
     assert DeclarationDocument.model_validate(document.model_dump()) == document
+
+
+@pytest.mark.parametrize("builder", fixtures.VALID_DECLARATIONS, ids=lambda b: b.__name__)
+@pytest.mark.parametrize("level", list(Level))
+def test_valid_declarations_raise_no_error_and_no_cop_code_finding(builder, level: Level) -> None:  # type: ignore[no-untyped-def]
+    """Services take these as valid: no error at either level, and the 录入单位 code (a 9-character
+    组织机构代码 with its GB 11714 check character, embedded in CopCodeScc) raises nothing, not even a warning."""
+    findings = check(builder(), level)
+    assert blocking(findings) == []
+    assert [f for f in findings if "CopCode" in f.rule_code] == []
 
 
 def test_invalid_variants() -> None:
