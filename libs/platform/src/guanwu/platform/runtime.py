@@ -23,6 +23,7 @@ from guanwu.platform.auth import TokenVerifier
 from guanwu.platform.bus.port import EventBus, Subscription
 from guanwu.platform.http.errors import install_error_handlers
 from guanwu.platform.http.limits import BodySizeLimit
+from guanwu.platform.http.request_checks import install_request_checks
 from guanwu.platform.outbox import OutboxRelay
 from guanwu.platform.store.port import Collection, DocumentStore
 
@@ -137,6 +138,7 @@ def create_app(
     app.state.token_verifier = verifier
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_request_checks(app)  # before the routers: JSON bodies, text the customs XML can carry
     app.add_middleware(BodySizeLimit)
     _install_request_metrics(app, service_label)
     app.include_router(_operations_router(runtime))

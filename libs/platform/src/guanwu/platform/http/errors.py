@@ -37,6 +37,29 @@ _ZH_BY_TYPE = {
     "list_type": "应为列表",
     "bool_parsing": "应为是/否",
     "value_error": "取值不正确",
+    "xml_char": "含有报关报文（XML）无法承载的字符",
+}
+
+# Starlette and FastAPI raise these with English text only; FastAPI's 400 covers a body that is not UTF-8.
+_KNOWN_DETAILS = {
+    "There was an error parsing the body": (
+        "request.unreadable",
+        "请求内容无法解析：请发送 UTF-8 编码的 JSON",
+        "The request body could not be parsed: send UTF-8 encoded JSON",
+    ),
+}
+_ZH_BY_STATUS = {
+    400: "请求有误",
+    401: "未登录或登录已失效",
+    403: "无权执行此操作",
+    404: "资源不存在",
+    405: "不支持该请求方法",
+    409: "与当前状态冲突",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    422: "请求数据有误",
+    429: "请求过于频繁，请稍后再试",
+    503: "服务暂不可用",
 }
 
 
@@ -58,8 +81,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     fields = [
         {
             "field": field_path(tuple(err.get("loc", ()))),
+            "loc": list(err.get("loc", ())),
             "type": err.get("type"),
-            "message_zh": _ZH_BY_TYPE.get(str(err.get("type")), "取值不正确"),
+            "message_zh": err.get("message_zh") or _ZH_BY_TYPE.get(str(err.get("type")), "取值不正确"),
             "message_en": str(err.get("msg")),
         }
         for err in exc.errors()
@@ -76,8 +100,11 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail
     if isinstance(detail, dict) and "message_zh" in detail:
         body = {"error": detail}
+    elif str(detail) in _KNOWN_DETAILS:
+        body = error_body(*_KNOWN_DETAILS[str(detail)])
     else:
-        body = error_body(f"http.{exc.status_code}", str(detail), str(detail))
+        zh = _ZH_BY_STATUS.get(exc.status_code, f"请求失败（HTTP {exc.status_code}）")
+        body = error_body(f"http.{exc.status_code}", zh, str(detail))
     return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
 
 
