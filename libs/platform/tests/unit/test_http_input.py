@@ -15,12 +15,14 @@ from pydantic import BaseModel
 
 from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bus.inprocess import InProcessEventBus
+from guanwu.platform.local_users import LocalUser, LocalUserStore, login_router
 from guanwu.platform.runtime import Runtime, ServiceParts, create_app
 from guanwu.platform.store.memory import MemoryDocumentStore
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Characters outside the XML 1.0 Char production: C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates.
-UNWRITABLE = ["\x00", "\x07", "\x0b", "\x1f", "\ufffe", "\uffff", "\ud800", "\udfff"]
+# json.dumps writes U+0008 and U+000C as the short escapes \b and \f.
+UNWRITABLE = ["\x00", "\x07", "\x08", "\x0b", "\x0c", "\x1f", "\ufffe", "\uffff", "\ud800", "\udfff"]
 # Characters XML 1.0 can carry, some of them unusual.
 WRITABLE = ["\t", "\n", "\r", "\x7f", "\x85", "\ud7ff", "\ue000", "\ufffd", "西安", "😀", "\U0010ffff"]
 
@@ -186,3 +188,20 @@ async def test_a_route_that_is_not_found_answers_in_both_languages(harness: Harn
     assert response.status_code == 404
     error = response.json()["error"]
     assert CJK.search(error["message_zh"]) and error["message_en"] == "Not Found"
+
+
+async def test_the_login_route_refuses_unwritable_text_and_form_posts() -> None:
+    store = MemoryDocumentStore()
+    users, issuer = LocalUserStore(store), LocalTokenIssuer("x" * 48)
+    await users.add(LocalUser(username="demo", tenant="demo", roles=["preparer"]), "secret-password")
+    runtime = Runtime(store, InProcessEventBus())
+    app = create_app(
+        runtime, issuer, title="t", service_label="t", extra_routers=[login_router(users, issuer)]
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
+        response = await client.post("/api/auth/token", json={"username": "demo\x00", "password": "x"})
+        assert only_field(response)["field"] == "username"
+        form = await client.post("/api/auth/token", data={"username": "demo", "password": "secret-password"})
+        assert form.status_code == 415, form.text
+        ok = await client.post("/api/auth/token", json={"username": "demo", "password": "secret-password"})
+        assert ok.status_code == 200, ok.text

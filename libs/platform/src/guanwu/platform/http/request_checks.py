@@ -34,9 +34,10 @@ from fastapi.routing import APIRoute
 
 # Not in XML 1.0's Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
 UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# A raw control character is invalid JSON (refused as json_invalid before this runs), so only a \u escape
-# or a raw noncharacter or surrogate (json.loads decodes bytes with surrogatepass) can bring one in.
-_MAY_HOLD = re.compile(r"\\u|[\ud800-\udfff\ufffe\uffff]")
+# A raw control character is invalid JSON (refused as json_invalid before this runs), so only an escape
+# (\uXXXX, \b for U+0008, \f for U+000C) or a raw noncharacter or surrogate (json.loads decodes bytes with
+# surrogatepass) can bring one in.
+_MAY_HOLD = re.compile(r"\\[ubf]|[\ud800-\udfff\ufffe\uffff]")
 _MAX_REPORTED = 50
 
 
