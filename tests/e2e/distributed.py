@@ -112,13 +112,15 @@ class Cluster:
         self.processes.append(process)
         return process
 
-    def soft_card_signer(self, data_dir: Path) -> Process:
-        """The card signer with a soft token kept in `data_dir` (the same token across restarts)."""
+    def soft_card_signer(self, data_dir: Path, tenants: list[str]) -> Process:
+        """The card signer with a soft token kept in `data_dir` (the same token across restarts), signing for
+        `tenants` (the enterprise that holds the card and any named clients)."""
         passphrase = data_dir / "soft-token-passphrase"
         if not passphrase.exists():
             passphrase.write_text(uuid.uuid4().hex)
         return self.service(
             "card-signer",
+            TENANTS=json.dumps(tenants),
             SIGNER="soft",
             SOFT_TOKEN_PATH=str(data_dir / "soft-token.json"),
             SOFT_PASSPHRASE_FILE=str(passphrase),

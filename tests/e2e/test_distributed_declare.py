@@ -4,6 +4,7 @@ and signs it once it is back."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def test_declared_while_the_signer_is_down_is_signed_when_it_returns_then_sent_a
         declaration = c.service("declaration").start()
         review = c.service("review").start()
         query = c.service("query").start()
-        signer = c.soft_card_signer(tmp_path).start()
+        signer = c.soft_card_signer(tmp_path, [tenant]).start()
         c.sync(c.simulator().start(ready_path="/docs"), [tenant]).start()
         url = submitted_and_approved(declaration, review, tenant)
 
@@ -89,3 +90,17 @@ def test_declared_while_the_signer_is_down_is_signed_when_it_returns_then_sent_a
         assert sum(a.startswith("signed") for a in actions) == 1
         assert sum(a.startswith("submitted") for a in actions) == 1
         assert wait_until(lambda: row_status() == "放行")
+
+
+def test_the_card_signer_signs_only_for_its_tenants(
+    kafka_bootstrap: str, mongo_url: str, tmp_path: Path
+) -> None:
+    owner, other = f"t-{uuid.uuid4().hex[:8]}", f"t-{uuid.uuid4().hex[:8]}"
+    body = {"content_b64": base64.b64encode(b"<DecMessage/>").decode()}
+    with cluster(kafka_bootstrap, mongo_url) as c:
+        signer = c.soft_card_signer(tmp_path, [owner]).start()
+        sign = f"{signer.url}/api/card-signer/sign"
+        ok(httpx.post(sign, json=body, headers=token(owner, ("preparer",))))
+        refused = httpx.post(sign, json=body, headers=token(other, ("preparer",)))
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "card_signer.tenant_not_served"

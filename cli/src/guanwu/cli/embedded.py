@@ -53,14 +53,16 @@ def load_or_create_secret(data_dir: Path) -> str:
     return secret
 
 
-def soft_signer_settings(data_dir: Path, secret: str) -> CardSignerSettings:
-    """The embedded default signs with a soft token kept (encrypted) in the data folder."""
+def soft_signer_settings(data_dir: Path, secret: str, tenants: list[str]) -> CardSignerSettings:
+    """The embedded default signs with a soft token kept (encrypted) in the data folder, for the tenants it
+    serves (`guanwu up --tenant`, default the demo tenant) and no others."""
     passphrase_file = data_dir / "soft-token-passphrase"
     if not passphrase_file.exists():
         passphrase_file.write_text(secrets.token_urlsafe(24))
         passphrase_file.chmod(0o600)
     return CardSignerSettings(
         auth=AuthSettings(secret=SecretStr(secret)),
+        tenants=tenants,
         signer="soft",
         soft_token_path=data_dir / "soft-token.json",
         soft_passphrase_file=passphrase_file,
@@ -100,7 +102,8 @@ def build_embedded(
         )
     )
     if data_dir is not None:
-        runtime.register(card_signer_bootstrap.build(soft_signer_settings(data_dir, secret), store, notify))
+        signer_settings = soft_signer_settings(data_dir, secret, tenants)
+        runtime.register(card_signer_bootstrap.build(signer_settings, store, notify))
     issuer = LocalTokenIssuer(secret)
     users = LocalUserStore(store)
     app = create_app(

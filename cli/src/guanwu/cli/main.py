@@ -21,7 +21,7 @@ def up(
     data_dir: Annotated[Path, typer.Option(help="Folder for the SQLite store and secrets")] = Path("data"),
     host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen port")] = 8000,
-    tenant: Annotated[list[str], typer.Option(help="Tenants whose receipts are synced")] = ["demo"],  # noqa: B006
+    tenant: Annotated[list[str], typer.Option(help="Tenants synced and signed for")] = ["demo"],  # noqa: B006
 ) -> None:
     """Run everything in one process (embedded default): APIs, simulator, docs at /docs."""
     from guanwu.cli.embedded import build_embedded, ensure_demo_user, load_or_create_secret

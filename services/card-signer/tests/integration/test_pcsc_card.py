@@ -17,6 +17,7 @@ from guanwu.card_signer.domain.sm2 import der_to_rs, verify
 from guanwu.card_signer.entrypoints.consumer import handle_sign_requested
 from guanwu.card_signer.metrics import PrometheusCardMetrics
 from guanwu.card_signer.service_layer.card_queue import CardQueue
+from guanwu.card_signer.service_layer.owners import CardOwners
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
 
@@ -174,13 +175,14 @@ async def test_consumer_round_trip_and_no_pin_anywhere(
         )  # fmt: skip
 
     errors: list[str] = []
+    owners = CardOwners(["t1"], recorder=metrics)
     for pin in ("000000", CARD_PIN):  # a wrong PIN first, then the right one
         signer = pcsc_signer(pin, observer=metrics)
         queue = CardQueue(signer, recorder=metrics)
         await queue.start()
         try:
-            await handle_sign_requested(request(len(published)), queue, publish)
-            await handle_sign_requested(request(len(published)), queue, publish)
+            await handle_sign_requested(request(len(published)), queue, publish, owners)
+            await handle_sign_requested(request(len(published)), queue, publish, owners)
             for status in await queue.status():
                 errors.append(repr(status))
             await asyncio.to_thread(card.remove)

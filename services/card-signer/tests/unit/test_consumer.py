@@ -8,10 +8,14 @@ from guanwu.card_signer.domain import FailureReason, SignFailure
 from guanwu.card_signer.domain.sm2 import der_to_rs, verify
 from guanwu.card_signer.entrypoints.consumer import handle_sign_requested
 from guanwu.card_signer.service_layer.card_queue import CardQueue
+from guanwu.card_signer.service_layer.owners import CardOwners
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
 
 from .conftest import FakeSigner
+
+TENANT = "91610000MA6TGXXX1X"
+OWNERS = CardOwners([TENANT])
 
 
 def request_envelope(content: bytes = b"<Declaration/>", **overrides: object) -> Envelope:
@@ -23,7 +27,7 @@ def request_envelope(content: bytes = b"<Declaration/>", **overrides: object) ->
         source="/guanwu/declaration",
         type=SignRequested.event_type,
         subject="decl-1",
-        tenant="91610000MA6TGXXX1X",
+        tenant=TENANT,
         correlationid="flow-1",
         data=data,
     )
@@ -48,7 +52,7 @@ async def queue(fake_signer: FakeSigner) -> CardQueue:
 async def test_signed(queue: CardQueue) -> None:
     published = Published()
     cause = request_envelope()
-    await handle_sign_requested(cause, queue, published)
+    await handle_sign_requested(cause, queue, published, OWNERS)
     [(topic, out)] = published.items
     assert topic == DeclarationSigned.topic and out.type == DeclarationSigned.event_type
     assert (out.subject, out.tenant, out.correlationid, out.causationid) == (
@@ -68,15 +72,15 @@ async def test_signed(queue: CardQueue) -> None:
 async def test_answer_id_is_stable_across_redelivery(queue: CardQueue) -> None:
     published = Published()
     cause = request_envelope()
-    await handle_sign_requested(cause, queue, published)
-    await handle_sign_requested(cause, queue, published)
+    await handle_sign_requested(cause, queue, published, OWNERS)
+    await handle_sign_requested(cause, queue, published, OWNERS)
     assert published.items[0][1].id == published.items[1][1].id
 
 
 async def test_failure_becomes_sign_failed(queue: CardQueue, fake_signer: FakeSigner) -> None:
     fake_signer.fail_with = SignFailure(FailureReason.PIN_WRONG, "the card rejected the PIN", 2)
     published = Published()
-    await handle_sign_requested(request_envelope(), queue, published)
+    await handle_sign_requested(request_envelope(), queue, published, OWNERS)
     [(topic, out)] = published.items
     event = SignFailed.model_validate(out.data)
     assert topic == SignFailed.topic
@@ -85,12 +89,24 @@ async def test_failure_becomes_sign_failed(queue: CardQueue, fake_signer: FakeSi
 
 async def test_bad_content_is_answered_as_bad_request(queue: CardQueue) -> None:
     published = Published()
-    await handle_sign_requested(request_envelope(content_b64="***not base64***"), queue, published)
+    await handle_sign_requested(request_envelope(content_b64="***not base64***"), queue, published, OWNERS)
     assert SignFailed.model_validate(published.items[0][1].data).reason == "bad_request"
 
 
 async def test_unanswerable_request_raises_for_the_dead_letter_queue(queue: CardQueue) -> None:
     published = Published()
     with pytest.raises(ValueError):
-        await handle_sign_requested(request_envelope(request_id=""), queue, published)
+        await handle_sign_requested(request_envelope(request_id=""), queue, published, OWNERS)
     assert published.items == []
+
+
+async def test_another_tenants_request_is_refused_before_the_card(
+    queue: CardQueue, fake_signer: FakeSigner
+) -> None:
+    published = Published()
+    await handle_sign_requested(request_envelope(), queue, published, CardOwners(["another-enterprise"]))
+    [(topic, out)] = published.items
+    event = SignFailed.model_validate(out.data)
+    assert topic == SignFailed.topic and out.tenant == TENANT
+    assert (event.reason, event.request_id, event.declaration_id) == ("tenant_not_served", "req-1", "decl-1")
+    assert fake_signer.calls == 0

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
+from pydantic import ValidationError
 
 from guanwu.card_signer import bootstrap
 from guanwu.card_signer.config import CardSignerSettings
@@ -34,6 +36,7 @@ async def system(
 ) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     settings = CardSignerSettings(
         auth={"mode": "local", "secret": SECRET},  # type: ignore[arg-type]
+        tenants=["tenant-1", "client-of-the-broker"],
         signer="soft",
         soft_token_path=soft_token,
         soft_passphrase="correct horse battery",  # type: ignore[arg-type]
@@ -51,16 +54,16 @@ async def system(
         await runtime.stop()
 
 
-def token(*roles: str) -> dict[str, str]:
-    return {"Authorization": "Bearer " + LocalTokenIssuer(SECRET).issue("u1", "tenant-1", list(roles))}
+def token(*roles: str, tenant: str = "tenant-1") -> dict[str, str]:
+    return {"Authorization": "Bearer " + LocalTokenIssuer(SECRET).issue("u1", tenant, list(roles))}
 
 
-def sign_requested(request_id: str) -> Envelope:
+def sign_requested(request_id: str, tenant: str = "tenant-1") -> Envelope:
     payload = SignRequested(
         request_id=request_id, declaration_id="decl-9", content_b64=base64.b64encode(b"<Decl/>").decode()
     )
     return Envelope(
-        source="/guanwu/declaration", type=payload.event_type, subject="decl-9", tenant="tenant-1",
+        source="/guanwu/declaration", type=payload.event_type, subject="decl-9", tenant=tenant,
         correlationid="flow-9", data=payload.model_dump(mode="json"),
     )  # fmt: skip
 
@@ -134,10 +137,80 @@ async def test_http_failure_has_a_reason(
     assert bad.status_code == 400
 
 
+async def test_sign_requested_of_another_tenant_is_answered_sign_failed_without_signing(
+    system: tuple[Runtime, httpx.AsyncClient], fake_signer: FakeSigner
+) -> None:
+    runtime, _ = system
+    refusals_before = refused_count()
+    request = sign_requested("req-foreign", tenant="tenant-2")
+    await runtime.bus.publish(topics.SIGNER_REQUESTS, request)
+    [answer] = await published_on(runtime, topics.SIGNER_EVENTS, 1)
+    assert answer.type == SignFailed.event_type and answer.tenant == "tenant-2"
+    event = SignFailed.model_validate(answer.data)
+    assert (event.reason, event.request_id) == ("tenant_not_served", "req-foreign")
+    assert fake_signer.calls == 0
+    assert refused_count() == refusals_before + 1
+
+
+def refused_count() -> float:
+    sample = REGISTRY.get_sample_value(
+        "guanwu_card_signer_signatures_total", {"outcome": "tenant_not_served"}
+    )
+    return sample or 0.0
+
+
+async def test_a_brokers_named_client_is_signed_for(
+    system: tuple[Runtime, httpx.AsyncClient], fake_signer: FakeSigner
+) -> None:
+    runtime, client = system
+    await runtime.bus.publish(topics.SIGNER_REQUESTS, sign_requested("req-client", "client-of-the-broker"))
+    [answer] = await published_on(runtime, topics.SIGNER_EVENTS, 1)
+    assert answer.type == DeclarationSigned.event_type
+    body = {"content_b64": base64.b64encode(b"<Decl/>").decode()}
+    headers = token("preparer", tenant="client-of-the-broker")
+    assert (await client.post("/api/card-signer/sign", json=body, headers=headers)).status_code == 200
+    assert fake_signer.calls == 2
+
+
+async def test_http_refuses_another_tenant_with_403_and_shows_it_nothing_of_the_card(
+    system: tuple[Runtime, httpx.AsyncClient], fake_signer: FakeSigner
+) -> None:
+    _, client = system
+    foreign = token("preparer", "manager", tenant="tenant-2")
+    body = {"content_b64": base64.b64encode(b"<Decl/>").decode()}
+    response = await client.post("/api/card-signer/sign", json=body, headers=foreign)
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["code"] == "card_signer.tenant_not_served"
+    assert error["message_zh"] and error["message_en"] and "signature_b64" not in response.text
+    assert fake_signer.calls == 0
+    cards = await client.get("/api/card-signer/cards", headers=token("reviewer", tenant="tenant-2"))
+    assert cards.status_code == 403
+    serial = fake_signer.status()[0].certificate.serial_hex  # type: ignore[union-attr]
+    assert serial not in cards.text
+
+
+def test_settings_require_the_tenants_of_the_card(monkeypatch: pytest.MonkeyPatch) -> None:
+    auth = {"mode": "local", "secret": SECRET}
+    with pytest.raises(ValidationError, match="tenants"):
+        CardSignerSettings(auth=auth)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="tenants"):
+        CardSignerSettings(auth=auth, tenants=[])  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="tenants"):
+        CardSignerSettings(auth=auth, tenants=[""])  # type: ignore[arg-type]
+    monkeypatch.setenv("GUANWU_CARD_SIGNER_TENANTS", '["9161000012345678X1", "broker-client"]')
+    settings = CardSignerSettings(auth=auth)  # type: ignore[arg-type]
+    assert settings.tenants == ["9161000012345678X1", "broker-client"]
+
+
 def test_pin_source_reads_the_file_each_time(tmp_path: Path) -> None:
     pin_file = tmp_path / "pin"
     pin_file.write_text("123456\n")
-    settings = CardSignerSettings(auth={"mode": "local", "secret": SECRET}, pin_file=pin_file)  # type: ignore[arg-type]
+    settings = CardSignerSettings(
+        auth={"mode": "local", "secret": SECRET},  # type: ignore[arg-type]
+        tenants=["tenant-1"],
+        pin_file=pin_file,
+    )
     read = bootstrap.pin_source(settings)
     assert read() is not None and read().reveal() == b"123456"  # type: ignore[union-attr]
     pin_file.write_text("12")

@@ -13,6 +13,7 @@ from guanwu.card_signer.entrypoints.api import build_router
 from guanwu.card_signer.entrypoints.consumer import handle_sign_requested
 from guanwu.card_signer.metrics import PrometheusCardMetrics
 from guanwu.card_signer.service_layer.card_queue import CardQueue
+from guanwu.card_signer.service_layer.owners import CardOwners
 from guanwu.card_signer.service_layer.results import COLLECTION, SignResults
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
@@ -92,11 +93,12 @@ def build(
         recorder=metrics,
     )
     results = SignResults(store.collection(COLLECTION), outbox_written)
+    owners = CardOwners(settings.tenants, recorder=metrics)
 
     async def on_sign_requested(envelope: Envelope, _event: Event) -> None:
         if await results.answered(envelope):
             return  # redelivered: answered before, do not sign twice
-        await handle_sign_requested(envelope, queue, results.recorder(envelope))
+        await handle_sign_requested(envelope, queue, results.recorder(envelope), owners)
 
     async def watch_card() -> None:
         """Keeps the card gauges fresh between signatures; stops the queue when the runtime stops."""
@@ -112,7 +114,7 @@ def build(
 
     return ServiceParts(
         name="card-signer",
-        routers=[build_router(queue)],
+        routers=[build_router(queue, owners)],
         subscriptions=[
             Subscription(GROUP, topics.SIGNER_REQUESTS, {SignRequested.event_type: on_sign_requested})
         ],

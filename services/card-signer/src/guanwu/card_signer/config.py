@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -18,6 +18,14 @@ class CardSignerSettings(ServiceSettings):
         env_prefix="GUANWU_CARD_SIGNER_", env_nested_delimiter="__", extra="ignore"
     )
 
+    tenants: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1,
+        description=(
+            "Tenants (enterprises) the card signs for, a JSON list: the enterprise that holds the card and, for "
+            "a broker's (报关行) card, its named clients. Required: other tenants' requests are refused "
+            "(SignFailed tenant_not_served, HTTP 403)"
+        ),
+    )
     signer: Literal["pcsc", "soft"] = Field("pcsc", description="pcsc: the operator's card; soft: a key file")
     reader: str = Field("", description="Use the first PC/SC reader whose name contains this text")
     pin: SecretStr | None = Field(None, description="Card PIN (prefer pin_file); never logged")

@@ -30,11 +30,15 @@ _alert_log = logging.getLogger("guanwu.card_signer.alert")
 
 
 class PrometheusCardMetrics:
-    """Implements CardObserver (card state, alerts) and SignRecorder (outcomes, durations)."""
+    """Implements CardObserver (card state, alerts), SignRecorder (outcomes, durations), RefusalRecorder."""
 
     def signed(self, outcome: str, seconds: float) -> None:
         SIGNATURES.labels(outcome=outcome).inc()
         SIGN_DURATION.observe(seconds)
+
+    def refused(self, outcome: str) -> None:
+        """A request refused before the card (another tenant's): counted, no duration to observe."""
+        SIGNATURES.labels(outcome=outcome).inc()
 
     def card_seen(self, present: bool, pin_retries_left: int | None) -> None:
         CARD_PRESENT.set(1 if present else 0)

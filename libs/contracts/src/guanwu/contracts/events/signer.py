@@ -68,7 +68,8 @@ class SignFailed(Event):
         max_length=40,
         description=(
             "no_reader, no_card, card_removed, pin_missing, pin_wrong, pin_last_try_refused, pin_blocked, "
-            "token_locked, timeout, busy, card_error, bad_request"
+            "token_locked, timeout, busy, card_error, bad_request, tenant_not_served (the card belongs to "
+            "other tenants)"
         ),
     )
     retries_left: int | None = Field(default=None, ge=0, le=15, description="PIN tries left, if known")

@@ -27,6 +27,7 @@ class FailureReason(StrEnum):
     BUSY = "busy"  # the card queue is full
     CARD_ERROR = "card_error"  # the card answered with an unexpected status word
     BAD_REQUEST = "bad_request"
+    TENANT_NOT_SERVED = "tenant_not_served"  # the card belongs to other tenants: refused before the card
 
 
 class SignFailure(Exception):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from guanwu.card_signer.domain import CardStatus, FailureReason, SignFailure
 from guanwu.card_signer.service_layer.card_queue import CardQueue
+from guanwu.card_signer.service_layer.owners import CardOwners
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 
 SIGNING_ROLES = ("preparer", "manager")  # admin is implied by require_roles
@@ -24,6 +25,7 @@ _STATUS_BY_REASON = {
     FailureReason.PIN_LAST_TRY_REFUSED: 409,
     FailureReason.PIN_BLOCKED: 409,
     FailureReason.PIN_MISSING: 503,
+    FailureReason.TENANT_NOT_SERVED: 403,
 }
 _MESSAGES_ZH = {
     FailureReason.NO_READER: "未找到读卡器",
@@ -38,6 +40,7 @@ _MESSAGES_ZH = {
     FailureReason.BUSY: "签名队列已满，请稍后再试",
     FailureReason.CARD_ERROR: "卡返回错误",
     FailureReason.BAD_REQUEST: "请求无效",
+    FailureReason.TENANT_NOT_SERVED: "本签名服务的 IC 卡属于其他企业：不为贵企业签名，也不显示卡的信息",
 }
 
 
@@ -107,12 +110,13 @@ def failure_http(failure: SignFailure) -> HTTPException:
     )
 
 
-def build_router(queue: CardQueue) -> APIRouter:
+def build_router(queue: CardQueue, owners: CardOwners) -> APIRouter:
     router = APIRouter(prefix="/api/card-signer", tags=["card-signer"])
 
     @router.get("/cards", response_model=list[CardView], summary="读卡器与卡状态 / readers and the card")
-    async def cards(_: CurrentPrincipal) -> list[CardView]:
+    async def cards(principal: CurrentPrincipal) -> list[CardView]:
         try:
+            owners.admit_viewer(principal.tenant)
             return [CardView.of(status) for status in await queue.status()]
         except SignFailure as failure:
             raise failure_http(failure) from None
@@ -123,7 +127,11 @@ def build_router(queue: CardQueue) -> APIRouter:
         summary="用操作员卡签名 / sign with the operator's card",
         dependencies=[require_roles(*SIGNING_ROLES)],
     )
-    async def sign(form: SignForm, _: CurrentPrincipal) -> SignatureView:
+    async def sign(form: SignForm, principal: CurrentPrincipal) -> SignatureView:
+        try:
+            owners.admit_signature(principal.tenant)
+        except SignFailure as failure:
+            raise failure_http(failure) from None
         try:
             content = base64.b64decode(form.content_b64, validate=True)
         except binascii.Error:

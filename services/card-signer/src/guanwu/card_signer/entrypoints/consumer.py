@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from guanwu.card_signer.domain import FailureReason, Signature, SignFailure
 from guanwu.card_signer.service_layer.card_queue import CardQueue
+from guanwu.card_signer.service_layer.owners import CardOwners
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
@@ -54,7 +55,9 @@ def failed_event(request_id: str, declaration_id: str, failure: SignFailure) -> 
     )
 
 
-async def handle_sign_requested(envelope: Envelope, signer_queue: CardQueue, publish: Publish) -> None:
+async def handle_sign_requested(
+    envelope: Envelope, signer_queue: CardQueue, publish: Publish, owners: CardOwners
+) -> None:
     data = envelope.data
     answer: Event
     try:
@@ -70,6 +73,7 @@ async def handle_sign_requested(envelope: Envelope, signer_queue: CardQueue, pub
         )
     else:
         try:
+            owners.admit_signature(envelope.tenant)
             signature = await signer_queue.sign(content, request.user_id.encode("utf-8"))
         except SignFailure as failure:
             log.info("sign request %s failed: %s", request.request_id, failure.reason.value)
