@@ -158,6 +158,91 @@ def test_other_blocks_are_checked_with_their_paths() -> None:
     )
 
 
+# ---- signs: quantities, prices, totals and weights ----------------------------------------------------
+
+# What outsiders saw released (issue 9): each value must block 申报 with a finding on the field itself.
+RELEASED_WITH_BAD_NUMBERS: dict[str, tuple[Callable[[], DeclarationDocument], str]] = {
+    "g_qty -5, decl_total -12.5": (
+        lambda: line(export(), 0, g_qty=Decimal(-5), decl_price=Decimal("2.5"), decl_total=Decimal("-12.5")),
+        "goods[0].g_qty",
+    ),
+    "decl_total -12.5": (
+        lambda: line(export(), 0, g_qty=Decimal(-5), decl_price=Decimal("2.5"), decl_total=Decimal("-12.5")),
+        "goods[0].decl_total",
+    ),
+    "decl_price -1": (lambda: line(export(), 0, decl_price=Decimal(-1)), "goods[0].decl_price"),
+    "net_wt -5": (lambda: head(export(), net_wt=Decimal(-5)), "head.net_wt"),
+    "g_qty 0": (lambda: line(export(), 0, g_qty=Decimal(0), decl_total=Decimal(0)), "goods[0].g_qty"),
+    "first_qty -3": (lambda: line(export(), 0, first_qty=Decimal(-3)), "goods[0].first_qty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RELEASED_WITH_BAD_NUMBERS))
+def test_bad_numbers_block_declare_on_their_field(case: str) -> None:
+    build, path = RELEASED_WITH_BAD_NUMBERS[case]
+    flagged = [f for f in blocking(check(build(), Level.DECLARE, today=TODAY)) if f.field_path == path]
+    assert flagged, f"nothing blocks {case}"
+    assert all(f.message_zh and f.message_en for f in flagged)
+
+
+SIGNED_SPECS = [s for s in field_specs() if s.sign]
+
+
+def _set_first_row(doc: DeclarationDocument, block: str, attr: str, value: Any) -> DeclarationDocument:
+    if block == "head":
+        return head(doc, **{attr: value})
+    if block == "goods":
+        return line(doc, 0, **{attr: value})
+    if block == "containers":
+        rows = [doc.containers[0].model_copy(update={attr: value}), *doc.containers[1:]]
+        return doc.model_copy(update={"containers": rows})
+    assert block == "transit.containers" and doc.transit is not None
+    boxes = [doc.transit.containers[0].model_copy(update={attr: value}), *doc.transit.containers[1:]]
+    return doc.model_copy(update={"transit": doc.transit.model_copy(update={"containers": boxes})})
+
+
+def _base_for(block: str) -> DeclarationDocument:
+    return {"head": import_, "goods": export, "containers": fx.fifty_line_export}.get(
+        block, fx.transit_northern
+    )()
+
+
+@pytest.mark.parametrize("spec", SIGNED_SPECS, ids=lambda s: s.rule_code("NEG"))
+def test_a_negative_number_is_an_error_even_in_a_draft(spec: Any) -> None:
+    base = _base_for(spec.block)
+    code = spec.rule_code("NEG")
+    assert code not in codes(base)
+    negative = _set_first_row(base, spec.block, spec.attr, -1)
+    found = [f for f in check(negative, Level.STAGE, today=TODAY) if f.rule_code == code]
+    assert [f.severity for f in found] == [Severity.ERROR]
+    assert found[0].field_path.endswith(f".{spec.attr}") and "-1" in found[0].message_en
+    assert spec.rule_code("POS") not in codes(negative)  # one finding for one wrong value
+
+
+@pytest.mark.parametrize("spec", SIGNED_SPECS, ids=lambda s: f"{s.block}.{s.code}")
+def test_zero_blocks_declare_only_where_the_reference_says_greater_than_zero(spec: Any) -> None:
+    zero = _set_first_row(_base_for(spec.block), spec.block, spec.attr, Decimal(0))
+    code = spec.rule_code("POS")
+    assert code not in codes(zero, Level.STAGE)  # a draft may hold 0 while it is being filled in
+    assert (code in codes(zero, Level.DECLARE)) == (spec.sign == ">0")
+    assert spec.rule_code("NEG") not in codes(zero)
+
+
+def test_the_reference_floors_are_in_the_table() -> None:
+    """§1.6: GrossWet > 0 and DeclTotal > 0; GQty and DeclPrice follow (DeclTotal ≈ GQty × DeclPrice)."""
+    floors = {(s.block, s.code): s.sign for s in SIGNED_SPECS}
+    for field in (("head", "GrossWet"), ("goods", "DeclTotal"), ("goods", "GQty"), ("goods", "DeclPrice")):
+        assert floors[field] == ">0"
+    for field in (("head", "NetWt"), ("head", "PackNo"), ("goods", "FirstQty"), ("goods", "SecondQty")):
+        assert floors[field] == ">=0"
+
+
+def test_a_negative_fee_amount_is_an_error() -> None:
+    doc = head(export(), fee_mark="3", fee_curr="USD", fee_rate=Decimal(-100))
+    found = [f for f in check(doc, Level.STAGE, today=TODAY) if f.field_path == "head.fee_rate"]
+    assert [f.rule_code for f in found] == ["DEC-HEAD-FEE-Consistent"] and found[0].blocks_declare
+
+
 # ---- cross-field rules: a passing base and a failing mutation each -------------------------------------
 
 
@@ -196,7 +281,6 @@ def _transit_block_on_plain_declaration() -> DeclarationDocument:
 
 CROSS_CASES: dict[str, tuple[Callable[[], DeclarationDocument], Callable[[], DeclarationDocument]]] = {
     "DEC-HEAD-WT-NetGross": (export, fx.invalid_net_over_gross),
-    "DEC-HEAD-WT-Positive": (export, lambda: head(export(), gross_wet=Decimal(0), net_wt=Decimal(0))),
     "DEC-HEAD-FEE-Consistent": (
         export,
         lambda: head(export(), fee_mark="2", fee_curr=None, fee_rate=Decimal(100)),
@@ -270,7 +354,7 @@ def test_cross_field_rule_passes_and_fails(code: str) -> None:
 
 
 def test_every_rule_is_tested() -> None:
-    generated = {s.rule_code(k) for s in field_specs() for k in ("REQ", "LEN", "CODE", "VAL")}
+    generated = {s.rule_code(k) for s in field_specs() for k in ("REQ", "LEN", "CODE", "VAL", "NEG", "POS")}
     hand_written = {m.code for m in RULES} - generated
     assert hand_written == set(CROSS_CASES) | {"DEC-LIST-UNIT-Legal"}  # that one: see the tariff test below
 

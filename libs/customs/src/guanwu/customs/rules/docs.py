@@ -20,7 +20,7 @@ def render(rules: RuleSet = RULES) -> str:
         "",
         "Level 暂存 rules also apply at 申报. Severity `error` blocks 申报; `warning` is shown to the reviewer.",
         "Field paths name model fields (`head.ie_port`, `goods[3].decl_total`, 0-based list index).",
-        "The required/length/code-table/value rules come from `rules/data/fields.csv`.",
+        "The required/length/code-table/value/sign rules come from `rules/data/fields.csv`.",
         "",
         f"{len(rules.metas)} rules.",
     ]

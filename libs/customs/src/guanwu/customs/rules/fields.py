@@ -1,4 +1,4 @@
-"""Required / length / code-table / value rules, generated from one data table (data/fields.csv).
+"""Required / length / code-table / value / sign rules, generated from one data table (data/fields.csv).
 
 One runner walks every block once per check with plans precomputed per level, instead of one function per
 field: a 50-line declaration has ~1,000 field checks and this keeps them cheap.
@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -76,9 +77,21 @@ class FieldSpec:
     table_severity: Severity
     values: tuple[str, ...]
     ie: str  # "" both, "I" imports only, "E" exports only
+    sign: str  # "" any number, ">=0" never negative, ">0" also not 0 to declare
 
     def rule_code(self, kind: str) -> str:
         return f"{BLOCKS[self.block][1]}-{kind}-{self.code}"
+
+
+SIGNS = ("", ">=0", ">0")
+NEGATIVE_WHY = (
+    "Quantities, prices, amounts and weights are magnitudes: a return is declared by its trade mode "
+    "(e.g. 4561 退运货物), never by a negative number. Checked from 暂存 on."
+)
+POSITIVE_WHY = (
+    "GrossWet > 0 and DeclTotal > 0 (reference §1.6); GQty and DeclPrice follow, since DeclTotal ≈ "
+    "GQty × DeclPrice. A draft may hold 0 while it is being filled in."
+)
 
 
 def _attr_for(block: str, code: str) -> str:
@@ -94,6 +107,8 @@ def field_specs() -> tuple[FieldSpec, ...]:
     _, body = split_provenance(DATA.read_text(encoding="utf-8"))
     specs = []
     for row in csv.DictReader(io.StringIO(body)):
+        if row["sign"] not in SIGNS:
+            raise ValueError(f"fields.csv: {row['block']}.{row['code']}: sign must be one of {SIGNS}")
         specs.append(
             FieldSpec(
                 block=row["block"],
@@ -108,6 +123,7 @@ def field_specs() -> tuple[FieldSpec, ...]:
                 table_severity=Severity(row["table_severity"] or "error"),
                 values=tuple(row["values"].split("|")) if row["values"] else (),
                 ie=row["ie"],
+                sign=row["sign"],
             )
         )
     return tuple(specs)
@@ -155,6 +171,26 @@ def _metas(spec: FieldSpec) -> Iterator[RuleMeta]:
             Severity.ERROR,
             group="value set",
         )
+    if spec.sign:
+        yield RuleMeta(
+            spec.rule_code("NEG"),
+            f"{label}不能为负数",
+            f"{spec.label_en} ({spec.code}) is not negative",
+            Level.STAGE,
+            Severity.ERROR,
+            NEGATIVE_WHY,
+            group="sign",
+        )
+    if spec.sign == ">0":
+        yield RuleMeta(
+            spec.rule_code("POS"),
+            f"申报时{label}须大于0",
+            f"{spec.label_en} ({spec.code}) greater than 0 to declare",
+            Level.DECLARE,
+            Severity.ERROR,
+            POSITIVE_WHY,
+            group="sign",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,16 +203,20 @@ class _Plan:
     code: RuleMeta | None
     values: RuleMeta | None
     value_set: frozenset[str]
+    negative: RuleMeta | None
+    positive: RuleMeta | None  # only at the level where 0 is refused
 
 
-# (attr, required meta or None, max length or 0, table name or "", allowed values or empty, plan)
-_Step = tuple[str, RuleMeta | None, int, str, frozenset[str], _Plan]
+# (attr, required meta or None, max length or 0, table name or "", allowed values or empty,
+#  negative-number meta or None, plan)
+_Step = tuple[str, RuleMeta | None, int, str, frozenset[str], RuleMeta | None, _Plan]
 
 
 def _step(plan: _Plan) -> _Step:
     spec = plan.spec
     max_len = spec.max_len if plan.length and spec.max_len else 0
-    return (spec.attr, plan.required, max_len, spec.table if plan.code else "", plan.value_set, plan)
+    table = spec.table if plan.code else ""
+    return (spec.attr, plan.required, max_len, table, plan.value_set, plan.negative, plan)
 
 
 def _plans(level: Level) -> dict[str, tuple[_Step, ...]]:
@@ -184,6 +224,7 @@ def _plans(level: Level) -> dict[str, tuple[_Step, ...]]:
     plans: dict[str, list[_Plan]] = {block: [] for block in BLOCKS}
     for spec in field_specs():
         required_here = spec.stage_required or (spec.declare_required and level is Level.DECLARE)
+        positive = by_code.get(spec.rule_code("POS"))
         plans[spec.block].append(
             _Plan(
                 spec,
@@ -192,6 +233,8 @@ def _plans(level: Level) -> dict[str, tuple[_Step, ...]]:
                 by_code.get(spec.rule_code("CODE")),
                 by_code.get(spec.rule_code("VAL")),
                 frozenset(spec.values),
+                by_code.get(spec.rule_code("NEG")),
+                positive if positive is not None and positive.level <= level else None,
             )
         )
     return {block: tuple(_step(p) for p in steps) for block, steps in plans.items()}
@@ -220,13 +263,18 @@ def _check_row(
     lookups, table membership inlined, messages built only on failure."""
     ie = ctx.doc.head.ie_flag
     values = row.__dict__  # pydantic keeps field values here; skipping getattr's descriptor lookup
-    for attr, required, max_len, table, value_set, plan in plans:
+    for attr, required, max_len, table, value_set, negative, plan in plans:
         value = values[attr]
         if value is None or (value.__class__ is str and (not value or value.isspace())):
             if required is not None and (not plan.spec.ie or plan.spec.ie == ie):
                 out.append(_missing(plan, required, path, where))
             continue
         if value.__class__ is not str:
+            if negative is not None and value <= 0:
+                if value < 0:
+                    out.append(_negative(plan, value, path, where))
+                elif plan.positive is not None:
+                    out.append(_zero(plan, path, where))
             continue
         if max_len and len(value) > max_len:
             out.append(_too_long(plan, value, path, where))
@@ -273,6 +321,30 @@ def _not_allowed(plan: _Plan, value: str, path: str, where: Where) -> Finding:
         f"{path}.{spec.attr}",
         f"{zh}{spec.label_zh}（{spec.code}）只能为{'、'.join(spec.values)}，实际为“{value}”",
         f"{en}{spec.label_en} ({spec.code}) must be one of {', '.join(spec.values)}, got '{value}'",
+    )
+
+
+def _number(value: Any) -> str:
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _negative(plan: _Plan, value: Any, path: str, where: Where) -> Finding:
+    spec, (zh, en) = plan.spec, where()
+    assert plan.negative is not None
+    return plan.negative.finding(
+        f"{path}.{spec.attr}",
+        f"{zh}{spec.label_zh}（{spec.code}）不能为负数，实际为{_number(value)}",
+        f"{en}{spec.label_en} ({spec.code}) cannot be negative, got {_number(value)}",
+    )
+
+
+def _zero(plan: _Plan, path: str, where: Where) -> Finding:
+    spec, (zh, en) = plan.spec, where()
+    assert plan.positive is not None
+    return plan.positive.finding(
+        f"{path}.{spec.attr}",
+        f"{zh}{spec.label_zh}（{spec.code}）为0，申报时须大于0",
+        f"{en}{spec.label_en} ({spec.code}) is 0; it must be greater than 0 to declare",
     )
 
 

@@ -1,4 +1,6 @@
-"""Cross-field rules on the head (表头): weights, fees, dates, document kind."""
+"""Cross-field rules on the head (表头): weights, fees, dates, document kind.
+
+The sign of each number (GrossWet > 0, NetWt ≥ 0, ...) is a column of data/fields.csv, not a rule here."""
 
 from __future__ import annotations
 
@@ -43,13 +45,6 @@ def register(rules: RuleSet) -> None:
                 f"Net weight {head.net_wt} exceeds gross weight {head.gross_wet}",
             )
 
-    @rules.rule("DEC-HEAD-WT-Positive", title_zh="毛重大于0", title_en="Gross weight > 0", group="head")
-    def gross_positive(ctx: Context, meta: RuleMeta) -> Iterator[Finding]:
-        """GrossWet > 0 (GXB validation)."""
-        head = ctx.doc.head
-        if head.gross_wet is not None and head.gross_wet <= 0:
-            yield meta.finding("head.gross_wet", "毛重须大于0", "Gross weight must be greater than 0")
-
     @rules.rule(
         "DEC-HEAD-FEE-Consistent",
         title_zh="运保杂费的标记、币制、金额/费率一致",
@@ -59,7 +54,7 @@ def register(rules: RuleSet) -> None:
     )
     def fee_consistent(ctx: Context, meta: RuleMeta) -> Iterator[Finding]:
         """For 运费/保险费/杂费: mark and amount come together; a rate (mark 1) is 0–100 and takes no currency
-        (only a warning: the print shows 000); marks 2/3 (单价/总价) need a currency."""
+        (only a warning: the print shows 000); marks 2/3 (单价/总价) need a currency and are not negative."""
         head = ctx.doc.head
         for prefix, zh, en in FEES:
             mark, curr, rate = (getattr(head, f"{prefix}_{s}") for s in ("mark", "curr", "rate"))
@@ -86,12 +81,19 @@ def register(rules: RuleSet) -> None:
                         f"{zh}费率{rate}应在0到100之间",
                         f"{en}: rate {rate} must be between 0 and 100",
                     )
-            elif curr is None:
-                yield meta.finding(
-                    f"head.{prefix}_curr",
-                    f"{zh}按单价/总价申报时须填币制",
-                    f"{en}: an amount (mark 2/3) needs a currency",
-                )
+            else:
+                if curr is None:
+                    yield meta.finding(
+                        f"head.{prefix}_curr",
+                        f"{zh}按单价/总价申报时须填币制",
+                        f"{en}: an amount (mark 2/3) needs a currency",
+                    )
+                if rate < 0:
+                    yield meta.finding(
+                        f"head.{prefix}_rate",
+                        f"{zh}金额{rate}不能为负数",
+                        f"{en}: amount {rate} cannot be negative",
+                    )
 
     @rules.rule(
         "DEC-HEAD-FEE-TransMode",
