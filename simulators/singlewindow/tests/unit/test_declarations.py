@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
-from guanwu.contracts.declaration import DecSign
+from guanwu.contracts.declaration import DeclarationDocument, DecSign
 from guanwu.customs import fixtures
 from guanwu.customs.messages import build_dec_message
 from guanwu.customs.messages.receipts import parse_dec_import_response
@@ -19,9 +20,11 @@ from guanwu.singlewindow_sim.app import create_app
 SIGNATURE = base64.b64encode(b"\x30\x44\x02\x20" + b"\x11" * 32 + b"\x02\x20" + b"\x22" * 32).decode()
 
 
-def signed_message(client_seq_no: str = "GW2026112700000001", **sign: Any) -> bytes:
+def signed_message(
+    client_seq_no: str = "GW2026112700000001", document: DeclarationDocument | None = None, **sign: Any
+) -> bytes:
     fields = {"oper_type": "C", "client_seq_no": client_seq_no, "sign": SIGNATURE, **sign}
-    return build_dec_message(fixtures.export_sea_general_trade(), DecSign(**fields))
+    return build_dec_message(document or fixtures.export_sea_general_trade(), DecSign(**fields))
 
 
 @pytest.fixture
@@ -147,3 +150,30 @@ async def test_an_unsigned_message_is_refused(client: httpx.AsyncClient) -> None
         (await declare(client, build_dec_message(fixtures.export_sea_general_trade()))).content
     )
     assert answer.response_code == "2" and await feed(client) == []
+
+
+def _with_first_line(**update: Any) -> DeclarationDocument:
+    document = fixtures.export_sea_general_trade()
+    goods = [document.goods[0].model_copy(update=update), *document.goods[1:]]
+    return document.model_copy(update={"goods": goods})
+
+
+@pytest.mark.parametrize(
+    ("update", "field"),
+    [
+        ({"g_qty": Decimal(-5), "decl_price": Decimal("2.5"), "decl_total": Decimal("-12.5")}, "GQty"),
+        ({"g_qty": Decimal(0), "decl_total": Decimal(0)}, "GQty"),
+        ({"first_qty": Decimal(-3)}, "FirstQty"),
+    ],
+)
+async def test_a_declaration_failing_the_logic_checks_is_refused(
+    client: httpx.AsyncClient, update: dict[str, Any], field: str
+) -> None:
+    """The Single Window runs its own logic checks: a negative or zero quantity is never 放行."""
+    response = await declare(client, signed_message(document=_with_first_line(**update)))
+    answer = parse_dec_import_response(response.content)
+    assert response.status_code == 200 and not answer.succeeded and answer.seq_no is None
+    assert answer.error_message is not None and field in answer.error_message
+    assert "逻辑校验" in answer.error_message and "logic checks" in answer.error_message
+    assert await feed(client) == []
+    assert (await client.get("/sim/declarations", params={"enterprise": "acme"})).json() == []

@@ -3,7 +3,9 @@
 Choices: the simulator cannot verify the SM2 signature, because a DecMessage carries only the certificate's
 number (DecSign/Certificate, 20 characters), not the certificate; the real Single Window looks the card up in
 its own registry. So it checks what it can: the message parses with the customs kernel (no DTD, size
-limit), DecSign is present with a ClientSeqNo, an OperType of 申报 and a Sign that is a DER SM2Signature.
+limit), DecSign is present with a ClientSeqNo, an OperType of 申报 and a Sign that is a DER SM2Signature,
+and the document passes the kernel's 申报-level logic checks (逻辑校验): the Single Window runs its own checks
+whatever the client did, so a negative quantity is refused here even if a client skipped them.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from xml.sax.saxutils import escape
 from guanwu.contracts.declaration import DeclarationDocument, DecSign
 from guanwu.customs.messages import DEC_NAMESPACE, canonical_sign_bytes, parse_dec_message_with_sign
 from guanwu.customs.messages.receipts import ReceiptStatus
+from guanwu.customs.rules import Finding, Level, blocking, check
 from guanwu.singlewindow_sim.state import Filing, ReceiptIn
 
 DECLARE_OPER_TYPES = ("C", "D")  # C 报关单申报, D 报关单+转关单申报; A/B/E/G are uploads or 暂存
 ACCEPTED_CHANNEL = "L"
+FINDINGS_SHOWN = 5  # ErrorMessage names the first few errors; the client runs the same checks for the rest
 
 
 class Refusal(Exception):
@@ -62,8 +66,18 @@ def read_signed_declaration(body: bytes) -> SignedDeclaration:
             f"操作类型 {sign.oper_type} 不是申报 (C/D)",
             f"OperType {sign.oper_type!r} is not a declaration (C or D)",
         )
+    errors = blocking(check(document, Level.DECLARE))
+    if errors:
+        raise Refusal("6", *_logic_check_failure(errors))
     key = hashlib.sha256(canonical + b"\x00" + sign.sign.encode()).hexdigest()
     return SignedDeclaration(document, sign, sign.client_seq_no, key)
+
+
+def _logic_check_failure(errors: list[Finding]) -> tuple[str, str]:
+    shown, more = errors[:FINDINGS_SHOWN], len(errors) - FINDINGS_SHOWN
+    zh = "；".join(f"[{f.rule_code}] {f.message_zh}" for f in shown) + (f"；另有{more}项" if more > 0 else "")
+    en = "; ".join(f"[{f.rule_code}] {f.message_en}" for f in shown) + (f"; {more} more" if more > 0 else "")
+    return f"逻辑校验未通过：{zh}", f"logic checks failed: {en}"
 
 
 def is_der_sm2_signature(text: str) -> bool:
