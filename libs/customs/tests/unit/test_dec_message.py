@@ -106,3 +106,17 @@ def test_fifty_lines_fit_and_fifty_one_do_not() -> None:
     assert len(parse_dec_message(build_dec_message(fixtures.fifty_line_export())).goods) == 50
     with pytest.raises(ValueError, match="50"):
         DeclarationDocument.model_validate(fixtures.invalid_51_lines())
+
+
+def test_a_legacy_numeric_currency_is_kept_as_written_and_flagged_with_its_iso_code() -> None:
+    """Choice: parse, do not convert. The signature covers the bytes as written (sync refuses a message whose
+    canonical form differs from what was signed), and the customs want the ISO code, so the sender must fix
+    it; the logic checks name the code the table maps it to."""
+    from guanwu.customs.rules import Level, blocking, check
+
+    xml = build_dec_message(fixtures.export_sea_general_trade())
+    assert b"<TradeCurr>USD</TradeCurr>" in xml
+    parsed = parse_dec_message(xml.replace(b"<TradeCurr>USD</TradeCurr>", b"<TradeCurr>142</TradeCurr>", 1))
+    assert parsed.goods[0].trade_curr == "142"
+    [finding] = [f for f in blocking(check(parsed, Level.DECLARE)) if f.field_path == "goods[0].trade_curr"]
+    assert "CNY" in finding.message_en and "人民币" in finding.message_zh

@@ -143,6 +143,38 @@ def test_value_set_rules(spec: Any) -> None:
     assert code in codes(set_field(base, spec.attr, "#"), Level.STAGE)
 
 
+def _findings_on(doc: DeclarationDocument, path: str) -> list[Finding]:
+    return [f for f in check(doc, Level.STAGE, today=TODAY) if f.field_path == path]
+
+
+@pytest.mark.parametrize("alias", ["RMB", "CNH", "cny"])
+def test_a_common_currency_alias_gets_a_hint_of_its_iso_code(alias: str) -> None:
+    [finding] = _findings_on(line(export(), 0, trade_curr=alias), "goods[0].trade_curr")
+    assert finding.rule_code == "DEC-LIST-CODE-TradeCurr"
+    assert "CNY" in finding.message_zh and "人民币" in finding.message_zh
+    assert "did you mean CNY" in finding.message_en
+
+
+@pytest.mark.parametrize(
+    ("attr", "table"), [("trade_curr", "currency"), ("origin_country", "country")], ids=str
+)
+def test_a_legacy_numeric_code_is_an_error_that_names_the_iso_code(attr: str, table: str) -> None:
+    """金关二期 writes currency 142 and country 142 (reference §4); a DecMessage carries ISO alpha codes."""
+    from guanwu.customs.codes import load_default_tables
+
+    iso = load_default_tables()[table].from_legacy("142")
+    assert iso is not None
+    [finding] = _findings_on(line(export(), 0, **{attr: "142"}), f"goods[0].{attr}")
+    assert finding.blocks_declare
+    assert iso.code in finding.message_zh and iso.name_zh in finding.message_zh
+    assert iso.code in finding.message_en and "legacy" in finding.message_en
+
+
+def test_an_unknown_code_without_a_likely_meaning_stays_a_plain_warning() -> None:
+    [finding] = _findings_on(line(export(), 0, trade_curr="QQQ"), "goods[0].trade_curr")
+    assert finding.severity is Severity.WARNING and "did you mean" not in finding.message_en
+
+
 def test_a_sub_office_of_a_known_district_is_accepted() -> None:
     assert "DEC-HEAD-CODE-IEPort" not in codes(head(import_(), ie_port="5349"))
     assert "DEC-HEAD-CODE-IEPort" in codes(head(import_(), ie_port="1149"))

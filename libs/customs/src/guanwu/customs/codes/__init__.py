@@ -5,7 +5,7 @@ Every table is replaceable by the official parameter files (see registry.py).
 
 from guanwu.customs.codes.hs import hs_format_problem, is_hs_format, legal_units, load_tariff, with_tariff
 from guanwu.customs.codes.io import CodeTableImportError
-from guanwu.customs.codes.model import CodeEntry, CodeTable
+from guanwu.customs.codes.model import CodeEntry, CodeTable, Likely, Suggestion
 from guanwu.customs.codes.registry import (
     CodeTables,
     Table,
@@ -19,6 +19,8 @@ __all__ = [
     "CodeTable",
     "CodeTableImportError",
     "CodeTables",
+    "Likely",
+    "Suggestion",
     "Table",
     "from_json",
     "hs_format_problem",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 
 
@@ -21,6 +22,20 @@ class CodeEntry:
     legacy: str = ""
     confidence: str = ""
     extra: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+class Likely(StrEnum):
+    """Why an unknown value probably means a known code."""
+
+    CASE = "case"  # "cny" for CNY
+    LEGACY = "legacy"  # the 3-digit customs code 金关二期 still uses, e.g. currency 142 for CNY
+    ALIAS = "alias"  # a name people write that is not the code, e.g. RMB for CNY (column `aliases`)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    entry: CodeEntry
+    why: Likely
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +75,20 @@ class CodeTable:
         for entry in self.entries.values():
             if entry.legacy == legacy:
                 return entry
+        return None
+
+    def suggest(self, value: str) -> Suggestion | None:
+        """The code an unknown `value` most likely means ("did you mean"), or None. Call it for values that
+        are not codes of the table: it scans the table, which is fine on a failure path only."""
+        upper = value.strip().upper()
+        if upper != value and upper in self.entries:
+            return Suggestion(self.entries[upper], Likely.CASE)
+        entry = self.from_legacy(value.strip()) if value.strip() else None
+        if entry is not None:
+            return Suggestion(entry, Likely.LEGACY)
+        for entry in self.entries.values():
+            if upper in entry.extra.get("aliases", "").split("|"):
+                return Suggestion(entry, Likely.ALIAS)
         return None
 
     def to_legacy(self, code: str) -> str | None:

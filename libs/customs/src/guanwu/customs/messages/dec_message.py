@@ -7,7 +7,11 @@ Choices the reference leaves open (its §10 lists the exact XSD order as unverif
   DecCopLimits, DecUsers, DecFreeTxt, DecSign, DecCopPromises, EdocRealation…, TrnHead, TrnList,
   TrnContainers, TrnContaGoodsList (the ODOO order, with the XSLT's tail after DecSign);
 - a wrapper (e.g. DecContainers) is written only when it has items, a field only when it is not None;
-- the parser accepts blocks in any order and skips elements it does not know.
+- the parser accepts blocks in any order and skips elements it does not know;
+- values are read as written, never converted: a legacy numeric code (currency 142, the 金关二期 form) stays
+  "142" rather than becoming CNY. The card signs the canonical bytes of what was written, and sync refuses a
+  message whose canonical form differs from those bytes, so a parser that rewrote codes would break signed
+  messages; the logic checks flag the code instead, naming its ISO code (a 申报-blocking error).
 
 `kind` is not an element: the parser derives it from the head (`infer_kind`), so a document whose kind
 disagrees with its head markers does not survive the trip; the logic checks flag that disagreement.

@@ -21,6 +21,9 @@ def render(rules: RuleSet = RULES) -> str:
         "Level 暂存 rules also apply at 申报. Severity `error` blocks 申报; `warning` is shown to the reviewer.",
         "Field paths name model fields (`head.ie_port`, `goods[3].decl_total`, 0-based list index).",
         "The required/length/code-table/value/sign rules come from `rules/data/fields.csv`.",
+        "A code-table finding names the code a value most likely means (lower case, an alias such as RMB for",
+        "CNY, a legacy numeric code such as currency 142); a legacy numeric code is an error whatever the",
+        "table's severity, since the DecMessage carries ISO alpha codes.",
         "",
         f"{len(rules.metas)} rules.",
     ]

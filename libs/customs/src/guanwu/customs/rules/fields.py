@@ -28,6 +28,7 @@ from guanwu.contracts.declaration import (
     wire_fields,
 )
 from guanwu.customs.codes.io import split_provenance
+from guanwu.customs.codes.model import CodeTable, Likely
 from guanwu.customs.codes.registry import Table
 from guanwu.customs.rules.finding import Finding, Level, Severity
 from guanwu.customs.rules.registry import Context, RuleMeta, RuleSet
@@ -279,7 +280,7 @@ def _check_row(
         if max_len and len(value) > max_len:
             out.append(_too_long(plan, value, path, where))
         if table and value not in codes[table] and not _in_table(codes[table], table, value):
-            out.append(_not_in_table(plan, value, path, where))
+            out.append(_not_in_table(plan, value, path, where, ctx.tables[table]))
         if value_set and value not in value_set:
             out.append(_not_allowed(plan, value, path, where))
 
@@ -304,13 +305,29 @@ def _too_long(plan: _Plan, value: str, path: str, where: Where) -> Finding:
     )
 
 
-def _not_in_table(plan: _Plan, value: str, path: str, where: Where) -> Finding:
+def _not_in_table(plan: _Plan, value: str, path: str, where: Where, table: CodeTable) -> Finding:
+    """With a hint when the value most likely means a known code. A legacy numeric code is an error whatever
+    the table's severity: the DecMessage carries ISO alpha codes (reference §1.6), so the Single Window would
+    refuse it, and unlike an unknown code it cannot be a gap in a modest bundled table."""
     spec, (zh, en) = plan.spec, where()
     assert plan.code is not None
+    hint = table.suggest(value)
+    hint_zh, hint_en, severity = "", "", None
+    if hint is not None:
+        code, name_zh, name_en = hint.entry.code, hint.entry.name_zh, hint.entry.name_en or hint.entry.name_zh
+        hint_zh, hint_en = f"，是否应为“{code}”（{name_zh}）", f"; did you mean {code} ({name_en})"
+        if hint.why is Likely.LEGACY:
+            hint_zh += f"：“{value}”是旧海关数字代码，报关单使用ISO字母代码"
+            hint_en += f": '{value}' is the legacy customs numeric code, the declaration uses the ISO code"
+            severity = Severity.ERROR
+        elif hint.why is Likely.ALIAS:
+            hint_zh += f"：“{value}”是常用简称，不是代码"
+            hint_en += f": '{value}' is a common name, not the code"
     return plan.code.finding(
         f"{path}.{spec.attr}",
-        f"{zh}{spec.label_zh}（{spec.code}）“{value}”不在{TABLE_ZH.get(spec.table, spec.table)}代码表中",
-        f"{en}{spec.label_en} ({spec.code}) '{value}' is not in the {spec.table} code table",
+        f"{zh}{spec.label_zh}（{spec.code}）“{value}”不在{TABLE_ZH.get(spec.table, spec.table)}代码表中{hint_zh}",
+        f"{en}{spec.label_en} ({spec.code}) '{value}' is not in the {spec.table} code table{hint_en}",
+        severity,
     )
 
 
