@@ -134,7 +134,24 @@ def build_router(state: SingleWindowState) -> APIRouter:
     return router
 
 
+def operations_router() -> APIRouter:
+    """The probes every guanwu process answers, so scripts and tests wait for the simulator the same way."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: always ready once serving (its state is in memory)")
+    async def readyz() -> dict[str, object]:
+        return {"ready": True, "checks": {"state": True}}
+
+    return router
+
+
 def create_app() -> FastAPI:
+    """The simulator served alone (`python -m guanwu.singlewindow_sim`)."""
     app = FastAPI(title="Single Window simulator (单一窗口模拟器)")
+    app.include_router(operations_router())
     app.include_router(build_router(SingleWindowState()))
     return app
