@@ -4,7 +4,8 @@
 #   up      install the Debian packages if missing, then start pcscd in the background with a private
 #           reader config (.local/pcscd/reader.conf) declaring one vpcd reader on GUANWU_VPCD_PORT
 #   down    stop the pcscd this script started (by its pid file)
-#   status  exit 0 when that pcscd runs
+#   status  exit 0 when that pcscd runs; reports the vpcd port it was started on (the reader config in the
+#           state folder), whether vpcd listens there, and when GUANWU_VPCD_PORT now asks for another
 # vpcd listens on all interfaces: run it only on test and development machines.
 set -euo pipefail
 
@@ -50,8 +51,21 @@ install_packages() {
 
 vpcd_listening() {
   local hex
-  hex="$(printf '%04X' "$PORT")"
+  hex="$(printf '%04X' "${1:-$PORT}")"
   grep -qE "^ *[0-9]+: [0-9A-F:]+:$hex [0-9A-F:]+ 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# The vpcd port the running pcscd was started on: CHANNELID of the reader config `up` wrote, which is what
+# pcscd read. GUANWU_VPCD_PORT may differ by now (another shell, or unset after `up` on another port).
+port_in_use() {
+  local key value
+  [[ -f "$STATE/reader.conf" ]] || return 0
+  while read -r key value; do
+    if [[ "$key" == CHANNELID ]]; then
+      echo "$value"
+      return 0
+    fi
+  done <"$STATE/reader.conf"
 }
 
 running() {
@@ -73,7 +87,12 @@ up() {
   mkdir -p "$ROOT/.local"
   install_packages
   if running; then
-    log "already running (pid $(cat "$PIDFILE"), vpcd port $PORT)"
+    local in_use
+    in_use="$(port_in_use)"
+    log "already running (pid $(cat "$PIDFILE"), vpcd port ${in_use:-unknown})"
+    if [[ "$in_use" != "$PORT" ]]; then
+      log "GUANWU_VPCD_PORT asks for $PORT: run '$0 down' first to move vpcd there"
+    fi
     return 0
   fi
   if pgrep -x pcscd >/dev/null 2>&1; then
@@ -121,7 +140,17 @@ down() {
 
 status() {
   if running; then
-    echo "pcscd running (pid $(cat "$PIDFILE"), vpcd port $PORT, config $STATE/reader.conf)"
+    local port listening="listening" asked=""
+    port="$(port_in_use)"
+    if [[ -z "$port" ]]; then
+      port="unknown" listening="(no $STATE/reader.conf)"
+    elif ! vpcd_listening "$port"; then
+      listening="not listening"
+    fi
+    if [[ -n "${GUANWU_VPCD_PORT:-}" && "$GUANWU_VPCD_PORT" != "$port" ]]; then
+      asked=", not GUANWU_VPCD_PORT=$GUANWU_VPCD_PORT (down, then up, to move it)"
+    fi
+    echo "pcscd running (pid $(cat "$PIDFILE"), vpcd port $port $listening$asked, config $STATE/reader.conf)"
   else
     echo "pcscd not running"
     return 1
