@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -60,11 +61,14 @@ class SingleWindowLine(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.declared: list[bytes] = []
+        self.polled: list[str] = []  # the enterprise of each receipt-feed request, in order
         self.refuse_connection = False
         self.answer_status: int | None = None
         self.answer_body = "网关错误 / gateway says no"
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == "/sim/receipts":
+            self.polled.append(request.url.params["enterprise"])
         if request.method == "POST" and request.url.path == "/sim/declarations":
             self.declared.append(await request.aread())
             if self.refuse_connection:
@@ -100,7 +104,7 @@ class SyncService:
         bus: InProcessEventBus,
         simulator: SingleWindowState,
         line: SingleWindowLine,
-        single_window: SingleWindow,
+        single_window: SingleWindow | None,
     ) -> None:
         self.client, self.runtime, self.bus = client, runtime, bus
         self.simulator, self.line, self.single_window = simulator, line, single_window
@@ -112,6 +116,7 @@ class SyncService:
         return collection
 
     def ports(self) -> DeclarePorts:
+        assert self.single_window is not None
         return DeclarePorts(
             DeclareRecords(self.runtime.store), self.single_window, self.runtime.outbox_written
         )
@@ -180,18 +185,30 @@ class SyncService:
         return doc
 
 
-@pytest.fixture
-async def sync() -> AsyncIterator[SyncService]:
+@contextlib.asynccontextmanager
+async def running_sync(
+    *,
+    tenants: list[str] | None = None,
+    poll_interval_seconds: float = 1.0,
+    store: Store | None = None,
+    connected: bool = True,
+) -> AsyncIterator[SyncService]:
+    """A running sync service; `connected=False` builds it without a Single Window (embedded, no simulator)."""
     simulator = SingleWindowState()
     sim_app = FastAPI()
     sim_app.include_router(simulator_router(simulator))
     line = SingleWindowLine(httpx.ASGITransport(app=sim_app))
-    single_window = bootstrap.http_single_window("http://single-window", line)
-    store = Store()
+    single_window = bootstrap.http_single_window("http://single-window", line) if connected else None
+    store = store or Store()
     bus = InProcessEventBus(retry=RetryPolicy(attempts=3, first_delay_seconds=0.001))
     runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
     parts = bootstrap.build(
-        store, runtime.outbox_written, single_window=single_window, tenants=[], resend_interval_seconds=3600
+        store,
+        runtime.outbox_written,
+        single_window=single_window,
+        tenants=tenants or [],
+        poll_interval_seconds=poll_interval_seconds,
+        resend_interval_seconds=3600,
     )
     runtime.register(parts)
     app = create_app(runtime, ISSUER, title="sync", service_label="sync")
@@ -200,3 +217,9 @@ async def sync() -> AsyncIterator[SyncService]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client,
     ):
         yield SyncService(client, runtime, bus, simulator, line, single_window)
+
+
+@pytest.fixture
+async def sync() -> AsyncIterator[SyncService]:
+    async with running_sync() as service:
+        yield service

@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import partial
 
 import httpx
+import structlog
 
 from guanwu.contracts import topics
+from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned, SignFailed
+from guanwu.contracts.events.base import Event
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
@@ -20,21 +23,30 @@ from guanwu.sync.declare import (
 )
 from guanwu.sync.declare_records import DeclareRecords
 from guanwu.sync.receipts import ReceiptStore, poll_forever
-from guanwu.sync.single_window import HttpSingleWindow, SingleWindow
+from guanwu.sync.single_window import HttpSingleWindow, NoSingleWindow, SingleWindow
+from guanwu.sync.tenants import SyncTenants
+
+log = structlog.get_logger(__name__)
 
 
 def http_single_window(base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> SingleWindow:
     return HttpSingleWindow(httpx.AsyncClient(base_url=base_url, transport=transport, timeout=10.0))
 
 
-def declare_subscriptions(ports: DeclarePorts) -> list[Subscription]:
-    """申报 needs both the declared message and the card's signature; either may come first."""
+def declare_subscriptions(ports: DeclarePorts, tenants: SyncTenants) -> list[Subscription]:
+    """申报 needs both the declared message and the card's signature; either may come first. A tenant that
+    declares is followed by the receipt poller from then on."""
     keep = partial(keep_half, ports=ports)
+
+    async def keep_request(envelope: Envelope, event: Event) -> None:
+        await tenants.learn(envelope.tenant)
+        await keep(envelope, event)
+
     return [
         Subscription(
             "sync.declare-requests",
             topics.DECLARATION_EVENTS,
-            {DeclarationDeclareRequested.event_type: keep},
+            {DeclarationDeclareRequested.event_type: keep_request},
         ),
         Subscription(
             "sync.signatures",
@@ -48,22 +60,35 @@ def build(
     store: DocumentStore,
     outbox_written: OutboxNotifier,
     *,
-    single_window: SingleWindow,
+    single_window: SingleWindow | None,
     tenants: list[str],
     poll_interval_seconds: float = 1.0,
     resend_interval_seconds: float = 30.0,
 ) -> ServiceParts:
+    """`single_window=None`: no upstream (embedded without a simulator). 申报 requests are still kept, so a
+    sync started later with a Single Window sends them; nothing is polled or retried meanwhile."""
     receipts = ReceiptStore(store)
     declarations = DeclareRecords(store)
-    ports = DeclarePorts(declarations, single_window, outbox_written)
-    poller = partial(poll_forever, tenants, single_window, receipts, outbox_written, poll_interval_seconds)
+    known = SyncTenants(store, tenants)
+    ports = DeclarePorts(declarations, single_window or NoSingleWindow(), outbox_written)
+    background = []
+    if single_window is not None:
+        poller = partial(
+            poll_forever, known.all, single_window, receipts, outbox_written, poll_interval_seconds
+        )
+        background = [poller, partial(resend_forever, ports, resend_interval_seconds)]
+
+    async def say_unconnected() -> None:
+        if single_window is None:
+            log.warning("sync has no Single Window: declarations are kept unsent, no receipts are polled")
+
     return ServiceParts(
         name="sync",
         routers=[build_router(receipts, declarations)],
-        subscriptions=declare_subscriptions(ports),
+        subscriptions=declare_subscriptions(ports, known),
         outbox_collections=[receipts.receipts, declarations.collection],
         publishes_to=[topics.SYNC_EVENTS],
-        on_start=[receipts.ensure_indexes, declarations.ensure_indexes],
-        background=[poller, partial(resend_forever, ports, resend_interval_seconds)],
+        on_start=[receipts.ensure_indexes, declarations.ensure_indexes, say_unconnected],
+        background=background,
         tags=[{"name": "sync", "description": "数据同步 — sync with the Single Window"}],
     )

@@ -10,9 +10,13 @@ class SyncSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GUANWU_SYNC_", env_nested_delimiter="__", extra="ignore")
 
     single_window_url: str = Field(
-        "http://127.0.0.1:8100", description="Base URL of the Single Window (or simulator)"
+        "http://127.0.0.1:8100",
+        description="Base URL of the Single Window (or simulator; `python -m guanwu.singlewindow_sim` listens "
+        "on 8100 by default)",
     )
     tenants: list[str] = Field(
-        default_factory=lambda: ["demo"], description="Enterprises whose receipts are polled"
+        default_factory=lambda: ["demo"],
+        description="Enterprises whose receipts are always polled (a JSON list in the environment, e.g. "
+        '\'["demo","acme"]\'); every tenant that declares through guanwu is followed too, without a restart',
     )
     poll_interval_seconds: float = Field(1.0, gt=0, description="Pause between polls when the feed is empty")

@@ -38,7 +38,7 @@ from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.store.port import Document
 from guanwu.sync.declare_records import REQUEST, SIGN_FAILURE, SIGNATURE, DeclareRecords, State, stamp
 from guanwu.sync.signed_message import NotSendable, client_seq_no_for, signed_message
-from guanwu.sync.single_window import SingleWindow
+from guanwu.sync.single_window import SingleWindow, SingleWindowAbsent
 
 log = structlog.get_logger(__name__)
 
@@ -128,6 +128,14 @@ async def complete(record: Document, ports: DeclarePorts) -> None:
         return
     try:
         answer = await ports.single_window.declare(record["tenant"], message)
+    except SingleWindowAbsent as exc:
+        # Nothing to retry against: the record stays ready (the API shows why) and is sent by the resend
+        # sweep of a sync that has a Single Window, e.g. after a restart with one.
+        await ports.records.note(
+            record, "last_error", {"message": str(exc), "at": stamp(ports.clock())}, stamp(ports.clock())
+        )
+        log.warning("declaration.kept_unsent", declaration_id=record["declaration_id"], reason=str(exc))
+        return
     except Exception as exc:
         error = {"message": f"{type(exc).__name__}: {exc}"[:500], "at": stamp(ports.clock())}
         await ports.records.note(record, "last_error", error, error["at"])

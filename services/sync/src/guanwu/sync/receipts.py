@@ -7,6 +7,7 @@ their record ids derive from the receipt id, so they are recognised and nothing 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -92,16 +93,17 @@ async def ingest_once(
 
 
 async def poll_forever(
-    tenants: list[str],
+    tenants: Callable[[], Awaitable[list[str]]],
     single_window: SingleWindow,
     store: ReceiptStore,
     outbox_written: OutboxNotifier,
     interval_seconds: float,
     limit: int = 200,
 ) -> None:
+    """Each round reads the tenants again, so one that appears is polled from the next round on."""
     while True:
         busy = False
-        for tenant in tenants:
+        for tenant in await tenants():
             try:
                 busy |= await ingest_once(tenant, single_window, store, outbox_written, limit) > 0
             except ConcurrencyConflict:

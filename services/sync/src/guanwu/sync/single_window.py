@@ -37,6 +37,22 @@ class SingleWindow(Protocol):
         the Single Window could not answer (connection, timeout, 5xx), so the caller tries again later."""
 
 
+class SingleWindowAbsent(Exception):
+    """No Single Window is configured (embedded without --simulator or --single-window-url)."""
+
+
+class NoSingleWindow:
+    """Stands in when no Single Window is configured: nothing can be sent and no receipt comes back."""
+
+    MESSAGE = "未配置单一窗口 no Single Window configured: kept unsent until one is"
+
+    async def receipts_after(self, enterprise: str, position: int, limit: int) -> ReceiptPage:
+        raise SingleWindowAbsent(self.MESSAGE)
+
+    async def declare(self, enterprise: str, message: bytes) -> DecImportResponse:
+        raise SingleWindowAbsent(self.MESSAGE)
+
+
 class HttpSingleWindow:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
