@@ -3,9 +3,9 @@ UV := bash scripts/uv.sh
 
 .PHONY: run test test-unit lint typecheck bench infra-up infra-down infra-status docs
 
-run: ## Run guanwu embedded: every service in one process, console/API on http://127.0.0.1:8000
+run: ## Run guanwu embedded with the Single Window simulator (demo) on :8000; ARGS="--port 8100 --data-dir …" or GUANWU_PORT / GUANWU_DATA_DIR
 	$(UV) sync --frozen
-	$(UV) run guanwu up
+	$(UV) run guanwu up --simulator $(ARGS)
 
 test: ## The whole suite on real Kafka, FerretDB and pcscd (installs and starts them)
 	bash scripts/test.sh

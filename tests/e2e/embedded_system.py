@@ -19,15 +19,17 @@ T = TypeVar("T")
 
 @contextlib.asynccontextmanager
 async def running_embedded(
-    data_dir: Path, tenants: list[str], *, with_signer: bool = False
+    data_dir: Path, tenants: list[str], *, with_signer: bool = False, simulator: bool = True
 ) -> AsyncIterator[tuple[EmbeddedSystem, httpx.AsyncClient]]:
-    """`with_signer` adds the card signer with a soft token in `data_dir`, as `guanwu up` runs it."""
+    """`with_signer` adds the card signer with a soft token in `data_dir`, as `guanwu up` runs it;
+    `simulator` serves the Single Window simulator under /sim, as `make run` (`guanwu up --simulator`) does."""
     system = build_embedded(
         SqliteDocumentStore(data_dir),
         SECRET,
         tenants=tenants,
         poll_interval_seconds=0.05,
         data_dir=data_dir if with_signer else None,
+        simulator=simulator,
     )
     async with system.app.router.lifespan_context(system.app):
         transport = httpx.ASGITransport(app=system.app)

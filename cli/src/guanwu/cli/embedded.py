@@ -1,5 +1,9 @@
-"""The embedded default: every service in one process, in-process bus, SQLite in a data folder, the Single
-Window simulator and the local token issuer, all under one HTTP server."""
+"""The embedded default: every service in one process, in-process bus, SQLite in a data folder and the local
+token issuer, all under one HTTP server.
+
+The Single Window simulator is served only when asked (`guanwu up --simulator`, as `make run` does for the
+demo): its `/sim/*` routes take receipts from anyone who reaches the port. Without it, sync talks to the
+Single Window at `--single-window-url`, or to none: 申报 requests are then kept unsent and nothing is polled."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from guanwu.review import bootstrap as review_bootstrap
 from guanwu.singlewindow_sim.app import SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
 from guanwu.sync import bootstrap as sync_bootstrap
+from guanwu.sync.single_window import SingleWindow
 
 DEMO_TENANT = "demo"
 DEMO_USER = "demo"
@@ -39,7 +44,7 @@ class EmbeddedSystem:
     runtime: Runtime
     issuer: LocalTokenIssuer
     users: LocalUserStore
-    simulator: SingleWindowState
+    simulator: SingleWindowState | None
 
 
 def load_or_create_secret(data_dir: Path) -> str:
@@ -77,16 +82,25 @@ def build_embedded(
     tenants: list[str],
     poll_interval_seconds: float = 0.5,
     data_dir: Path | None = None,
+    simulator: bool = False,
+    single_window: SingleWindow | None = None,
 ) -> EmbeddedSystem:
+    """`simulator=True` serves the Single Window simulator under /sim and connects sync to it; otherwise sync
+    uses `single_window` (None: no upstream)."""
+    if simulator and single_window is not None:
+        raise ValueError("either the simulator or another Single Window, not both")
     bus = InProcessEventBus(dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION))
     runtime = Runtime(store, bus, relay_sweep_seconds=2.0)
-    simulator = SingleWindowState()
-    sim_app = FastAPI()
-    sim_app.include_router(simulator_router(simulator))
-    # The sync service talks HTTP to the simulator in-process (no socket), exactly as it would to the real one.
-    single_window = sync_bootstrap.http_single_window(
-        "http://single-window", httpx.ASGITransport(app=sim_app)
-    )
+    simulator_state = SingleWindowState() if simulator else None
+    extra_routers = []
+    if simulator_state is not None:
+        sim_app = FastAPI()
+        sim_app.include_router(simulator_router(simulator_state))
+        # Sync talks HTTP to the simulator in-process (no socket), exactly as it would to the real one.
+        single_window = sync_bootstrap.http_single_window(
+            "http://single-window", httpx.ASGITransport(app=sim_app)
+        )
+        extra_routers.append(simulator_router(simulator_state))
     notify = runtime.outbox_written
     runtime.register(declaration_bootstrap.build(store, notify))
     runtime.register(query_bootstrap.build(store, notify))
@@ -111,9 +125,9 @@ def build_embedded(
         issuer,
         title="guanwu 关务 (embedded)",
         service_label="embedded",
-        extra_routers=[login_router(users, issuer), simulator_router(simulator)],
+        extra_routers=[login_router(users, issuer), *extra_routers],
     )
-    return EmbeddedSystem(app=app, runtime=runtime, issuer=issuer, users=users, simulator=simulator)
+    return EmbeddedSystem(app=app, runtime=runtime, issuer=issuer, users=users, simulator=simulator_state)
 
 
 async def ensure_demo_user(users: LocalUserStore, data_dir: Path) -> str | None:

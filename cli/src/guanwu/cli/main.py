@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,23 +17,76 @@ infra_app = typer.Typer(help="Local Kafka + FerretDB for development and tests",
 app.add_typer(infra_app, name="infra")
 
 
+DataDir = Annotated[
+    Path, typer.Option(envvar="GUANWU_DATA_DIR", help="Folder for the SQLite store and secrets")
+]
+Host = Annotated[str, typer.Option(envvar="GUANWU_HOST", help="Listen address")]
+Port = Annotated[int, typer.Option(envvar="GUANWU_PORT", min=1, max=65535, help="Listen port")]
+
+
 @app.command()
 def up(
-    data_dir: Annotated[Path, typer.Option(help="Folder for the SQLite store and secrets")] = Path("data"),
-    host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Listen port")] = 8000,
-    tenant: Annotated[list[str], typer.Option(help="Tenants synced and signed for")] = ["demo"],  # noqa: B006
+    data_dir: DataDir = Path("data"),
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    tenant: Annotated[list[str], typer.Option(help="Tenants whose receipts are synced")] = ["demo"],  # noqa: B006
+    simulator: Annotated[
+        bool,
+        typer.Option(
+            "--simulator",
+            help="Serve the Single Window simulator under /sim and sync with it (demo; `make run` does). "
+            "Anyone who reaches the port can then post receipts",
+        ),
+    ] = False,
+    single_window_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GUANWU_SINGLE_WINDOW_URL",
+            help="Sync with the Single Window at this URL (e.g. a simulator run alone). Without it or "
+            "--simulator, 申报 requests are kept unsent and no receipts are polled",
+        ),
+    ] = None,
 ) -> None:
-    """Run everything in one process (embedded default): APIs, simulator, docs at /docs."""
+    """Run everything in one process (embedded default): APIs and docs at /docs."""
+    from guanwu.cli.ports import PortUnavailable, listening_socket
+
+    if simulator and single_window_url:
+        raise typer.BadParameter("--simulator or --single-window-url, not both")
+    try:  # first: a taken port must leave nothing behind (no data folder, secret or demo user)
+        sock = listening_socket(host, port)
+    except PortUnavailable as exc:
+        typer.echo(f"guanwu up: {exc}; 未写入任何内容 nothing was written", err=True)
+        raise typer.Exit(1) from None
+    with sock:
+        _serve_embedded(sock, data_dir, host, port, tenant, simulator, single_window_url)
+
+
+def _serve_embedded(
+    sock: socket.socket,
+    data_dir: Path,
+    host: str,
+    port: int,
+    tenants: list[str],
+    simulator: bool,
+    single_window_url: str | None,
+) -> None:
     from guanwu.cli.embedded import build_embedded, ensure_demo_user, load_or_create_secret
     from guanwu.platform.logging import configure_logging
     from guanwu.platform.runtime import ServiceParts
     from guanwu.platform.store.sqlite import SqliteDocumentStore
+    from guanwu.sync.bootstrap import http_single_window
 
     configure_logging("embedded", json_output=False)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = SqliteDocumentStore(data_dir)
-    system = build_embedded(store, load_or_create_secret(data_dir), tenants=tenant, data_dir=data_dir)
+    system = build_embedded(
+        store,
+        load_or_create_secret(data_dir),
+        tenants=tenants,
+        data_dir=data_dir,
+        simulator=simulator,
+        single_window=http_single_window(single_window_url) if single_window_url else None,
+    )
 
     async def announce_demo_user() -> None:
         password = await ensure_demo_user(system.users, data_dir)
@@ -42,10 +96,22 @@ def up(
             )
 
     system.runtime.register(ServiceParts(name="local-users", on_start=[announce_demo_user]))
-    typer.echo(
-        f"guanwu embedded on http://{host}:{port}  (API docs: http://{host}:{port}/docs, data: {data_dir})"
-    )
-    uvicorn.run(system.app, host=host, port=port, log_level="warning")
+    base = f"http://{host}:{port}"
+    typer.echo(f"guanwu 关务 embedded on {base}  (API docs: {base}/docs, data: {data_dir})")
+    if simulator:
+        typer.echo(
+            f"单一窗口模拟器 Single Window simulator: on at {base}/sim — 任何能访问此端口者都可提交回执 "
+            "anyone who reaches this port can post receipts (demo and tests only)"
+        )
+    elif single_window_url:
+        typer.echo(f"单一窗口 Single Window: {single_window_url}")
+    else:
+        typer.echo(
+            "单一窗口 Single Window: none — 申报请求保留不发送，不拉取回执 declarations are kept unsent and no "
+            "receipts are polled (demo: --simulator; another one: --single-window-url URL)"
+        )
+    server = uvicorn.Server(uvicorn.Config(system.app, host=host, port=port, log_level="warning"))
+    server.run(sockets=[sock])
 
 
 @app.command()
@@ -83,20 +149,30 @@ def token(
 
 @app.command()
 def demo(
-    url: Annotated[str, typer.Option(help="A running guanwu (make run)")] = "http://127.0.0.1:8000",
-    data_dir: Annotated[Path, typer.Option(help="Its data folder (for the demo password)")] = Path("data"),
+    data_dir: Annotated[
+        Path, typer.Option(envvar="GUANWU_DATA_DIR", help="Its data folder (for the demo password)")
+    ] = Path("data"),
+    host: Annotated[str, typer.Option(envvar="GUANWU_HOST", help="Where it listens")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="GUANWU_PORT", help="Its port")] = 8000,
+    url: Annotated[str | None, typer.Option(help="Its base URL (instead of --host and --port)")] = None,
     username: Annotated[str, typer.Option(help="User with preparer and reviewer roles")] = "demo",
 ) -> None:
-    """Walk one declaration from 制单 to 放行 through the API of a running embedded guanwu."""
+    """Walk one declaration from 制单 to 放行 through the API of a running embedded guanwu (`make run`): it
+    finds it with the same options or GUANWU_PORT / GUANWU_DATA_DIR / GUANWU_HOST it was started with."""
     import asyncio
 
     import httpx
 
     from guanwu.cli.demo import DemoFailed, login, walk
 
+    if url is None:
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"
     password_file = data_dir / "demo-password"
     if not password_file.exists():
-        raise typer.BadParameter(f"{password_file} not found: start guanwu with `make run` first")
+        raise typer.BadParameter(
+            f"{password_file} 不存在 not found: start guanwu with `make run` first (with the same --data-dir "
+            "or GUANWU_DATA_DIR)"
+        )
 
     async def run() -> None:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
@@ -105,7 +181,7 @@ def demo(
     try:
         asyncio.run(run())
     except (DemoFailed, httpx.HTTPError, TimeoutError) as exc:
-        typer.echo(f"演示失败 demo failed: {exc or type(exc).__name__}", err=True)
+        typer.echo(f"演示失败 demo failed ({url}): {exc or type(exc).__name__}", err=True)
         raise typer.Exit(1) from None
 
 
