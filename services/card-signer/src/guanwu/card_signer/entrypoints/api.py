@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import datetime
 from typing import Annotated
 
@@ -134,7 +133,7 @@ def build_router(queue: CardQueue, owners: CardOwners) -> APIRouter:
             raise failure_http(failure) from None
         try:
             content = base64.b64decode(form.content_b64, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or a non-ASCII character (a plain ValueError)
             raise failure_http(SignFailure(FailureReason.BAD_REQUEST, "content_b64 is not base64")) from None
         try:
             signature = await queue.sign(content, form.user_id.encode("utf-8"))

@@ -1,4 +1,5 @@
-"""The signing API refuses text the customs XML cannot carry (422 naming the field) before the card is used."""
+"""The signing API refuses bad input before the card is used: text the customs XML cannot carry (422 naming
+the field), content that is not base64 (400)."""
 
 from __future__ import annotations
 
@@ -50,4 +51,19 @@ async def test_an_unwritable_user_id_is_refused_and_nothing_is_signed(
     assert response.status_code == 422, response.text
     [field] = response.json()["error"]["fields"]
     assert (field["field"], field["type"]) == ("user_id", "xml_char")
+    assert fake_signer.calls == 0
+
+
+@pytest.mark.parametrize("content_b64", ["\u0080", "QUJD\u4e2d", "not base64!", "QUJ"])
+async def test_content_that_is_not_base64_is_a_400_and_nothing_is_signed(
+    client: httpx.AsyncClient, fake_signer: FakeSigner, content_b64: str
+) -> None:
+    token = LocalTokenIssuer(SECRET).issue("u1", "tenant-1", ["preparer"])
+    response = await client.post(
+        "/api/card-signer/sign",
+        json={"content_b64": content_b64},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "card_signer.bad_request"
     assert fake_signer.calls == 0
