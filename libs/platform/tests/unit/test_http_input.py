@@ -24,7 +24,20 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # json.dumps writes U+0008 and U+000C as the short escapes \b and \f.
 UNWRITABLE = ["\x00", "\x07", "\x08", "\x0b", "\x0c", "\x1f", "\ufffe", "\uffff", "\ud800", "\udfff"]
 # Characters XML 1.0 can carry, some of them unusual.
-WRITABLE = ["\t", "\n", "\r", "\x7f", "\x85", "\ud7ff", "\ue000", "\ufffd", "西安", "😀", "\U0010ffff"]
+WRITABLE = [
+    "\t",
+    "\n",
+    "\r",
+    "\x7f",
+    "\x85",
+    "\ud7ff",
+    "\ue000",
+    "\ufffd",
+    "西安（）",
+    "한국",
+    "😀",
+    "\U0010ffff",
+]
 
 
 class Line(BaseModel):
@@ -97,6 +110,18 @@ async def test_unwritable_text_in_a_body_names_the_field_and_nothing_is_stored(
 async def test_unwritable_characters_sent_unescaped_are_refused_too(harness: Harness, char: str) -> None:
     field = only_field(await harness.post({"trade_name": f"a{char}"}, ascii_escapes=False))
     assert field["field"] == "trade_name"
+    assert harness.stored == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16", "utf-32-be"])
+async def test_a_json_body_in_another_unicode_encoding_is_checked_too(
+    harness: Harness, encoding: str
+) -> None:
+    content = json.dumps({"trade_name": "西安\ufffe"}, ensure_ascii=False).encode(encoding)
+    response = await harness.client.post(
+        "/things", content=content, headers={"content-type": "application/json"}
+    )
+    assert only_field(response)["field"] == "trade_name"
     assert harness.stored == []
 
 
