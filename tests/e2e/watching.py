@@ -32,31 +32,68 @@ def _proc_stats() -> dict[int, tuple[int, int]]:
     return stats
 
 
-def tree_cpu_ticks(root: int) -> int:
-    """CPU ticks of a process and of every live descendant."""
-    stats = _proc_stats()
+def _tree(root: int, stats: dict[int, tuple[int, int]]) -> list[int]:
     children: dict[int, list[int]] = {}
     for pid, (parent, _) in stats.items():
         children.setdefault(parent, []).append(pid)
-    total, todo = 0, [root]
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += stats.get(pid, (0, 0))[1]
+        found.append(pid)
         todo.extend(children.get(pid, []))
-    return total
+    return found
 
 
-def activity(*processes: subprocess.Popen[bytes], files: tuple[Path, ...] = ()) -> Callable[[], object]:
-    """A value that changes while the processes (and their children) work or their output files grow.
+def descendants(root: int) -> list[int]:
+    """Live processes started by `root`, directly or not."""
+    return _tree(root, _proc_stats())[1:]
 
-    CPU counts in steps of 0.1 s: an idle server (a poller waking now and then) does not look busy."""
-    step = max(1, os.sysconf("SC_CLK_TCK") // 10)
 
-    def sign() -> object:
-        sizes = tuple(f.stat().st_size if f.exists() else 0 for f in files)
-        return (tuple(tree_cpu_ticks(p.pid) // step for p in processes), sizes)
+def tree_cpu_ticks(root: int) -> int:
+    """CPU ticks of a process and of every live descendant."""
+    stats = _proc_stats()
+    return sum(stats.get(pid, (0, 0))[1] for pid in _tree(root, stats))
 
-    return sign
+
+class Activity:
+    """Counts the moments the processes (and their children) work or their output files grow.
+
+    Working means using at least `busy_share` of a core over a sample of at least a second: an idle server
+    (pollers, heartbeats) uses a little CPU all the time and must not look busy."""
+
+    def __init__(
+        self, processes: tuple[subprocess.Popen[bytes], ...], files: tuple[Path, ...], busy_share: float
+    ) -> None:
+        self.processes, self.files = processes, files
+        self.busy_ticks_per_second = busy_share * os.sysconf("SC_CLK_TCK")
+        self.moves = 0
+        self._sizes = self._file_sizes()
+        self._ticks, self._at = self._cpu(), time.monotonic()
+
+    def _file_sizes(self) -> tuple[int, ...]:
+        return tuple(f.stat().st_size if f.exists() else 0 for f in self.files)
+
+    def _cpu(self) -> int:
+        return sum(tree_cpu_ticks(p.pid) for p in self.processes)
+
+    def __call__(self) -> int:
+        if (sizes := self._file_sizes()) != self._sizes:
+            self._sizes = sizes
+            self.moves += 1
+        now = time.monotonic()
+        if now - self._at >= 1.0:
+            ticks = self._cpu()
+            if ticks - self._ticks >= self.busy_ticks_per_second * (now - self._at):
+                self.moves += 1
+            self._ticks, self._at = ticks, now
+        return self.moves
+
+
+def activity(
+    *processes: subprocess.Popen[bytes], files: tuple[Path, ...] = (), busy_share: float = 0.2
+) -> Activity:
+    """A count that grows while the processes (and their children) work or their output files grow."""
+    return Activity(processes, files, busy_share)
 
 
 def wait_while_moving(

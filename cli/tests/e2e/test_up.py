@@ -9,11 +9,11 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from watching import activity, wait_while_moving
+from watching import Activity, activity, wait_while_moving
 
 
 def free_port() -> int:
@@ -27,13 +27,14 @@ class Run:
     popen: subprocess.Popen[bytes]
     out: Path
     err: Path
+    moving: Activity = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.moving = activity(self.popen, files=(self.out, self.err))
 
     @property
     def output(self) -> str:
         return self.out.read_text() + self.err.read_text()
-
-    def moving(self) -> object:
-        return activity(self.popen, files=(self.out, self.err))()
 
     def exited(self) -> int:
         """Wait for the process to end by itself; its exit code."""
@@ -121,3 +122,17 @@ def test_without_simulator_nobody_can_post_receipts_and_the_console_says_so(tmp_
         assert "单一窗口" in up.output and "Single Window: none" in up.output, up.output
         up.popen.send_signal(signal.SIGTERM)
         up.exited()
+
+
+def test_dev_cluster_refuses_a_taken_port_before_starting_or_writing_anything(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data = tmp_path / "cluster"
+        args = ["dev-cluster", "--base-port", str(port), "--data-dir", str(data)]
+        with guanwu(args, tmp_path / "cwd", tmp_path / "logs") as run:
+            assert run.exited() == 1
+            assert "declaration" in run.output and f"127.0.0.1:{port}" in run.output, run.output
+            assert "已被占用" in run.output and "already in use" in run.output
+        assert not data.exists() and list((tmp_path / "cwd").iterdir()) == []

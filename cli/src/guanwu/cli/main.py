@@ -129,6 +129,64 @@ def serve(
     uvicorn.run(fastapi_app, host=settings.http.host, port=settings.http.port, log_level="warning")
 
 
+@app.command("dev-cluster")
+def dev_cluster(
+    base_port: Annotated[
+        int, typer.Option(min=1, max=65529, help="Port of the first member; the others follow (see below)")
+    ] = 8001,
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder for the token secret, the soft token, logs and local state")
+    ] = Path("data/dev-cluster"),
+    kafka: Annotated[str, typer.Option(help="Kafka bootstrap servers (`make infra-up`)")] = "127.0.0.1:9092",
+    mongo_url: Annotated[
+        str, typer.Option(help="MongoDB/FerretDB URL (`make infra-up`)")
+    ] = "mongodb://127.0.0.1:27017/",
+    database_prefix: Annotated[str, typer.Option(help="Databases are <prefix>_<service>")] = "guanwu",
+    deployment: Annotated[
+        str, typer.Option(help="Deployment name: the prefix of its consumer groups on the broker")
+    ] = "guanwu",
+    tenant: Annotated[list[str], typer.Option(help="Card signs for; sync always polls")] = ["demo"],  # noqa: B006
+    poll_interval: Annotated[float, typer.Option(min=0.05, help="Sync's pause between empty polls")] = 1.0,
+) -> None:
+    """Start the whole distributed set locally: every service (`guanwu serve <service>`) on Kafka and
+    FerretDB, the Single Window simulator, one port each from --base-port in the order declaration, query,
+    anomaly, review, sync, card-signer, simulator; a shared token secret and a soft-token card signer.
+    Stays in the foreground; Ctrl-C stops them all."""
+    from guanwu.cli.cluster import MEMBERS, Shared, ports_from, whole_set
+    from guanwu.cli.dev_cluster import DevCluster, run, unreachable
+    from guanwu.cli.embedded import load_or_create_secret
+    from guanwu.cli.ports import PortUnavailable, ensure_free
+
+    ports = ports_from(base_port)
+    try:  # before anything is written or started
+        for name in MEMBERS:
+            ensure_free("127.0.0.1", ports[name])
+    except PortUnavailable as exc:
+        typer.echo(f"guanwu dev-cluster ({name}): {exc}; 未启动任何进程 nothing was started", err=True)
+        raise typer.Exit(1) from None
+    if problems := unreachable(kafka, mongo_url):
+        typer.echo(
+            "guanwu dev-cluster: 无法连接 cannot reach " + ", ".join(problems) + " — 先运行 start them first "
+            "with `make infra-up` (or give --kafka / --mongo-url)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = load_or_create_secret(data_dir)
+    shared = Shared(
+        kafka, mongo_url, secret, database_prefix, deployment=deployment, state_dir=data_dir / "state"
+    )
+    members = whole_set(shared, ports, data_dir / "card-signer", tenant, poll_interval)
+    typer.echo(
+        f"guanwu 关务 dev-cluster: {len(members)} 个进程 processes, Kafka {kafka}, {mongo_url}, data {data_dir}"
+    )
+    typer.echo(
+        f"令牌 a token for curl: GUANWU_AUTH_SECRET=$(cat {data_dir}/token-secret) "
+        f"scripts/uv.sh run guanwu token --tenant {tenant[0]} --roles preparer,reviewer"
+    )
+    raise typer.Exit(run(DevCluster(members, data_dir / "logs", typer.echo)))
+
+
 @app.command()
 def token(
     tenant: Annotated[str, typer.Option(help="Tenant (enterprise) claim")],
