@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +15,15 @@ from pathlib import Path
 
 import httpx
 
+from guanwu.cli.cluster import (
+    Shared,
+    database_name,
+    service_command,
+    service_env,
+    simulator_command,
+    soft_signer,
+    sync_upstream,
+)
 from guanwu.platform.auth import LocalTokenIssuer
 
 SECRET = "distributed-test-secret-" + "y" * 32
@@ -81,63 +88,39 @@ class Process:
 
 
 class Cluster:
-    """Starts services with a database of their own per test (one per cluster) on the shared broker."""
+    """Starts services with a database of their own per test (one per cluster) on the shared broker; their
+    settings come from guanwu.cli.cluster, as `guanwu dev-cluster`'s do."""
 
     def __init__(self, kafka: str, mongo_url: str) -> None:
         self.kafka = kafka
         self.mongo_url = mongo_url
         self.database = f"e2e_{uuid.uuid4().hex[:10]}"
+        self.shared = Shared(kafka, mongo_url, SECRET, self.database)
         self.processes: list[Process] = []
 
     def database_of(self, service: str) -> str:
-        return f"{self.database}_{service.replace('-', '_')}"
+        return database_name(self.database, service)
 
     def service(self, name: str, **extra_env: str) -> Process:
-        prefix = f"GUANWU_{name.upper().replace('-', '_')}_"
-        env = {
-            **os.environ,
-            prefix + "BUS__KIND": "kafka",
-            prefix + "BUS__BOOTSTRAP_SERVERS": self.kafka,
-            prefix + "STORE__KIND": "mongo",
-            prefix + "STORE__MONGO_URL": self.mongo_url,
-            # One database per service, as in production: services share no storage.
-            prefix + "STORE__DATABASE": self.database_of(name),
-            prefix + "AUTH__SECRET": SECRET,
-            prefix + "LOG_LEVEL": "INFO",
-            **{prefix + k: v for k, v in extra_env.items()},
-        }
         port = free_port()
-        env[prefix + "HTTP__PORT"] = str(port)
-        process = Process(name, [sys.executable, "-m", "guanwu.cli.main", "serve", name], env, port)
+        env = {**os.environ, **service_env(name, self.shared, port, {"LOG_LEVEL": "INFO", **extra_env})}
+        process = Process(name, service_command(name), env, port)
         self.processes.append(process)
         return process
 
     def soft_card_signer(self, data_dir: Path, tenants: list[str]) -> Process:
         """The card signer with a soft token kept in `data_dir` (the same token across restarts), signing for
         `tenants` (the enterprise that holds the card and any named clients)."""
-        passphrase = data_dir / "soft-token-passphrase"
-        if not passphrase.exists():
-            passphrase.write_text(uuid.uuid4().hex)
-        return self.service(
-            "card-signer",
-            TENANTS=json.dumps(tenants),
-            SIGNER="soft",
-            SOFT_TOKEN_PATH=str(data_dir / "soft-token.json"),
-            SOFT_PASSPHRASE_FILE=str(passphrase),
-            SOFT_CREATE_IF_MISSING="true",
-        )
+        return self.service("card-signer", **soft_signer(data_dir, tenants))
 
     def simulator(self) -> Process:
         port = free_port()
-        command = [sys.executable, "-m", "guanwu.singlewindow_sim", "--port", str(port)]
-        process = Process("singlewindow-sim", command, dict(os.environ), port)
+        process = Process("singlewindow-sim", simulator_command(port), dict(os.environ), port)
         self.processes.append(process)
         return process
 
     def sync(self, simulator: Process, tenants: list[str]) -> Process:
-        return self.service(
-            "sync", SINGLE_WINDOW_URL=simulator.url, TENANTS=json.dumps(tenants), POLL_INTERVAL_SECONDS="0.2"
-        )
+        return self.service("sync", **sync_upstream(simulator.url, tenants, poll_interval_seconds=0.2))
 
     def stop_all(self) -> None:
         for process in reversed(self.processes):
