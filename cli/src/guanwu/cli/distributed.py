@@ -92,7 +92,7 @@ def build_service_app(name: str) -> tuple[FastAPI, ServiceSettings]:
     settings = entry.settings_class()
     configure_logging(name, settings.log_level, settings.log_json)
     store = build_store(settings.store)
-    bus = build_bus(settings.bus, store, client_id=f"guanwu-{name}")
+    bus = build_bus(settings, store, client_id=f"guanwu-{name}")
     runtime = Runtime(store, bus)
     runtime.register(entry.build(settings, store, runtime.outbox_written))
     app = create_app(runtime, build_token_verifier(settings.auth), title=f"guanwu {name}", service_label=name)

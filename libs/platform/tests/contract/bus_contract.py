@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import pytest
+from prometheus_client import REGISTRY as METRICS
 
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event, EventRegistry, event_type_name
@@ -33,9 +34,28 @@ class Pinged(Event):
         return self.ping_id
 
 
+class Ponged(Event):
+    """A second test-only event: known to the registry, handled by no test subscription."""
+
+    ping_id: str
+
+    event_type: ClassVar[str] = event_type_name("contract-test", "Ponged")
+    topic: ClassVar[str] = "contract-test.events.v1"
+    owner: ClassVar[str] = "contract-test"
+
+    def aggregate_id(self) -> str:
+        return self.ping_id
+
+
 # A registry of its own: the test event must not leak into the published contracts (schemas, AsyncAPI).
 TEST_REGISTRY = EventRegistry()
 TEST_REGISTRY.register(Pinged)
+TEST_REGISTRY.register(Ponged)
+
+
+def consumed(topic: str, group: str, outcome: str) -> float:
+    labels = {"topic": topic, "group": group, "outcome": outcome}
+    return METRICS.get_sample_value("guanwu_bus_messages_consumed_total", labels) or 0.0
 
 
 def ping(seq: int, ping_id: str = "p-1") -> Envelope:
@@ -168,5 +188,25 @@ class BusContract:
             await wait_for(lambda: len(received) >= 1)
             assert [e.sequence for _, e in received] == [1]
             assert await self.dead_letters(bus, topic, expected=0) == []
+        finally:
+            await bus.stop()
+
+    async def test_known_types_a_group_does_not_handle_are_counted_apart_from_unknown_types(
+        self, topic: str, received: list[Any]
+    ) -> None:
+        group = f"g-{topic}"
+        bus = await self.make_bus(
+            [Subscription(group, topic, {Pinged.event_type: self.recorder(received)})], [topic]
+        )
+        try:
+            unknown = ping(0).model_copy(update={"type": "guanwu.other.SomethingNew.v1"})
+            await self.publish_raw(bus, topic, b"p-1", unknown.to_json_bytes())
+            for _ in range(2):
+                await bus.publish(topic, envelope_for(Ponged(ping_id="p-1"), source="/test", tenant="t1")[1])
+            await bus.publish(topic, ping(1))
+            await wait_for(lambda: len(received) >= 1)
+            assert consumed(topic, group, "skipped_unknown_type") == 1
+            assert consumed(topic, group, "skipped_not_handled") == 2
+            assert consumed(topic, group, "handled") == 1
         finally:
             await bus.stop()

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
-from contract.bus_contract import TEST_REGISTRY, BusContract
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from contract.bus_contract import TEST_REGISTRY, BusContract, Pinged, ping
+from prometheus_client import REGISTRY as METRICS
 
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events.base import Event
 from guanwu.platform.bus.dispatch import RetryPolicy
 from guanwu.platform.bus.kafka import KafkaEventBus
 from guanwu.platform.bus.port import EventBus, Subscription
@@ -35,9 +41,13 @@ class TestKafkaBus(BusContract):
         return bus
 
     async def dead_letters(self, bus: EventBus, topic: str, expected: int) -> list[dict[str, Any]]:
+        return await self.dead_letters_of(self.bootstrap, topic, expected)
+
+    @staticmethod
+    async def dead_letters_of(bootstrap: str, topic: str, expected: int) -> list[dict[str, Any]]:
         consumer = AIOKafkaConsumer(
             f"{topic}.dlq",
-            bootstrap_servers=self.bootstrap,
+            bootstrap_servers=bootstrap,
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
@@ -58,3 +68,152 @@ class TestKafkaBus(BusContract):
         finally:
             await consumer.stop()
         return records
+
+
+OVERSIZED_BYTES = 1_048_300  # accepted by the broker (default limit 1,048,588); its dead-letter copy is not
+
+
+async def _produce_large(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=2 * 1024 * 1024)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+def _oversized_invalid_envelope() -> bytes:
+    bad = ping(1).model_copy(update={"data": {"ping_id": "p-1", "sequence": "not a number", "pad": ""}})
+    filler = OVERSIZED_BYTES - len(bad.to_json_bytes())
+    padded = bad.model_copy(update={"data": {**bad.data, "pad": "x" * filler}})
+    return padded.to_json_bytes()
+
+
+async def _wait_while_moving(probe: Any, done: Any, quiet_seconds: float = 30.0) -> None:
+    """Wait until `done(probe())`; fail once `probe()` has not changed for `quiet_seconds`."""
+    loop = asyncio.get_running_loop()
+    last, since = probe(), loop.time()
+    while not done(last):
+        await asyncio.sleep(0.1)
+        current = probe()
+        if current != last:
+            last, since = current, loop.time()
+        elif loop.time() - since > quiet_seconds:
+            raise AssertionError(f"nothing moved for {quiet_seconds} s (last seen: {last!r})")
+
+
+async def test_an_oversized_poison_message_is_dead_lettered_as_a_reference_and_the_consumer_moves_on(
+    kafka_bootstrap: str,
+) -> None:
+    topic = f"oversized-{uuid.uuid4().hex[:10]}.events.v1"
+    received: list[int] = []
+
+    async def handle(envelope: Envelope, event: Event) -> None:
+        assert isinstance(event, Pinged)
+        received.append(event.sequence)
+
+    bus = KafkaEventBus(kafka_bootstrap, client_id="oversized", topic_partitions=1, registry=TEST_REGISTRY)
+    bus.declare_topics([topic])
+    bus.subscribe(Subscription(f"g-{topic}", topic, {Pinged.event_type: handle}))
+    await bus.start()
+    try:
+        original = _oversized_invalid_envelope()
+        assert len(original) == OVERSIZED_BYTES
+        await _produce_large(kafka_bootstrap, topic, b"p-1", original)
+        await bus.publish(topic, ping(2))
+        await _wait_while_moving(lambda: len(received), lambda n: n >= 1)
+        assert received == [2]
+        assert bus.stalled_consumers() == []
+    finally:
+        await bus.stop()
+    [dead] = await TestKafkaBus.dead_letters_of(kafka_bootstrap, topic, expected=1)
+    assert dead["guanwu-dlq-reason"] == "invalid-payload"
+    assert dead["guanwu-dlq-trimmed"] == "true"
+    assert dead["guanwu-dlq-original-bytes"] == str(OVERSIZED_BYTES)
+    assert dead["guanwu-dlq-original-sha256"] == hashlib.sha256(original).hexdigest()
+    assert (dead["guanwu-dlq-source-partition"], dead["guanwu-dlq-source-offset"]) == ("0", "0")
+    reference = json.loads(dead["value"])
+    assert reference["original_bytes"] == OVERSIZED_BYTES
+    assert reference["original_head"] == original[:4096].decode()
+
+
+class _BrokenDeadLetterTopic(KafkaEventBus):
+    """A bus whose dead-letter topic refuses every write (a broker that lost it, an ACL, a full disk)."""
+
+    async def publish_raw(
+        self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        if topic.endswith(".dlq"):
+            raise KafkaError("dead-letter topic unavailable")
+        await super().publish_raw(topic, key, value, headers)
+
+
+async def test_a_consumer_that_cannot_dead_letter_keeps_the_message_counts_it_and_still_stops(
+    kafka_bootstrap: str,
+) -> None:
+    topic = f"dlq-down-{uuid.uuid4().hex[:10]}.events.v1"
+    group = f"g-{topic}"
+
+    def failures() -> float:
+        labels = {"topic": f"{topic}.dlq"}
+        return METRICS.get_sample_value("guanwu_bus_dead_letter_failures_total", labels) or 0.0
+
+    def make(bus_class: type[KafkaEventBus]) -> KafkaEventBus:
+        bus = bus_class(kafka_bootstrap, client_id="dlq-down", topic_partitions=1, registry=TEST_REGISTRY)
+        bus.declare_topics([topic])
+        bus.subscribe(Subscription(group, topic, {Pinged.event_type: lambda e, p: asyncio.sleep(0)}))
+        return bus
+
+    broken = make(_BrokenDeadLetterTopic)
+    await broken.start()
+    try:
+        await broken.publish_raw(topic, b"k", b"not json")
+        await _wait_while_moving(failures, lambda n: n >= 3)
+    finally:
+        await broken.stop()  # returns although the dead-letter write never succeeded
+
+    # The message was not acknowledged: the next process of the group takes it again and dead-letters it.
+    healthy = make(KafkaEventBus)
+    await healthy.start()
+    try:
+        dead = await TestKafkaBus.dead_letters_of(kafka_bootstrap, topic, expected=1)
+    finally:
+        await healthy.stop()
+    assert [d["value"] for d in dead] == [b"not json"]
+    assert dead[0]["guanwu-dlq-reason"] == "invalid-envelope"
+
+
+async def test_two_deployments_with_their_own_group_prefix_each_receive_every_message(
+    kafka_bootstrap: str,
+) -> None:
+    topic = f"prefix-{uuid.uuid4().hex[:10]}.events.v1"
+    seen: dict[str, list[int]] = {"blue": [], "green": []}
+    buses = []
+    for deployment in seen:
+
+        async def handle(envelope: Envelope, event: Event, into: list[int] = seen[deployment]) -> None:
+            assert isinstance(event, Pinged)
+            into.append(event.sequence)
+
+        bus = KafkaEventBus(
+            kafka_bootstrap,
+            client_id=f"prefix-{deployment}",
+            topic_partitions=3,
+            registry=TEST_REGISTRY,
+            group_prefix=deployment,
+        )
+        bus.declare_topics([topic])
+        bus.subscribe(Subscription("same.group", topic, {Pinged.event_type: handle}))
+        buses.append(bus)
+    try:
+        for bus in buses:
+            await bus.start()
+        for n in range(20):
+            await buses[0].publish(topic, ping(n, ping_id=f"p-{n}"))
+        total = lambda: len(seen["blue"]) + len(seen["green"])  # noqa: E731
+        await _wait_while_moving(total, lambda n: n >= 40)
+    finally:
+        for bus in buses:
+            await bus.stop()
+    assert sorted(seen["blue"]) == sorted(seen["green"]) == list(range(20))
+    assert buses[0].group_id("same.group") == "blue.same.group"

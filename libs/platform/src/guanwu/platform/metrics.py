@@ -32,3 +32,23 @@ HTTP_REQUEST_DURATION = Histogram(
     "HTTP request duration by route template and status class",
     ["service", "method", "route", "status"],
 )
+DEAD_LETTER_FAILURES = Counter(
+    "guanwu_bus_dead_letter_failures_total",
+    "Attempts to write a message to its dead-letter topic that failed (the consumer waits on that message)",
+    ["topic"],
+)
+DEAD_LETTER_TRIMMED = Counter(
+    "guanwu_bus_dead_letters_trimmed_total",
+    "Dead-lettered messages too large to copy, written as a reference (size, SHA-256, head, coordinates)",
+    ["topic"],
+)
+CONSUMER_BUSY_SECONDS = Gauge(
+    "guanwu_bus_consumer_busy_seconds",
+    "How long the consumer has been on its current message (0 while waiting); a growing value is a stall",
+    ["topic", "group"],
+)
+CONSUMER_LAG = Gauge(
+    "guanwu_bus_consumer_lag_messages",
+    "Messages on a partition after the consumer group's last commit (as of its last fetch)",
+    ["topic", "group", "partition"],
+)

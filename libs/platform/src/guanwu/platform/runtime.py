@@ -97,7 +97,7 @@ class Runtime:
 
     async def readiness(self) -> dict[str, bool]:
         store_ok, bus_ok = await asyncio.gather(self.store.ping(), self.bus.ping())
-        return {"store": store_ok, "bus": bus_ok}
+        return {"store": store_ok, "bus": bus_ok, "consumers": not self.bus.stalled_consumers()}
 
 
 async def _supervised(task: BackgroundTask) -> None:
@@ -157,11 +157,14 @@ def _operations_router(runtime: Runtime) -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: the broker and the store answer")
+    @router.get("/readyz", summary="Readiness: the broker and the store answer, no consumer is stuck")
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        body: dict[str, Any] = {"ready": ready, "checks": checks}
+        if stalled := runtime.bus.stalled_consumers():
+            body["stalled_consumers"] = stalled
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

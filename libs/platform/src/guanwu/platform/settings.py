@@ -21,6 +21,21 @@ class BusSettings(BaseModel):
     startup_timeout_seconds: float = Field(
         120.0, gt=0, description="How long to wait for the broker at start"
     )
+    group_prefix: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="Prefix of this deployment's consumer group ids (default: the deployment name); two "
+        "deployments on one broker need different prefixes or they take each other's messages",
+    )
+    stall_seconds: float = Field(
+        120.0, gt=0, description="A consumer on one message for longer than this is reported in /readyz"
+    )
+    max_message_bytes: int = Field(
+        1_000_000,
+        ge=16_384,
+        description="Largest dead-letter copy written whole; a larger failed message is dead-lettered as a "
+        "reference (size, SHA-256, first bytes, source partition and offset)",
+    )
 
 
 class StoreSettings(BaseModel):
@@ -72,6 +87,12 @@ class HttpSettings(BaseModel):
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    deployment: str = Field(
+        "guanwu",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="Name of this deployment: the default consumer group prefix",
+    )
 
     bus: BusSettings = Field(default_factory=BusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)

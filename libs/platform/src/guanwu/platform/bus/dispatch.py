@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
-from typing import Protocol
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import structlog
 from pydantic import ValidationError
@@ -28,6 +30,58 @@ log = structlog.get_logger(__name__)
 class DeadLetterSink(Protocol):
     async def dead_letter(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
         """Store the failed message durably (raise if it could not be stored)."""
+
+
+@dataclass
+class ConsumerProgress:
+    """Whether one subscription moves: when its current message started, when it last finished one."""
+
+    group: str
+    topic: str
+    clock: Callable[[], float] = time.monotonic
+    in_flight_since: float | None = None
+    last_finished: float | None = None
+    finished: int = 0
+
+    def started(self) -> None:
+        self.in_flight_since = self.clock()
+
+    def done(self) -> None:
+        self.in_flight_since = None
+        self.last_finished = self.clock()
+        self.finished += 1
+
+    def busy_seconds(self) -> float:
+        """How long the current message has held the consumer (0 when it waits for messages)."""
+        return 0.0 if self.in_flight_since is None else self.clock() - self.in_flight_since
+
+
+@dataclass
+class ConsumerHealth:
+    """The consumers of one bus. A consumer that has held one message for longer than `stall_seconds` is
+    stalled: every later message of its partition waits behind that one, so its lag only grows.
+
+    Choices: comparing committed offsets with the partitions' end offsets would also see a consumer that gets
+    no messages at all, but needs a broker round trip per partition on every probe; the time spent on the
+    current message is free to read, identical on both buses, and is the way a consumer gets stuck here.
+    """
+
+    stall_seconds: float = 120.0
+    clock: Callable[[], float] = time.monotonic
+    consumers: list[ConsumerProgress] = field(default_factory=list)
+
+    def track(self, group: str, topic: str) -> ConsumerProgress:
+        progress = ConsumerProgress(group, topic, self.clock)
+        self.consumers.append(progress)
+        metrics.CONSUMER_BUSY_SECONDS.labels(topic, group).set_function(progress.busy_seconds)
+        return progress
+
+    def stalled(self) -> list[dict[str, Any]]:
+        return [
+            {"group": c.group, "topic": c.topic, "busy_seconds": round(c.busy_seconds(), 1)}
+            for c in self.consumers
+            if c.busy_seconds() > self.stall_seconds
+        ]
 
 
 @dataclass(frozen=True)
@@ -50,38 +104,55 @@ class Dispatcher:
         dead_letters: DeadLetterSink,
         retry: RetryPolicy | None = None,
         registry: EventRegistry = REGISTRY,
+        health: ConsumerHealth | None = None,
     ) -> None:
         self.subscription = subscription
         self._dead_letters = dead_letters
         self._retry = retry or RetryPolicy()
         self._registry = registry
+        self.progress = (health or ConsumerHealth()).track(subscription.group, subscription.topic)
 
-    async def dispatch(self, key: bytes | None, value: bytes) -> str:
-        """Handle one message; returns the outcome label (also counted in metrics)."""
-        outcome = await self._dispatch(key, value)
+    async def dispatch(
+        self, key: bytes | None, value: bytes, *, partition: int | None = None, offset: int | None = None
+    ) -> str:
+        """Handle one message; returns the outcome label (also counted in metrics). The partition and offset,
+        where the bus knows them, go into a dead-letter copy so the original can be found."""
+        self.progress.started()
+        try:
+            outcome = await self._dispatch(key, value, _Coordinates(partition, offset))
+        finally:
+            self.progress.done()
         metrics.CONSUMED.labels(self.subscription.topic, self.subscription.group, outcome).inc()
         return outcome
 
-    async def _dispatch(self, key: bytes | None, value: bytes) -> str:
+    async def _dispatch(self, key: bytes | None, value: bytes, where: _Coordinates) -> str:
         try:
             envelope = Envelope.from_json_bytes(value)
         except (ValidationError, ValueError) as exc:
-            await self._to_dlq(key, value, "invalid-envelope", _short(exc))
+            await self._to_dlq(key, value, where, "invalid-envelope", _short(exc))
             return "dead_lettered"
-        handler = self.subscription.handlers.get(envelope.type)
         event_class = self._registry.get(envelope.type)
-        if handler is None or event_class is None:
-            return "skipped_unknown_type"
+        if event_class is None:
+            return "skipped_unknown_type"  # a type no contract names: a producer ahead of us, or a stray
+        handler = self.subscription.handlers.get(envelope.type)
+        if handler is None:
+            return "skipped_not_handled"  # a known event this group does not react to: the normal case
         try:
             payload = event_class.model_validate(envelope.data)
         except ValidationError as exc:
-            await self._to_dlq(key, value, "invalid-payload", _short(exc))
+            await self._to_dlq(key, value, where, "invalid-payload", _short(exc))
             return "dead_lettered"
         with bind_correlation(envelope.correlationid, envelope.id):
-            return await self._run_with_retries(key, value, envelope, handler, payload)
+            return await self._run_with_retries(key, value, where, envelope, handler, payload)
 
     async def _run_with_retries(
-        self, key: bytes | None, value: bytes, envelope: Envelope, handler: EventHandler, payload: Event
+        self,
+        key: bytes | None,
+        value: bytes,
+        where: _Coordinates,
+        envelope: Envelope,
+        handler: EventHandler,
+        payload: Event,
     ) -> str:
         last_error: BaseException | None = None
         for attempt in range(1, self._retry.attempts + 1):
@@ -110,21 +181,41 @@ class Dispatcher:
                 )
                 if attempt < self._retry.attempts:
                     await asyncio.sleep(self._retry.delay(attempt))
-        await self._to_dlq(key, value, "handler-failed", _short(last_error))
+        await self._to_dlq(key, value, where, "handler-failed", _short(last_error))
         return "dead_lettered"
 
-    async def _to_dlq(self, key: bytes | None, value: bytes, reason: str, detail: str) -> None:
+    async def _to_dlq(
+        self, key: bytes | None, value: bytes, where: _Coordinates, reason: str, detail: str
+    ) -> None:
         topic = self.subscription.topic
         headers = {
             "guanwu-dlq-reason": reason,
             "guanwu-dlq-detail": detail,
             "guanwu-dlq-source-topic": topic,
             "guanwu-dlq-group": self.subscription.group,
+            **where.headers(),
         }
         log.error(
-            "message dead-lettered", topic=topic, group=self.subscription.group, reason=reason, detail=detail
+            "message dead-lettered",
+            topic=topic,
+            group=self.subscription.group,
+            reason=reason,
+            detail=detail,
+            bytes=len(value),
+            partition=where.partition,
+            offset=where.offset,
         )
         await self._dead_letters.dead_letter(dead_letter_topic(topic), key, value, headers)
+
+
+@dataclass(frozen=True)
+class _Coordinates:
+    partition: int | None
+    offset: int | None
+
+    def headers(self) -> dict[str, str]:
+        found = {"guanwu-dlq-source-partition": self.partition, "guanwu-dlq-source-offset": self.offset}
+        return {k: str(v) for k, v in found.items() if v is not None}
 
 
 def _being_cancelled() -> bool:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from typing import Any
 
 from guanwu.contracts.envelope import Envelope, new_event_id
 from guanwu.contracts.events.base import REGISTRY, EventRegistry
 from guanwu.platform import metrics
-from guanwu.platform.bus.dispatch import Dispatcher, RetryPolicy, dlq_record
+from guanwu.platform.bus.dispatch import ConsumerHealth, Dispatcher, RetryPolicy, dlq_record
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.store.port import Collection
 
@@ -25,7 +26,9 @@ class InProcessEventBus:
         dead_letter_collection: Collection | None = None,
         retry: RetryPolicy | None = None,
         registry: EventRegistry = REGISTRY,
+        health: ConsumerHealth | None = None,
     ) -> None:
+        self.health = health or ConsumerHealth()
         self._dispatchers: dict[str, list[Dispatcher]] = defaultdict(list)
         self._group_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._dead_letter_collection = dead_letter_collection
@@ -36,7 +39,7 @@ class InProcessEventBus:
 
     def subscribe(self, subscription: Subscription) -> None:
         self._dispatchers[subscription.topic].append(
-            Dispatcher(subscription, self, self._retry, self._registry)
+            Dispatcher(subscription, self, self._retry, self._registry, self.health)
         )
 
     async def start(self) -> None:
@@ -47,6 +50,9 @@ class InProcessEventBus:
 
     async def ping(self) -> bool:
         return True
+
+    def stalled_consumers(self) -> list[dict[str, Any]]:
+        return self.health.stalled()
 
     async def publish(self, topic: str, envelope: Envelope) -> None:
         await self.publish_raw(topic, envelope.subject.encode("utf-8"), envelope.to_json_bytes())

@@ -1,8 +1,7 @@
-"""The distributed bus: aiokafka's idempotent producer (acks=all) to publish, faust-streaming agents to consume.
+"""The distributed bus: aiokafka's idempotent producer (acks=all) to publish, aiokafka consumers to consume.
 
-At-least-once: faust commits an offset only after the agent has moved past the message, i.e. after the
-handler's effect (or its dead-lettering) is done. A crash before the commit redelivers; handlers are
-idempotent. `processing_guarantee="exactly_once"` is not used: it has open bugs in faust-streaming.
+At-least-once: a consumer group commits an offset only after the handler's effect (or its dead-lettering) is
+done (`kafka_consumer.GroupConsumer`). A crash before the commit redelivers; handlers are idempotent.
 """
 
 from __future__ import annotations
@@ -10,28 +9,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
-import faust
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from faust.contrib.asgi import faust_app_running
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+)
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import REGISTRY, EventRegistry
 from guanwu.contracts.topics import dead_letter_topic
 from guanwu.platform import metrics
-from guanwu.platform.bus.dispatch import Dispatcher, RetryPolicy
+from guanwu.platform.bus import dead_letter
+from guanwu.platform.bus.dispatch import ConsumerHealth, Dispatcher, RetryPolicy
+from guanwu.platform.bus.kafka_consumer import GroupConsumer
 from guanwu.platform.bus.port import Subscription
 
 log = structlog.get_logger(__name__)
 
-for _noisy in ("faust", "mode", "aiokafka", "kafka"):
+_TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+
+for _noisy in ("aiokafka", "kafka"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 
@@ -50,8 +57,16 @@ class KafkaEventBus:
         publish_timeout_seconds: float = 30.0,
         retry: RetryPolicy | None = None,
         registry: EventRegistry = REGISTRY,
+        group_prefix: str = "guanwu",
+        max_message_bytes: int = 1_000_000,
+        dead_letter_full_copy_attempts: int = 3,
+        health: ConsumerHealth | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._group_prefix = group_prefix
+        self._max_message_bytes = max_message_bytes
+        self._dead_letter_full_copy_attempts = dead_letter_full_copy_attempts
+        self.health = health or ConsumerHealth()
         self._client_id = client_id
         self._partitions = topic_partitions
         self._startup_timeout = startup_timeout_seconds
@@ -83,8 +98,9 @@ class KafkaEventBus:
         await self._retry_until_broker_answers(self._producer.start)
         self._stack.push_async_callback(self._producer.stop)
         for group, subscriptions in self._by_group().items():
-            app = self._faust_app(group, subscriptions)
-            await self._stack.enter_async_context(_running(app))
+            consumer = self._group_consumer(group, subscriptions)
+            await self._retry_until_broker_answers(consumer.start)
+            self._stack.push_async_callback(consumer.stop)
         log.info("kafka bus started", bootstrap=self._bootstrap, groups=sorted(self._by_group()))
 
     async def stop(self) -> None:
@@ -102,6 +118,9 @@ class KafkaEventBus:
         finally:
             with contextlib.suppress(Exception):
                 await admin.close()
+
+    def stalled_consumers(self) -> list[dict[str, Any]]:
+        return self.health.stalled()
 
     async def publish(self, topic: str, envelope: Envelope) -> None:
         await self.publish_raw(topic, envelope.subject.encode("utf-8"), envelope.to_json_bytes())
@@ -138,12 +157,46 @@ class KafkaEventBus:
         metrics.PUBLISHED.labels(topic).inc()
 
     async def dead_letter(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
-        # The offset must not move past a message that is neither handled nor dead-lettered: keep trying.
-        async for attempt in AsyncRetrying(
-            wait=wait_exponential(multiplier=0.2, max=5), retry=retry_if_exception_type(Exception)
-        ):
-            with attempt:
+        """Write a failed message to its dead-letter topic; returns only once the broker has it.
+
+        The offset must not move past a message that is neither handled nor dead-lettered, so this keeps
+        trying, but it never waits on something that cannot succeed: a copy too large for the topic becomes
+        a reference (`dead_letter.as_reference`), and after a few failed attempts of the full copy the small
+        reference is tried instead. What remains is a broker that does not answer, where no consumer can move
+        anyway; each failure is logged and counted, and the consumer shows as stalled in /readyz.
+        """
+        original, headers = value, dict(headers)
+        value = dead_letter.fit(key, original, headers, self._max_message_bytes)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
                 await self.publish_raw(topic, key, value, headers)
+                break
+            except _TOO_LARGE as exc:  # the broker's limit is below ours: the reference always fits
+                self._dead_letter_failed(topic, attempt, exc)
+                value = dead_letter.as_reference(original, headers, head_bytes=0)
+            except Exception as exc:
+                self._dead_letter_failed(topic, attempt, exc)
+                if attempt >= self._dead_letter_full_copy_attempts and not dead_letter.is_reference(headers):
+                    value = dead_letter.as_reference(original, headers)
+                await asyncio.sleep(min(0.2 * 2 ** (attempt - 1), 5.0))
+        if dead_letter.is_reference(headers):
+            metrics.DEAD_LETTER_TRIMMED.labels(topic).inc()
+            log.warning(
+                "dead-lettered as a reference: the original did not fit",
+                topic=topic,
+                original_bytes=headers[dead_letter.ORIGINAL_BYTES_HEADER],
+            )
+
+    def _dead_letter_failed(self, topic: str, attempt: int, exc: BaseException) -> None:
+        metrics.DEAD_LETTER_FAILURES.labels(topic).inc()
+        log.error(
+            "dead-letter write failed; the consumer waits on this message",
+            topic=topic,
+            attempt=attempt,
+            error=f"{type(exc).__name__}: {exc}"[:500],
+        )
 
     def _require_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -190,52 +243,16 @@ class KafkaEventBus:
         except (KafkaError, OSError) as exc:
             raise BrokerUnavailable(f"Kafka at {self._bootstrap} did not answer: {exc}") from exc
 
-    def _faust_app(self, group: str, subscriptions: list[Subscription]) -> faust.App:
-        app = faust.App(
-            group,
-            broker=f"kafka://{self._bootstrap}",
-            web_enabled=False,
-            store="memory://",
-            autodiscover=False,
-            topic_replication_factor=1,
-            topic_partitions=self._partitions,
-            consumer_auto_offset_reset="earliest",
-            broker_commit_interval=1.0,
-            # A member killed without leaving holds its partitions until its session expires; faust's 60 s
-            # default would stall a restarted service for a minute.
-            broker_session_timeout=10.0,
-            broker_heartbeat_interval=1.0,
+    def group_id(self, group: str) -> str:
+        """The consumer group id on the broker: the subscription's group under this deployment's prefix."""
+        return f"{self._group_prefix}.{group}"
+
+    def _group_consumer(self, group: str, subscriptions: list[Subscription]) -> GroupConsumer:
+        dispatchers = {
+            s.topic: Dispatcher(s, self, self._retry, self._registry, self.health) for s in subscriptions
+        }
+        if len(dispatchers) != len(subscriptions):
+            raise ValueError(f"group {group!r} subscribes to a topic twice: merge its handlers")
+        return GroupConsumer(
+            self._bootstrap, self.group_id(group), dispatchers, client_id=f"{self._client_id}-{group}"
         )
-        for subscription in subscriptions:
-            _attach_agent(app, Dispatcher(subscription, self, self._retry, self._registry))
-        return app
-
-
-def _attach_agent(app: faust.App, dispatcher: Dispatcher) -> None:
-    topic = app.topic(
-        dispatcher.subscription.topic,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-
-    async def consume(stream: Any) -> None:
-        async for event in stream.events():
-            # Dispatcher never raises for a bad message (it dead-letters); if it raises anyway, faust would
-            # ack and drop the message, so the error is logged and the agent re-raises only on cancellation.
-            try:
-                await dispatcher.dispatch(event.key, event.value)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatch failed unexpectedly", topic=dispatcher.subscription.topic)
-
-    name = f"{dispatcher.subscription.group}.{dispatcher.subscription.topic}"
-    app.agent(topic, name=name)(consume)
-
-
-@contextlib.asynccontextmanager
-async def _running(app: faust.App) -> AsyncIterator[None]:
-    async with faust_app_running(app, stop_timeout=15.0):
-        yield

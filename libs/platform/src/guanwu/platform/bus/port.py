@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
@@ -47,3 +47,6 @@ class EventBus(EventPublisher, Protocol):
 
     async def ping(self) -> bool:
         """True when the broker answers (readiness)."""
+
+    def stalled_consumers(self) -> list[dict[str, Any]]:
+        """Consumers stuck on one message for longer than their stall limit (readiness)."""
