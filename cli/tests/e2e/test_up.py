@@ -136,3 +136,27 @@ def test_dev_cluster_refuses_a_taken_port_before_starting_or_writing_anything(tm
             assert "declaration" in run.output and f"127.0.0.1:{port}" in run.output, run.output
             assert "已被占用" in run.output and "already in use" in run.output
         assert not data.exists() and list((tmp_path / "cwd").iterdir()) == []
+
+
+def test_serve_refuses_a_taken_port_before_building_the_service(tmp_path: Path) -> None:
+    """The card signer would create its soft token while being built; a taken port must come first."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        state = tmp_path / "signer"
+        env = {
+            "GUANWU_CARD_SIGNER_HTTP__PORT": str(port),
+            "GUANWU_CARD_SIGNER_AUTH__SECRET": "s" * 40,
+            "GUANWU_CARD_SIGNER_TENANTS": '["demo"]',
+            "GUANWU_CARD_SIGNER_STORE__DATA_DIR": str(state / "store"),
+            "GUANWU_CARD_SIGNER_DATA_DIR": str(state / "local"),
+            "GUANWU_CARD_SIGNER_SIGNER": "soft",
+            "GUANWU_CARD_SIGNER_SOFT_TOKEN_PATH": str(state / "soft-token.json"),
+            "GUANWU_CARD_SIGNER_SOFT_PASSPHRASE": "p" * 20,
+            "GUANWU_CARD_SIGNER_SOFT_CREATE_IF_MISSING": "true",
+        }
+        with guanwu(["serve", "card-signer"], tmp_path / "cwd", tmp_path / "logs", env) as run:
+            assert run.exited() == 1, run.output
+            assert "已被占用" in run.output and f"127.0.0.1:{port}" in run.output, run.output
+        assert not state.exists() and list((tmp_path / "cwd").iterdir()) == []

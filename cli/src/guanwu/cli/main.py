@@ -48,17 +48,22 @@ def up(
     ] = None,
 ) -> None:
     """Run everything in one process (embedded default): APIs and docs at /docs."""
-    from guanwu.cli.ports import PortUnavailable, listening_socket
-
     if simulator and single_window_url:
         raise typer.BadParameter("--simulator or --single-window-url, not both")
-    try:  # first: a taken port must leave nothing behind (no data folder, secret or demo user)
-        sock = listening_socket(host, port)
-    except PortUnavailable as exc:
-        typer.echo(f"guanwu up: {exc}; 未写入任何内容 nothing was written", err=True)
-        raise typer.Exit(1) from None
-    with sock:
+    # First: a taken port must leave nothing behind (no data folder, secret or demo user).
+    with _claim_port("guanwu up", host, port) as sock:
         _serve_embedded(sock, data_dir, host, port, tenant, simulator, single_window_url)
+
+
+def _claim_port(command: str, host: str, port: int) -> socket.socket:
+    """The listening socket uvicorn will serve on, or exit 1 saying why (before anything is built)."""
+    from guanwu.cli.ports import PortUnavailable, listening_socket
+
+    try:
+        return listening_socket(host, port)
+    except PortUnavailable as exc:
+        typer.echo(f"{command}: {exc}; 未写入任何内容 nothing was written", err=True)
+        raise typer.Exit(1) from None
 
 
 def _serve_embedded(
@@ -125,8 +130,13 @@ def serve(
 
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
-    fastapi_app, settings = build_service_app(service)
-    uvicorn.run(fastapi_app, host=settings.http.host, port=settings.http.port, log_level="warning")
+    http = SERVICES[service]().settings_class().http  # the port first: building a service may write files
+    with _claim_port(f"guanwu serve {service}", http.host, http.port) as sock:
+        fastapi_app, settings = build_service_app(service)
+        server = uvicorn.Server(
+            uvicorn.Config(fastapi_app, host=settings.http.host, port=settings.http.port, log_level="warning")
+        )
+        server.run(sockets=[sock])
 
 
 @app.command("dev-cluster")
