@@ -12,7 +12,6 @@ its own cleanup, or an editor who wrote back an entry the relay had already publ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
@@ -23,6 +22,7 @@ from guanwu.contracts.envelope import Envelope
 from guanwu.platform import metrics
 from guanwu.platform.bus.port import EventPublisher
 from guanwu.platform.store.port import OUTBOX_FIELD, OUTBOX_PENDING_FIELD, VERSION_FIELD, Collection, Document
+from guanwu.platform.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -100,9 +100,7 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
             self._task = None
         await self.wait_for_cleanups()
 
@@ -151,7 +149,9 @@ class OutboxRelay:
                 continue  # more written documents are waiting
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=failure_backoff or self._sweep_interval)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for may swallow stop()'s cancellation.
+                async with asyncio.timeout(failure_backoff or self._sweep_interval):
+                    await self._wake.wait()
             except TimeoutError:
                 self._sweep_requested = True
 

@@ -26,6 +26,7 @@ from guanwu.platform.http.limits import BodySizeLimit
 from guanwu.platform.http.request_checks import install_request_checks
 from guanwu.platform.outbox import OutboxRelay
 from guanwu.platform.store.port import Collection, DocumentStore
+from guanwu.platform.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -84,11 +85,7 @@ class Runtime:
         log.info("runtime started", services=[p.name for p in self.services])
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         if self.relay is not None:
             await self.relay.stop()

@@ -36,6 +36,9 @@ from guanwu.platform.bus.port import Subscription
 
 log = structlog.get_logger(__name__)
 
+# Deadlines use `asyncio.timeout`, never `asyncio.wait_for`: on Python 3.11 wait_for can swallow a cancellation
+# that arrives as the awaited call completes, and a loop that lost its cancellation never stops.
+
 _TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
 
 for _noisy in ("aiokafka", "kafka"):
@@ -110,8 +113,9 @@ class KafkaEventBus:
     async def ping(self) -> bool:
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=3000)
         try:
-            await asyncio.wait_for(admin.start(), timeout=5)
-            await asyncio.wait_for(admin.list_topics(), timeout=5)
+            async with asyncio.timeout(10):
+                await admin.start()
+                await admin.list_topics()
             return True
         except (KafkaError, OSError, TimeoutError):
             return False
@@ -133,7 +137,8 @@ class KafkaEventBus:
             for topic, env in items
         ]
         try:
-            await asyncio.wait_for(asyncio.gather(*futures), timeout=self._publish_timeout)
+            async with asyncio.timeout(self._publish_timeout):
+                await asyncio.gather(*futures)
         except BaseException:
             for topic, _ in items:
                 metrics.PUBLISH_FAILURES.labels(topic).inc()
@@ -147,10 +152,8 @@ class KafkaEventBus:
         producer = self._require_producer()
         encoded_headers = [(k, v.encode("utf-8")) for k, v in (headers or {}).items()]
         try:
-            await asyncio.wait_for(
-                producer.send_and_wait(topic, value, key=key, headers=encoded_headers or None),
-                timeout=self._publish_timeout,
-            )
+            async with asyncio.timeout(self._publish_timeout):
+                await producer.send_and_wait(topic, value, key=key, headers=encoded_headers or None)
         except BaseException:
             metrics.PUBLISH_FAILURES.labels(topic).inc()
             raise

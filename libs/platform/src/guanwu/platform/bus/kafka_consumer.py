@@ -21,6 +21,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from guanwu.platform import metrics
 from guanwu.platform.bus.dispatch import Dispatcher
+from guanwu.platform.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
 
@@ -63,9 +64,7 @@ class GroupConsumer:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
             self._task = None
         await self._consumer.stop()
 

@@ -116,7 +116,10 @@ class CardQueue:
                 FailureReason.BUSY, f"{self._queue.maxsize} card operations already waiting"
             ) from None
         try:
-            result: T = await asyncio.wait_for(asyncio.shield(job.future), timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that arrives
+            # as the job completes, and the card watcher that called it then never stopped (SIGTERM hung).
+            async with asyncio.timeout(timeout):
+                result: T = await asyncio.shield(job.future)
         except TimeoutError:
             raise SignFailure(
                 FailureReason.TIMEOUT, f"no answer from the card within {timeout:g} s"
