@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_declarations import LEAVES, Expect, HostileEdit, Leaf, leaf_at
 
 from guanwu.contracts.declaration import DeclarationDocument, DocumentKind, TransitBlock, TrnHead
 from guanwu.customs import fixtures as fx
@@ -228,9 +229,11 @@ def _set_first_row(doc: DeclarationDocument, block: str, attr: str, value: Any) 
     if block == "containers":
         rows = [doc.containers[0].model_copy(update={attr: value}), *doc.containers[1:]]
         return doc.model_copy(update={"containers": rows})
-    assert block == "transit.containers" and doc.transit is not None
-    boxes = [doc.transit.containers[0].model_copy(update={attr: value}), *doc.transit.containers[1:]]
-    return doc.model_copy(update={"transit": doc.transit.model_copy(update={"containers": boxes})})
+    assert block.startswith("transit.") and doc.transit is not None
+    name = block.removeprefix("transit.")
+    rows = getattr(doc.transit, name)
+    rows = [rows[0].model_copy(update={attr: value}), *rows[1:]]
+    return doc.model_copy(update={"transit": doc.transit.model_copy(update={name: rows})})
 
 
 def _base_for(block: str) -> DeclarationDocument:
@@ -267,6 +270,82 @@ def test_the_reference_floors_are_in_the_table() -> None:
         assert floors[field] == ">0"
     for field in (("head", "NetWt"), ("head", "PackNo"), ("goods", "FirstQty"), ("goods", "SecondQty")):
         assert floors[field] == ">=0"
+
+
+# What the declaration service's property test (hostile_declarations) found passing the 申报-level checks:
+# built as the API builds them, on the southern transit fixture, whose transit block has no
+# TrnContaGoodsList yet (the edit adds the row with only that field).
+FOUND_BY_THE_PROPERTY: dict[str, tuple[tuple[str | int, ...], str, str]] = {
+    "conta_goods_count -3": (
+        ("transit", "conta_goods", 0, "conta_goods_count"),
+        "-3",
+        "DEC-TRNCONTAGOODS-NEG-ContaGoodsCount",
+    ),
+    "conta_goods_weight -0.5": (
+        ("transit", "conta_goods", 0, "conta_goods_weight"),
+        "-0.5",
+        "DEC-TRNCONTAGOODS-NEG-ContaGoodsWeight",
+    ),
+    "trn_list ie_date 20240230": (("transit", "trn_list", "ie_date"), "20240230", "DEC-HEAD-DATE-Format"),
+}
+
+
+def _edited(
+    base: DeclarationDocument, path: tuple[str | int, ...], value: Any
+) -> tuple[DeclarationDocument, str]:
+    """`base` with the field at `path` set as a client would send it (JSON), and the finding path of it."""
+    edit = HostileEdit(leaf_at(path), value, "hostile", Expect.FLAG)
+    return DeclarationDocument.model_validate(edit.apply(base.model_dump(mode="json"))), edit.field_path
+
+
+@pytest.mark.parametrize("case", sorted(FOUND_BY_THE_PROPERTY))
+def test_transit_values_the_property_found_block_declare(case: str) -> None:
+    path, value, code = FOUND_BY_THE_PROPERTY[case]
+    doc, field_path = _edited(fx.transit_southern(), path, value)
+    found = [f for f in blocking(check(doc, Level.DECLARE, today=TODAY)) if f.field_path == field_path]
+    assert [f.rule_code for f in found] == [code]
+    assert value in found[0].message_zh and value in found[0].message_en
+    assert found[0].message_zh.startswith("转") and found[0].message_en.startswith("Transit")
+
+
+# Every number and every date of the model, set as the property sets them, on a fixture that has every
+# block the rules read (head, goods, containers and all four transit blocks): a negative number or a date
+# that is not in the calendar is an error on that field. A field added to the model without a floor in
+# fields.csv or a place in the date rule fails here.
+NUMBER_LEAVES = [leaf for leaf in LEAVES if leaf.annotation is Decimal]
+DATE_LEAVES = [leaf for leaf in LEAVES if "yyyyMMdd" in leaf.description]
+
+
+def _leaf_id(leaf: Leaf) -> str:
+    return HostileEdit(leaf, None, "", Expect.FLAG).field_path
+
+
+def test_the_walk_sees_the_transit_numbers_and_dates() -> None:
+    paths = {_leaf_id(leaf) for leaf in NUMBER_LEAVES + DATE_LEAVES}
+    assert {
+        "transit.containers[0].trans_weight",
+        "transit.conta_goods[0].conta_goods_count",
+        "transit.conta_goods[0].conta_goods_weight",
+        "transit.head.valid_time",
+        "transit.trn_list.ie_date",
+    } <= paths
+
+
+@pytest.mark.parametrize("leaf", NUMBER_LEAVES, ids=_leaf_id)
+def test_every_negative_number_of_the_model_is_an_error(leaf: Leaf) -> None:
+    base = fx.transit_northern()
+    doc, path = _edited(base, leaf.path, "-1")
+    assert not [f for f in blocking(check(base, Level.DECLARE, today=TODAY)) if f.field_path == path]
+    assert [f for f in blocking(check(doc, Level.DECLARE, today=TODAY)) if f.field_path == path]
+
+
+@pytest.mark.parametrize("leaf", DATE_LEAVES, ids=_leaf_id)
+@pytest.mark.parametrize("value", ["20240230", "20231301", "20230000", "2023023a"])
+def test_every_impossible_date_of_the_model_is_an_error(leaf: Leaf, value: str) -> None:
+    doc, path = _edited(fx.transit_northern(), leaf.path, value)
+    found = [f for f in check(doc, Level.STAGE, today=TODAY) if f.field_path == path]
+    assert [(f.rule_code, f.severity) for f in found] == [("DEC-HEAD-DATE-Format", Severity.ERROR)]
+    assert value in found[0].message_zh and value in found[0].message_en
 
 
 def test_a_negative_fee_amount_is_an_error() -> None:

@@ -11,15 +11,13 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from declaration_harness import Service, as_json, auth, running_service
-from hostile_declarations import Expect, HostileEdit, hostile_documents, leaf_at, to_json
+from hostile_declarations import Expect, HostileEdit, hostile_documents, to_json
 from hypothesis import HealthCheck, event, given, note, settings
 
 from guanwu.contracts import topics
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import ReviewApproved
-from guanwu.customs import fixtures
 from guanwu.customs.messages import parse_dec_message
 from guanwu.platform.events import envelope_for
 
@@ -99,37 +97,12 @@ async def judge(base: DeclarationDocument, edit: HostileEdit) -> None:
         event(f"{edit.expect.value}: declared, read back the same")
 
 
-# What the property found the 申报-level checks do not flag yet (kernel rules: sign floors and dates of the
-# 转关 blocks beyond TrnHead). Kept out of the property, which stays a guard for everything else, and
-# pinned below: strict, so that test fails once the kernel flags them, and these entries can go.
-UNFLAGGED_TODAY = (
-    HostileEdit(leaf_at(("transit", "conta_goods", 0, "conta_goods_count")), "-3", "negative", Expect.FLAG),
-    HostileEdit(
-        leaf_at(("transit", "conta_goods", 0, "conta_goods_weight")), "-0.5", "negative", Expect.FLAG
-    ),
-    HostileEdit(leaf_at(("transit", "trn_list", "ie_date")), "20240230", "not a calendar date", Expect.FLAG),
-)
-
-
-def unflagged_today(case: tuple[DeclarationDocument, HostileEdit]) -> bool:
-    edit = case[1]
-    return any(edit.leaf == gap.leaf and edit.what == gap.what for gap in UNFLAGGED_TODAY)
-
-
 # Each example starts a service and may walk 暂存 → 提交审核 → 审核通过 → 申报 (~50 ms); 80 keep it ~5 s.
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=hostile_documents().filter(lambda case: not unflagged_today(case)))
+@given(case=hostile_documents())
 def test_a_hostile_value_is_refused_flagged_or_carried_exactly(
     case: tuple[DeclarationDocument, HostileEdit],
 ) -> None:
     base, edit = case
     note(f"{edit!r} in a {base.kind.value} ({base.head.ie_flag})")
     asyncio.run(judge(base, edit))
-
-
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="the kernel's 申报-level checks do not flag these yet"
-)
-@pytest.mark.parametrize("edit", UNFLAGGED_TODAY, ids=repr)
-def test_values_the_checks_do_not_flag_yet(edit: HostileEdit) -> None:
-    asyncio.run(judge(fixtures.transit_southern(), edit))

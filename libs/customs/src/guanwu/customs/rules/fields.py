@@ -23,6 +23,7 @@ from guanwu.contracts.declaration import (
     DecList,
     EdocRealation,
     LicenseDocu,
+    TrnContaGoodsList,
     TrnContainer,
     TrnHead,
     wire_fields,
@@ -44,6 +45,7 @@ BLOCKS: dict[str, tuple[type[BaseModel], str, str]] = {
     "edocs": (EdocRealation, "DEC-EDOC", "随附单据"),
     "transit.head": (TrnHead, "DEC-TRNHEAD", "转关单表头"),
     "transit.containers": (TrnContainer, "DEC-TRNCONT", "转关集装箱"),
+    "transit.conta_goods": (TrnContaGoodsList, "DEC-TRNCONTAGOODS", "转关集装箱商品"),
 }
 
 TABLE_ZH: dict[str, str] = {
@@ -393,9 +395,14 @@ def _run(ctx: Context) -> list[Finding]:
     if doc.transit is not None:
         transit_where: Where = lambda: ("转关单：", "Transit: ")  # noqa: E731
         _check_row(ctx, codes, doc.transit.head, plans["transit.head"], "transit.head", transit_where, out)
-        for i, row in enumerate(doc.transit.containers):
-            where = _row_where("转关集装箱", "Transit container", i)
-            _check_row(ctx, codes, row, plans["transit.containers"], f"transit.containers[{i}]", where, out)
+        transit_rows: tuple[tuple[str, str, Sequence[BaseModel]], ...] = (
+            ("transit.containers", "Transit container", doc.transit.containers),
+            ("transit.conta_goods", "Transit container goods", doc.transit.conta_goods),
+        )
+        for block, block_en, block_rows in transit_rows:
+            for i, transit_row in enumerate(block_rows):
+                where = _row_where(BLOCKS[block][2], block_en, i)
+                _check_row(ctx, codes, transit_row, plans[block], f"{block}[{i}]", where, out)
     return out
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from guanwu.contracts.declaration import DecHead, infer_kind
+from guanwu.contracts.declaration import DecHead, DeclarationDocument, infer_kind
 from guanwu.customs.codes import Table
 from guanwu.customs.rules.finding import Finding, Level, Severity
 from guanwu.customs.rules.registry import Context, RuleMeta, RuleSet
@@ -17,7 +18,25 @@ RATE_MARK = "1"  # mark 1 = 率 (percent), 2 = 单价, 3 = 总价
 # Which fees the transaction mode already includes in the price (成交方式 1 CIF, 2 C&F, 3 FOB, 4 C&I, 7 EXW):
 # an import priced without them declares them; an export priced with them declares them.
 _PRICE_INCLUDES = {"1": {"fee", "insur"}, "2": {"fee"}, "3": set(), "4": {"insur"}, "7": set()}
+# The dates of the document (yyyyMMdd strings): path, wire code, Chinese and English label.
+DATES = (
+    ("head.ie_date", "IEDate", "进出口日期", "Import/export date"),
+    ("head.desp_date", "DespDate", "启运日期", "Departure date"),
+    ("head.cmpl_dschrg_dt", "CmplDschrgDt", "卸毕日期", "Discharge completion date"),
+    ("transit.head.valid_time", "ValidTime", "转关预计运抵指运地时间", "Transit expected arrival date"),
+    ("transit.trn_list.ie_date", "IEDate", "转关运输进出境日期", "Transit entry/exit date"),
+)
 IMPORT_LATE_DAYS = 14  # 申报期限: an import is declared within 14 days of arrival, after that 滞报金 accrues
+
+
+def _at(doc: DeclarationDocument, path: str) -> Any:
+    """The value at a dotted attribute path, None when a block on the way is absent."""
+    value: Any = doc
+    for attr in path.split("."):
+        if value is None:
+            return None
+        value = getattr(value, attr)
+    return value
 
 
 def _parse_date(value: str) -> date | None:
@@ -133,15 +152,15 @@ def register(rules: RuleSet) -> None:
         group="dates",
     )
     def date_format(ctx: Context, meta: RuleMeta) -> Iterator[Finding]:
-        """IEDate, DespDate, CmplDschrgDt (and TrnHead ValidTime) are real calendar dates."""
-        head = ctx.doc.head
-        fields = [(f"head.{a}", getattr(head, a)) for a in ("ie_date", "desp_date", "cmpl_dschrg_dt")]
-        if ctx.doc.transit is not None:
-            fields.append(("transit.head.valid_time", ctx.doc.transit.head.valid_time))
-        for path, value in fields:
+        """IEDate, DespDate, CmplDschrgDt and, in the transit blocks, TrnHead ValidTime and TrnList IEDate
+        are real calendar dates."""
+        for path, code, zh, en in DATES:
+            value = _at(ctx.doc, path)
             if value and _parse_date(value) is None:
                 yield meta.finding(
-                    path, f"日期“{value}”不是有效的yyyyMMdd日期", f"'{value}' is not a valid yyyyMMdd date"
+                    path,
+                    f"{zh}（{code}）“{value}”不是有效的yyyyMMdd日期",
+                    f"{en} ({code}) '{value}' is not a valid yyyyMMdd date",
                 )
 
     @rules.rule(
