@@ -7,13 +7,13 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from watching import QUIET_SECONDS, activity, wait_while_moving
 
 from guanwu.cli.cluster import (
     Shared,
@@ -42,7 +42,7 @@ def token(
     return {"Authorization": f"Bearer {LocalTokenIssuer(SECRET).issue(user, tenant, list(roles))}"}
 
 
-@dataclass
+@dataclass(eq=False)  # identity: kept in the _LIVE set
 class Process:
     name: str
     command: list[str]
@@ -59,25 +59,33 @@ class Process:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, ready_path: str = "/readyz", timeout: float = 120.0) -> Process:
+    def start(self, ready_path: str = "/readyz") -> Process:
+        """Start and wait until ready, for as long as the process still works or logs."""
         log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.popen.returncode}; log: {self.log_path}")
+        popen = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.popen = popen
+        _LIVE.add(self)
+
+        def ready() -> bool:
+            if popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {popen.returncode}; log: {self.log_path}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.url + ready_path, timeout=2).status_code == 200:
-                    return self
-            time.sleep(0.2)
-        raise TimeoutError(f"{self.name} not ready after {timeout}s; log: {self.log_path}")
+                return httpx.get(self.url + ready_path, timeout=2).status_code == 200
+            return False
+
+        wait_while_moving(
+            ready, activity(popen, files=(self.log_path,)), f"{self.name} becoming ready ({self.log_path})"
+        )
+        return self
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
+        _LIVE.discard(self)
         if self.popen is not None and self.popen.poll() is None:
             self.popen.send_signal(sig)
             self.popen.wait(timeout=30)
 
     def stop(self) -> None:
+        _LIVE.discard(self)
         if self.popen is not None and self.popen.poll() is None:
             self.popen.terminate()
             try:
@@ -136,13 +144,20 @@ def cluster(kafka: str, mongo_url: str) -> Iterator[Cluster]:
         running.stop_all()
 
 
-def wait_until(probe, timeout: float = 120.0, interval: float = 0.3):  # type: ignore[no-untyped-def]
-    """Poll a synchronous probe until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise TimeoutError(f"condition not met after {timeout}s (last: {last!r})")
+# Processes started by any cluster and not yet stopped: what "still moving" is judged by.
+_LIVE: set[Process] = set()
+
+
+def wait_until(  # type: ignore[no-untyped-def]
+    probe, *, progress=None, quiet_seconds: float = QUIET_SECONDS, interval: float = 0.3
+):
+    """Poll a synchronous probe until it returns something truthy, for as long as something moves: the
+    cluster's processes work or log, or `progress()` (e.g. a count of stored effects) changes. Fails after
+    `quiet_seconds` without movement, never after a fixed total time (a busy machine is slow, not stuck)."""
+    live = tuple(p.popen for p in _LIVE if p.popen is not None and p.popen.poll() is None)
+    processes = activity(*live, files=tuple(p.log_path for p in _LIVE))
+
+    def moving() -> tuple[object, ...]:
+        return (processes(), progress() if progress is not None else None)
+
+    return wait_while_moving(probe, moving, "waiting", quiet_seconds=quiet_seconds, interval=interval)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from watching import QUIET_SECONDS, OwnActivity
 
 from guanwu.cli.embedded import EmbeddedSystem, build_embedded
 from guanwu.platform.store.sqlite import SqliteDocumentStore
@@ -47,13 +49,19 @@ def bearer(
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], timeout: float = 15.0, interval: float = 0.05
+    probe: Callable[[], Awaitable[T | None]], quiet_seconds: float = QUIET_SECONDS, interval: float = 0.05
 ) -> T:
-    """Poll until the probe returns something truthy; fail with the last value after the timeout."""
-    last: Any = None
-    async with asyncio.timeout(timeout):
-        while True:
-            last = await probe()
-            if last:
-                return last
-            await asyncio.sleep(interval)
+    """Poll until the probe returns something truthy, for as long as something moves (this process works, or
+    the probe's answer changes); fail with the last answer after `quiet_seconds` without movement."""
+    working = OwnActivity()
+    last: Any = await probe()
+    seen, since = (working(), repr(last)), time.monotonic()
+    while not last:
+        await asyncio.sleep(interval)
+        last = await probe()
+        now, sign = time.monotonic(), (working(), repr(last))
+        if sign != seen:
+            seen, since = sign, now
+        elif now - since > quiet_seconds:
+            raise AssertionError(f"nothing moved for {quiet_seconds:g} s (last probe: {last!r})")
+    return last

@@ -46,7 +46,7 @@ async def _produce(bootstrap: str, items: list[tuple[str, Envelope]]) -> None:
 
 def _kill_mid_flow(c: Cluster, service, collection: str, tenant: str) -> int:  # type: ignore[no-untyped-def]
     """SIGKILL the service as soon as some, but not all, effects are stored; returns the count then."""
-    at_kill = wait_until(lambda: _count(c, service.name, collection, tenant), timeout=120, interval=0.02)
+    at_kill = wait_until(lambda: _count(c, service.name, collection, tenant), interval=0.02)
     service.kill()
     return int(at_kill)
 
@@ -67,7 +67,8 @@ def test_anomaly_service_killed_while_delete_receipts_flow(kafka_bootstrap: str,
         assert 0 < at_kill < N, f"the kill should land mid-flow (records at kill: {at_kill})"
         anomaly.start()
 
-        wait_until(lambda: _count(c, "anomaly", "anomaly_records", tenant) >= N, timeout=180)
+        stored = lambda: _count(c, "anomaly", "anomaly_records", tenant)  # noqa: E731
+        wait_until(lambda: stored() >= N, progress=stored)
         assert _count(c, "anomaly", "anomaly_records", tenant) == N
         receipt_ids = _distinct(c, "anomaly", "anomaly_records", tenant, "source_receipt_id")
         assert len(receipt_ids) == N
@@ -93,7 +94,8 @@ def test_query_projection_killed_while_declaration_events_flow(kafka_bootstrap: 
         assert 0 < at_kill < N, f"the kill should land mid-flow (rows at kill: {at_kill})"
         query.start()
 
-        wait_until(lambda: _count(c, "query", "query_declarations", tenant) >= N, timeout=180)
+        projected = lambda: _count(c, "query", "query_declarations", tenant)  # noqa: E731
+        wait_until(lambda: projected() >= N, progress=projected)
         assert _count(c, "query", "query_declarations", tenant) == N
         assert len(_distinct(c, "query", "query_declarations", tenant, "declaration_id")) == N
 

@@ -116,3 +116,23 @@ def wait_while_moving(
             seen, since = sign, now
         elif now - since > quiet_seconds:
             raise AssertionError(f"{what}: nothing moved for {quiet_seconds:g} s (last probe: {found!r})")
+
+
+class OwnActivity:
+    """A count that grows while this process works (an embedded system runs inside the test's process).
+
+    Working means using at least `busy_share` of a core over a sample of at least a second."""
+
+    def __init__(self, busy_share: float = 0.2) -> None:
+        self.busy_share = busy_share
+        self.moves = 0
+        self._cpu, self._at = time.process_time(), time.monotonic()
+
+    def __call__(self) -> int:
+        now = time.monotonic()
+        if now - self._at >= 1.0:
+            cpu = time.process_time()
+            if cpu - self._cpu >= self.busy_share * (now - self._at):
+                self.moves += 1
+            self._cpu, self._at = cpu, now
+        return self.moves
