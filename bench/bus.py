@@ -4,8 +4,9 @@
 
 Adapter side: N DeclarationDrafted envelopes published with `publish_many` in batches (the way the outbox
 relay hands a document's events to the bus: send all, wait for every ack), idempotent producer, acks=all;
-consumed by a faust agent through the Dispatcher (envelope parse, payload validation against the registry,
-handler call). The clock runs from the first publish until the handler has seen all N.
+consumed by the group consumer (aiokafka, manual commits) through the Dispatcher (envelope parse, payload
+validation against the registry, handler call). The clock runs from the first publish until the handler has
+seen all N.
 
 Baseline: AIOKafkaProducer with the same settings (idempotent, acks=all, linger_ms=2) sending the same
 payload bytes (serialized before the clock starts) in the same batches, and an AIOKafkaConsumer counting
@@ -232,7 +233,7 @@ async def main() -> None:
     print(
         f"{args.events} DeclarationDrafted envelopes ({len(payload)} B each), {args.partitions} partitions, "
         f"adapter publishes with publish_many in batches of {args.batch} (as the outbox relay does), "
-        "consumes through faust + Dispatcher; raw: AIOKafkaProducer (idempotent, acks=all, linger_ms=2) "
+        "consumes through the group consumer + Dispatcher; raw: AIOKafkaProducer (idempotent, acks=all, linger_ms=2) "
         "send+gather in the same batches, AIOKafkaConsumer."
     )
     raws: list[dict[str, float]] = []
