@@ -217,3 +217,27 @@ async def test_two_deployments_with_their_own_group_prefix_each_receive_every_me
             await bus.stop()
     assert sorted(seen["blue"]) == sorted(seen["green"]) == list(range(20))
     assert buses[0].group_id("same.group") == "blue.same.group"
+
+
+async def test_consuming_leaves_nothing_in_the_working_folder(
+    kafka_bootstrap: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # faust wrote a `<group>-data/` folder into the working folder of every consuming process.
+    monkeypatch.chdir(tmp_path)
+    topic = f"cwd-{uuid.uuid4().hex[:10]}.events.v1"
+    received: list[int] = []
+
+    async def handle(envelope: Envelope, event: Event) -> None:
+        assert isinstance(event, Pinged)
+        received.append(event.sequence)
+
+    bus = KafkaEventBus(kafka_bootstrap, client_id="cwd", topic_partitions=1, registry=TEST_REGISTRY)
+    bus.declare_topics([topic])
+    bus.subscribe(Subscription("cwd.group", topic, {Pinged.event_type: handle}))
+    await bus.start()
+    try:
+        await bus.publish(topic, ping(1))
+        await _wait_while_moving(lambda: len(received), lambda n: n >= 1)
+    finally:
+        await bus.stop()
+    assert list(tmp_path.iterdir()) == []
