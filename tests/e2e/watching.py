@@ -118,21 +118,11 @@ def wait_while_moving(
             raise AssertionError(f"{what}: nothing moved for {quiet_seconds:g} s (last probe: {found!r})")
 
 
-class OwnActivity:
-    """A count that grows while this process works (an embedded system runs inside the test's process).
-
-    Working means using at least `busy_share` of a core over a sample of at least a second."""
+class OwnActivity(Activity):
+    """The same count for this process (an embedded system runs inside the test's process)."""
 
     def __init__(self, busy_share: float = 0.2) -> None:
-        self.busy_share = busy_share
-        self.moves = 0
-        self._cpu, self._at = time.process_time(), time.monotonic()
+        super().__init__((), (), busy_share)
 
-    def __call__(self) -> int:
-        now = time.monotonic()
-        if now - self._at >= 1.0:
-            cpu = time.process_time()
-            if cpu - self._cpu >= self.busy_share * (now - self._at):
-                self.moves += 1
-            self._cpu, self._at = cpu, now
-        return self.moves
+    def _cpu(self) -> int:
+        return int(time.process_time() * os.sysconf("SC_CLK_TCK"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 from watching import Activity, activity, wait_while_moving
 
 
@@ -65,28 +66,35 @@ def guanwu(args: list[str], cwd: Path, logs: Path, env: dict[str, str] | None = 
             popen.wait()
 
 
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port another process listens on for the whole test."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield int(taken.getsockname()[1])
+
+
 def ready(url: str) -> bool:
     with contextlib.suppress(httpx.HTTPError):
         return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
     return False
 
 
-def test_a_taken_port_ends_up_at_once_with_a_clear_message_and_nothing_written(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        workdir, data = tmp_path / "cwd", tmp_path / "new-data"
-        for how, env, args in [
-            ("options", {}, ["up", "--port", str(port), "--data-dir", str(data)]),
-            ("environment", {"GUANWU_PORT": str(port), "GUANWU_DATA_DIR": str(data)}, ["up"]),
-        ]:
-            with guanwu(args, workdir, tmp_path / how, env) as run:
-                assert run.exited() != 0, how
-                assert "已被占用" in run.output and "already in use" in run.output, run.output
-                assert f"127.0.0.1:{port}" in run.output
-            assert not data.exists(), how  # no folder, no secret, no demo user
-            assert list(workdir.iterdir()) == [], how
+def test_a_taken_port_ends_up_at_once_with_a_clear_message_and_nothing_written(
+    tmp_path: Path, taken_port: int
+) -> None:
+    workdir, data = tmp_path / "cwd", tmp_path / "new-data"
+    for how, env, args in [
+        ("options", {}, ["up", "--port", str(taken_port), "--data-dir", str(data)]),
+        ("environment", {"GUANWU_PORT": str(taken_port), "GUANWU_DATA_DIR": str(data)}, ["up"]),
+    ]:
+        with guanwu(args, workdir, tmp_path / how, env) as run:
+            assert run.exited() != 0, how
+            assert "已被占用" in run.output and "already in use" in run.output, run.output
+            assert f"127.0.0.1:{taken_port}" in run.output
+        assert not data.exists(), how  # no folder, no secret, no demo user
+        assert list(workdir.iterdir()) == [], how
 
 
 def test_demo_finds_guanwu_on_the_port_and_folder_it_was_started_with(tmp_path: Path) -> None:
@@ -124,39 +132,32 @@ def test_without_simulator_nobody_can_post_receipts_and_the_console_says_so(tmp_
         up.exited()
 
 
-def test_dev_cluster_refuses_a_taken_port_before_starting_or_writing_anything(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        data = tmp_path / "cluster"
-        args = ["dev-cluster", "--base-port", str(port), "--data-dir", str(data)]
-        with guanwu(args, tmp_path / "cwd", tmp_path / "logs") as run:
-            assert run.exited() == 1
-            assert "declaration" in run.output and f"127.0.0.1:{port}" in run.output, run.output
-            assert "已被占用" in run.output and "already in use" in run.output
-        assert not data.exists() and list((tmp_path / "cwd").iterdir()) == []
+def test_dev_cluster_refuses_a_taken_port_before_starting_or_writing_anything(
+    tmp_path: Path, taken_port: int
+) -> None:
+    data = tmp_path / "cluster"
+    args = ["dev-cluster", "--base-port", str(taken_port), "--data-dir", str(data)]
+    with guanwu(args, tmp_path / "cwd", tmp_path / "logs") as run:
+        assert run.exited() == 1
+        assert "declaration" in run.output and f"127.0.0.1:{taken_port}" in run.output, run.output
+        assert "已被占用" in run.output and "already in use" in run.output
+    assert not data.exists() and list((tmp_path / "cwd").iterdir()) == []
 
 
-def test_serve_refuses_a_taken_port_before_building_the_service(tmp_path: Path) -> None:
+def test_serve_refuses_a_taken_port_before_building_the_service(tmp_path: Path, taken_port: int) -> None:
     """The card signer would create its soft token while being built; a taken port must come first."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        state = tmp_path / "signer"
-        env = {
-            "GUANWU_CARD_SIGNER_HTTP__PORT": str(port),
-            "GUANWU_CARD_SIGNER_AUTH__SECRET": "s" * 40,
-            "GUANWU_CARD_SIGNER_TENANTS": '["demo"]',
-            "GUANWU_CARD_SIGNER_STORE__DATA_DIR": str(state / "store"),
-            "GUANWU_CARD_SIGNER_DATA_DIR": str(state / "local"),
-            "GUANWU_CARD_SIGNER_SIGNER": "soft",
-            "GUANWU_CARD_SIGNER_SOFT_TOKEN_PATH": str(state / "soft-token.json"),
-            "GUANWU_CARD_SIGNER_SOFT_PASSPHRASE": "p" * 20,
-            "GUANWU_CARD_SIGNER_SOFT_CREATE_IF_MISSING": "true",
-        }
-        with guanwu(["serve", "card-signer"], tmp_path / "cwd", tmp_path / "logs", env) as run:
-            assert run.exited() == 1, run.output
-            assert "已被占用" in run.output and f"127.0.0.1:{port}" in run.output, run.output
-        assert not state.exists() and list((tmp_path / "cwd").iterdir()) == []
+    state = tmp_path / "signer"
+    env = {
+        "GUANWU_CARD_SIGNER_HTTP__PORT": str(taken_port),
+        "GUANWU_CARD_SIGNER_AUTH__SECRET": "s" * 40,
+        "GUANWU_CARD_SIGNER_TENANTS": '["demo"]',
+        "GUANWU_CARD_SIGNER_STORE__DATA_DIR": str(state / "store"),
+        "GUANWU_CARD_SIGNER_SIGNER": "soft",
+        "GUANWU_CARD_SIGNER_SOFT_TOKEN_PATH": str(state / "soft-token.json"),
+        "GUANWU_CARD_SIGNER_SOFT_PASSPHRASE": "p" * 20,
+        "GUANWU_CARD_SIGNER_SOFT_CREATE_IF_MISSING": "true",
+    }
+    with guanwu(["serve", "card-signer"], tmp_path / "cwd", tmp_path / "logs", env) as run:
+        assert run.exited() == 1, run.output
+        assert "已被占用" in run.output and f"127.0.0.1:{taken_port}" in run.output, run.output
+    assert not state.exists() and list((tmp_path / "cwd").iterdir()) == []

@@ -39,7 +39,6 @@ class Shared:
     secret: str
     database_prefix: str
     deployment: str | None = None  # default prefix of consumer groups: two deployments on one broker differ
-    state_dir: Path | None = None  # each service keeps its local state (the bus's) in a folder of its own
 
 
 def service_env(
@@ -58,8 +57,6 @@ def service_env(
     }
     if shared.deployment:
         settings["DEPLOYMENT"] = shared.deployment
-    if shared.state_dir:
-        settings["DATA_DIR"] = str(shared.state_dir / service)
     return {env_prefix(service) + k: v for k, v in {**settings, **(extra or {})}.items()}
 
 

@@ -145,7 +145,7 @@ def dev_cluster(
         int, typer.Option(min=1, max=65529, help="Port of the first member; the others follow (see below)")
     ] = 8001,
     data_dir: Annotated[
-        Path, typer.Option(help="Folder for the token secret, the soft token, logs and local state")
+        Path, typer.Option(help="Folder for the token secret, the soft token and the logs")
     ] = Path("data/dev-cluster"),
     kafka: Annotated[str, typer.Option(help="Kafka bootstrap servers (`make infra-up`)")] = "127.0.0.1:9092",
     mongo_url: Annotated[
@@ -183,9 +183,7 @@ def dev_cluster(
         raise typer.Exit(1)
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = load_or_create_secret(data_dir)
-    shared = Shared(
-        kafka, mongo_url, secret, database_prefix, deployment=deployment, state_dir=data_dir / "state"
-    )
+    shared = Shared(kafka, mongo_url, secret, database_prefix, deployment=deployment)
     members = whole_set(shared, ports, data_dir / "card-signer", tenant, poll_interval)
     typer.echo(
         f"guanwu 关务 dev-cluster: {len(members)} 个进程 processes, Kafka {kafka}, {mongo_url}, data {data_dir}"

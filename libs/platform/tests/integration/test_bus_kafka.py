@@ -102,19 +102,33 @@ async def _wait_while_moving(probe: Any, done: Any, quiet_seconds: float = 30.0)
             raise AssertionError(f"nothing moved for {quiet_seconds} s (last seen: {last!r})")
 
 
+def _pinged_bus(
+    bootstrap: str,
+    topic: str,
+    group: str,
+    into: list[int],
+    bus_class: type[KafkaEventBus] = KafkaEventBus,
+    **options: Any,
+) -> KafkaEventBus:
+    """A bus (not started) whose `group` records the sequence of every Pinged on `topic` in `into`."""
+
+    async def record(envelope: Envelope, event: Event) -> None:
+        assert isinstance(event, Pinged)
+        into.append(event.sequence)
+
+    options = {"topic_partitions": 1, **options}
+    bus = bus_class(bootstrap, client_id=group, registry=TEST_REGISTRY, **options)
+    bus.declare_topics([topic])
+    bus.subscribe(Subscription(group, topic, {Pinged.event_type: record}))
+    return bus
+
+
 async def test_an_oversized_poison_message_is_dead_lettered_as_a_reference_and_the_consumer_moves_on(
     kafka_bootstrap: str,
 ) -> None:
     topic = f"oversized-{uuid.uuid4().hex[:10]}.events.v1"
     received: list[int] = []
-
-    async def handle(envelope: Envelope, event: Event) -> None:
-        assert isinstance(event, Pinged)
-        received.append(event.sequence)
-
-    bus = KafkaEventBus(kafka_bootstrap, client_id="oversized", topic_partitions=1, registry=TEST_REGISTRY)
-    bus.declare_topics([topic])
-    bus.subscribe(Subscription(f"g-{topic}", topic, {Pinged.event_type: handle}))
+    bus = _pinged_bus(kafka_bootstrap, topic, f"g-{topic}", received)
     await bus.start()
     try:
         original = _oversized_invalid_envelope()
@@ -158,13 +172,7 @@ async def test_a_consumer_that_cannot_dead_letter_keeps_the_message_counts_it_an
         labels = {"topic": f"{topic}.dlq"}
         return METRICS.get_sample_value("guanwu_bus_dead_letter_failures_total", labels) or 0.0
 
-    def make(bus_class: type[KafkaEventBus]) -> KafkaEventBus:
-        bus = bus_class(kafka_bootstrap, client_id="dlq-down", topic_partitions=1, registry=TEST_REGISTRY)
-        bus.declare_topics([topic])
-        bus.subscribe(Subscription(group, topic, {Pinged.event_type: lambda e, p: asyncio.sleep(0)}))
-        return bus
-
-    broken = make(_BrokenDeadLetterTopic)
+    broken = _pinged_bus(kafka_bootstrap, topic, group, [], _BrokenDeadLetterTopic)
     await broken.start()
     try:
         await broken.publish_raw(topic, b"k", b"not json")
@@ -173,7 +181,7 @@ async def test_a_consumer_that_cannot_dead_letter_keeps_the_message_counts_it_an
         await broken.stop()  # returns although the dead-letter write never succeeded
 
     # The message was not acknowledged: the next process of the group takes it again and dead-letters it.
-    healthy = make(KafkaEventBus)
+    healthy = _pinged_bus(kafka_bootstrap, topic, group, [])
     await healthy.start()
     try:
         dead = await TestKafkaBus.dead_letters_of(kafka_bootstrap, topic, expected=1)
@@ -188,23 +196,10 @@ async def test_two_deployments_with_their_own_group_prefix_each_receive_every_me
 ) -> None:
     topic = f"prefix-{uuid.uuid4().hex[:10]}.events.v1"
     seen: dict[str, list[int]] = {"blue": [], "green": []}
-    buses = []
-    for deployment in seen:
-
-        async def handle(envelope: Envelope, event: Event, into: list[int] = seen[deployment]) -> None:
-            assert isinstance(event, Pinged)
-            into.append(event.sequence)
-
-        bus = KafkaEventBus(
-            kafka_bootstrap,
-            client_id=f"prefix-{deployment}",
-            topic_partitions=3,
-            registry=TEST_REGISTRY,
-            group_prefix=deployment,
-        )
-        bus.declare_topics([topic])
-        bus.subscribe(Subscription("same.group", topic, {Pinged.event_type: handle}))
-        buses.append(bus)
+    buses = [
+        _pinged_bus(kafka_bootstrap, topic, "same.group", into, topic_partitions=3, group_prefix=deployment)
+        for deployment, into in seen.items()
+    ]
     try:
         for bus in buses:
             await bus.start()
@@ -226,14 +221,7 @@ async def test_consuming_leaves_nothing_in_the_working_folder(
     monkeypatch.chdir(tmp_path)
     topic = f"cwd-{uuid.uuid4().hex[:10]}.events.v1"
     received: list[int] = []
-
-    async def handle(envelope: Envelope, event: Event) -> None:
-        assert isinstance(event, Pinged)
-        received.append(event.sequence)
-
-    bus = KafkaEventBus(kafka_bootstrap, client_id="cwd", topic_partitions=1, registry=TEST_REGISTRY)
-    bus.declare_topics([topic])
-    bus.subscribe(Subscription("cwd.group", topic, {Pinged.event_type: handle}))
+    bus = _pinged_bus(kafka_bootstrap, topic, "cwd.group", received)
     await bus.start()
     try:
         await bus.publish(topic, ping(1))

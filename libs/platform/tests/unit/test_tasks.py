@@ -26,6 +26,5 @@ async def test_the_runtime_stops_a_background_loop_that_swallowed_its_first_canc
     runtime.register(ServiceParts(name="t", background=[loop_that_misses_one_cancel]))
     await runtime.start()
     await asyncio.sleep(0.05)
-    async with asyncio.timeout(60):  # a hang guard, not a timing: the stop takes ~0.1 s
-        await runtime.stop()
+    await runtime.stop()  # hung for ever before (pytest-timeout ends the test then)
     assert swallowed == [True]
