@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Local infrastructure for guanwu development and tests (no Docker):
 #   - Apache Kafka 4.0.2, single node, KRaft (broker+controller), jars from Maven Central
-#   - FerretDB 1.24.2 (MongoDB wire protocol) on SQLite, built from the Go module proxy
+#   - FerretDB 1.24.2 (MongoDB wire protocol), built from the Go module proxy, storing into
+#   - PostgreSQL 15 (Debian's package, installed with apt-get when missing), a cluster of its own under .local/
 #
-# Usage: deploy/local/infra.sh up|down|status|kill|wipe [kafka|ferretdb|all]     (default: all)
+# Usage: deploy/local/infra.sh up|down|status|kill|wipe [kafka|postgres|ferretdb|all]     (default: all)
+#   ferretdb includes postgres: `up ferretdb` starts both, `down|kill ferretdb` stop only the wire server,
+#   `wipe ferretdb` deletes the database too.
 #   up      fetch/build (first time only), format, start in the background, wait until ready.
 #           No-op for a component that is already running.
 #   down    SIGTERM, wait up to GUANWU_STOP_TIMEOUT (30 s), then SIGKILL. No-op if not running.
@@ -12,9 +15,10 @@
 #   wipe    stop, then delete the data folders (downloaded jars / built binary are kept).
 #
 # Environment: GUANWU_LOCAL_DIR (default <repo>/.local), GUANWU_KAFKA_PORT (9092),
-#   GUANWU_KAFKA_CONTROLLER_PORT (9093), GUANWU_FERRETDB_PORT (27017),
+#   GUANWU_KAFKA_CONTROLLER_PORT (9093), GUANWU_FERRETDB_PORT (27017), GUANWU_POSTGRES_PORT (55432),
+#   GUANWU_POSTGRES_USER (the OS user PostgreSQL runs as when this script runs as root: postgres),
 #   GUANWU_KAFKA_HEAP_OPTS ("-Xms256m -Xmx512m"), GUANWU_START_TIMEOUT (120 s), GUANWU_STOP_TIMEOUT (30 s).
-# Exit codes: 0 ok, 1 failure, 2 usage error or missing tool (java/mvn/go), 3 status: not all running.
+# Exit codes: 0 ok, 1 failure, 2 usage error or missing tool (java/mvn/go/postgresql), 3 status: not all running.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +28,7 @@ LOCAL_DIR="${GUANWU_LOCAL_DIR:-$REPO_ROOT/.local}"
 KAFKA_PORT="${GUANWU_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${GUANWU_KAFKA_CONTROLLER_PORT:-9093}"
 FERRETDB_PORT="${GUANWU_FERRETDB_PORT:-27017}"
+POSTGRES_PORT="${GUANWU_POSTGRES_PORT:-55432}"
 KAFKA_HEAP_OPTS="${GUANWU_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 START_TIMEOUT="${GUANWU_START_TIMEOUT:-120}"
 STOP_TIMEOUT="${GUANWU_STOP_TIMEOUT:-30}"
@@ -40,9 +45,13 @@ KAFKA_PID="$KAFKA_HOME/kafka.pid"
 FERRETDB_SRC="$SCRIPT_DIR/ferretdb"
 FERRETDB_HOME="$LOCAL_DIR/ferretdb"
 FERRETDB_BIN="$FERRETDB_HOME/bin/ferretdb"
-FERRETDB_DATA="$FERRETDB_HOME/data"
 FERRETDB_LOG="$FERRETDB_HOME/ferretdb.log"
 FERRETDB_PID="$FERRETDB_HOME/ferretdb.pid"
+
+POSTGRES_HOME="$LOCAL_DIR/postgres"
+POSTGRES_DATA="$POSTGRES_HOME/data"
+POSTGRES_LOG="$POSTGRES_HOME/postgres.log"
+POSTGRES_DB=ferretdb
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -298,6 +307,138 @@ kafka_status() {
     return 3
 }
 
+# --------------------------------------------------------------------------------------------- postgres
+# FerretDB's store. PostgreSQL refuses to run as root: as root, the cluster belongs to GUANWU_POSTGRES_USER.
+
+POSTGRES_OS_USER="${GUANWU_POSTGRES_USER:-postgres}"
+
+# as_pg CMD...: run CMD as the cluster's owner (this user unless we are root).
+as_pg() {
+    if [[ "$(id -u)" == 0 ]]; then
+        runuser -u "$POSTGRES_OS_USER" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# postgres_bin: the folder of the newest installed PostgreSQL server (Debian layout), installing it if missing.
+postgres_bin() {
+    local bin
+    bin="$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/pg_ctl' 2>/dev/null | sort -V | tail -n 1)"
+    if [[ -z "$bin" ]]; then
+        if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+            log "ERROR: PostgreSQL is required but not installed. Install Debian's 'postgresql' (e.g. 'sudo apt-get install -y postgresql-15')."
+            exit 2
+        fi
+        log "postgres: installing Debian's postgresql (first time only; log in $LOCAL_DIR/apt.log)"
+        mkdir -p "$LOCAL_DIR"
+        # Debian's package would also create and start a cluster of its own on 5432: ours is separate anyway.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >>"$LOCAL_DIR/apt.log" 2>&1 ||
+            { apt-get update >>"$LOCAL_DIR/apt.log" 2>&1 &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >>"$LOCAL_DIR/apt.log" 2>&1; } ||
+            die "postgres: apt-get install postgresql failed; see $LOCAL_DIR/apt.log"
+        bin="$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/pg_ctl' | sort -V | tail -n 1)"
+    fi
+    dirname "$bin"
+}
+
+postgres_pid() {
+    local pid
+    [[ -f "$POSTGRES_DATA/postmaster.pid" ]] || return 1
+    pid="$(head -n 1 "$POSTGRES_DATA/postmaster.pid" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$POSTGRES_DATA" || return 1
+    printf '%s\n' "$pid"
+}
+
+postgres_init() {
+    local bin="$1"
+    [[ -f "$POSTGRES_DATA/PG_VERSION" ]] && return 0
+    as_pg test -w "$POSTGRES_HOME" ||
+        die "postgres: $POSTGRES_OS_USER cannot write $POSTGRES_HOME (every parent folder must be traversable)"
+    log "postgres: creating a cluster in $POSTGRES_DATA"
+    rm -rf "$POSTGRES_DATA"
+    as_pg "$bin/initdb" -D "$POSTGRES_DATA" -U postgres -E UTF8 --locale=C.UTF-8 -A trust >>"$POSTGRES_LOG" 2>&1 ||
+        die "postgres: initdb failed; see $POSTGRES_LOG"
+    # Tuned for tests: commits do not wait for the WAL flush (a crash of PostgreSQL may lose the last
+    # commits, never corrupt: fsync stays on). TCP on loopback only, no Unix socket (paths can be too long).
+    as_pg tee -a "$POSTGRES_DATA/postgresql.conf" >/dev/null <<CONF
+
+# guanwu (deploy/local/infra.sh)
+listen_addresses = '$HOST'
+port = $POSTGRES_PORT
+unix_socket_directories = ''
+synchronous_commit = off
+fsync = on
+max_connections = 200
+shared_buffers = 256MB
+CONF
+}
+
+postgres_up() {
+    local bin pid
+    if pid="$(postgres_pid)" && port_open "$POSTGRES_PORT"; then
+        log "postgres: already running on $HOST:$POSTGRES_PORT (pid $pid), log $POSTGRES_LOG"
+        return 0
+    fi
+    bin="$(postgres_bin)"
+    mkdir -p "$POSTGRES_HOME"
+    touch "$POSTGRES_LOG"
+    if [[ "$(id -u)" == 0 ]]; then
+        id "$POSTGRES_OS_USER" >/dev/null 2>&1 ||
+            die "postgres: OS user '$POSTGRES_OS_USER' does not exist (set GUANWU_POSTGRES_USER to an unprivileged user)"
+        chown "$POSTGRES_OS_USER" "$POSTGRES_HOME" "$POSTGRES_LOG"
+    fi
+    postgres_init "$bin"
+    if [[ -z "${pid:-}" ]]; then
+        port_open "$POSTGRES_PORT" &&
+            die "postgres: port $POSTGRES_PORT is already in use by another process (not started by this script)"
+        log "postgres: starting on $HOST:$POSTGRES_PORT (cluster $POSTGRES_DATA)"
+        as_pg "$bin/pg_ctl" -D "$POSTGRES_DATA" -l "$POSTGRES_LOG" -w -t "$START_TIMEOUT" -o "-p $POSTGRES_PORT" start >/dev/null ||
+            { tail -n 30 "$POSTGRES_LOG" >&2 || true; die "postgres: did not start; see $POSTGRES_LOG"; }
+    fi
+    if ! as_pg "$bin/psql" -h "$HOST" -p "$POSTGRES_PORT" -U postgres -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = '$POSTGRES_DB'" | grep -q 1; then
+        as_pg "$bin/createdb" -h "$HOST" -p "$POSTGRES_PORT" -U postgres "$POSTGRES_DB" ||
+            die "postgres: createdb $POSTGRES_DB failed"
+    fi
+    log "postgres: ready on $HOST:$POSTGRES_PORT (pid $(postgres_pid)), log $POSTGRES_LOG"
+}
+
+# postgres_stop MODE: pg_ctl stop -m MODE (fast: orderly; immediate: like a crash, recovery at next start).
+postgres_stop() {
+    local pid
+    if ! pid="$(postgres_pid)"; then
+        log "postgres: not running"
+        return 0
+    fi
+    log "postgres: stopping ($1, pid $pid)"
+    as_pg "$(postgres_bin)/pg_ctl" -D "$POSTGRES_DATA" -m "$1" -w -t "$STOP_TIMEOUT" stop >/dev/null 2>&1 ||
+        stop_pid postgres "$pid"
+}
+
+postgres_down() { postgres_stop fast; }
+postgres_kill() { postgres_stop immediate; }
+
+postgres_wipe() {
+    postgres_down
+    log "postgres: deleting $POSTGRES_DATA"
+    rm -rf "$POSTGRES_DATA"
+}
+
+postgres_status() {
+    local pid
+    if pid="$(postgres_pid)" && port_open "$POSTGRES_PORT"; then
+        printf 'postgres  running  port=%s pid=%s log=%s\n' "$POSTGRES_PORT" "$pid" "$POSTGRES_LOG"
+        return 0
+    elif [[ -n "${pid:-}" ]]; then
+        printf 'postgres  starting port=%s pid=%s log=%s\n' "$POSTGRES_PORT" "$pid" "$POSTGRES_LOG"
+    else
+        printf 'postgres  stopped  port=%s\n' "$POSTGRES_PORT"
+    fi
+    return 3
+}
+
 # --------------------------------------------------------------------------------------------- ferretdb
 
 ferretdb_pid() { pid_of "$FERRETDB_PID" "$FERRETDB_BIN"; }
@@ -322,6 +463,7 @@ ferretdb_build() {
 
 ferretdb_up() {
     local pid i
+    postgres_up
     if pid="$(ferretdb_pid)" && port_open "$FERRETDB_PORT"; then
         log "ferretdb: already running on $HOST:$FERRETDB_PORT (pid $pid), log $FERRETDB_LOG"
         return 0
@@ -331,10 +473,10 @@ ferretdb_up() {
         port_open "$FERRETDB_PORT" &&
             die "ferretdb: port $FERRETDB_PORT is already in use by another process (not started by this script)"
         ferretdb_build
-        mkdir -p "$FERRETDB_DATA"
-        log "ferretdb: starting on $HOST:$FERRETDB_PORT (SQLite in $FERRETDB_DATA)"
+        log "ferretdb: starting on $HOST:$FERRETDB_PORT (PostgreSQL $HOST:$POSTGRES_PORT/$POSTGRES_DB)"
         start_bg "$FERRETDB_PID" "$FERRETDB_LOG" \
-            "$FERRETDB_BIN" -listen-addr "$HOST:$FERRETDB_PORT" -data-dir "$FERRETDB_DATA"
+            "$FERRETDB_BIN" -listen-addr "$HOST:$FERRETDB_PORT" \
+            -postgresql-url "postgres://postgres@$HOST:$POSTGRES_PORT/$POSTGRES_DB"
     fi
     for ((i = 0; i < START_TIMEOUT * 10; i++)); do
         pid="$(ferretdb_pid)" || {
@@ -374,8 +516,8 @@ ferretdb_kill() {
 
 ferretdb_wipe() {
     ferretdb_down
-    log "ferretdb: deleting $FERRETDB_DATA"
-    rm -rf "$FERRETDB_DATA"
+    postgres_wipe
+    rm -rf "$FERRETDB_HOME/data"   # the SQLite files of the FerretDB used before PostgreSQL
 }
 
 ferretdb_status() {
@@ -396,9 +538,10 @@ ferretdb_status() {
 main() {
     local cmd="${1:-}" target="${2:-all}"
     [[ $# -le 2 ]] || usage
-    case "$target" in kafka | ferretdb | all) ;; *) usage ;; esac
+    case "$target" in kafka | postgres | ferretdb | all) ;; *) usage ;; esac
     local components=("$target")
-    [[ "$target" == all ]] && components=(kafka ferretdb)
+    # The wire server goes down before the database it writes to.
+    [[ "$target" == all ]] && components=(kafka ferretdb postgres)
 
     case "$cmd" in
     up)
@@ -423,6 +566,8 @@ main() {
         ;;
     status)
         local c rc=0
+        [[ "$target" == ferretdb ]] && components=(postgres ferretdb)
+        [[ "$target" == all ]] && components=(kafka postgres ferretdb)
         for c in "${components[@]}"; do "${c}_status" || rc=3; done
         return "$rc"
         ;;

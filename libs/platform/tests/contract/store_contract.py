@@ -24,6 +24,7 @@ from guanwu.platform.store.port import (
     ConcurrencyConflict,
     DocumentStore,
     DuplicateKeyError,
+    OutboxPull,
 )
 
 DOCS: list[dict[str, Any]] = [
@@ -410,6 +411,69 @@ class StoreContract:
             OUTBOX_PENDING_FIELD: True,
             VERSION_FIELD: 1,
         }
+
+    async def test_pull_outbox_many_cleans_unchanged_and_changed_documents_alike(self, col: Collection) -> None:
+        await col.insert_many(
+            [
+                {"_id": d, OUTBOX_FIELD: [outbox_entry(f"{d}1"), outbox_entry(f"{d}2")], OUTBOX_PENDING_FIELD: True}
+                for d in ("a", "b", "c")
+            ]
+        )
+        # "b" changed after the relay read it: one more event joined its outbox.
+        b = await col.get("b")
+        assert b is not None
+        b[OUTBOX_FIELD].append(outbox_entry("b3"))
+        await col.replace(b, expected_version=1)
+
+        await col.pull_outbox_many(
+            [
+                OutboxPull("a", ["a1", "a2"], read_version=1),
+                OutboxPull("b", ["b1", "b2"], read_version=1),
+                OutboxPull("c", ["c1"]),  # no version hint: the named events only
+                OutboxPull("ghost", ["g1"], read_version=1),
+            ]
+        )
+
+        by_id = {d["_id"]: d for d in await col.get_many(["a", "b", "c", "ghost"])}
+        assert set(by_id) == {"a", "b", "c"}
+        assert (by_id["a"][OUTBOX_FIELD], by_id["a"][OUTBOX_PENDING_FIELD]) == ([], False)
+        assert (by_id["b"][OUTBOX_FIELD], by_id["b"][OUTBOX_PENDING_FIELD]) == ([outbox_entry("b3")], True)
+        assert (by_id["c"][OUTBOX_FIELD], by_id["c"][OUTBOX_PENDING_FIELD]) == ([outbox_entry("c2")], True)
+        assert [by_id[d][VERSION_FIELD] for d in "abc"] == [1, 2, 1]
+        await col.pull_outbox_many([])
+
+    # ------------------------------------------------------------------------------------------ batches
+
+    async def test_insert_many_reports_each_document_and_keeps_the_others(self, col: Collection) -> None:
+        await col.ensure_index([("number", 1)], unique=True)
+        await col.insert({"_id": "old", "number": "N0"})
+
+        inserted = await col.insert_many(
+            [
+                {"_id": "a", "number": "N1"},
+                {"_id": "old", "number": "N9"},  # the _id exists
+                {"_id": "b", "number": "N0"},  # the unique key exists
+                {"_id": "a", "number": "N8"},  # the _id came earlier in this batch
+                {"_id": "c", "number": "N2", "tags": ["x"]},
+            ]
+        )
+
+        assert inserted == [True, False, False, False, True]
+        assert {d["_id"]: d["number"] for d in await col.find({})} == {"old": "N0", "a": "N1", "c": "N2"}
+        assert all(d[VERSION_FIELD] == 1 for d in await col.find({}))
+        assert [d["_id"] for d in await col.find({"tags": "x"})] == ["c"]
+        assert await col.insert_many([]) == []
+
+    async def test_insert_many_refuses_a_batch_with_an_invalid_document(self, col: Collection) -> None:
+        with pytest.raises(TypeError):
+            await col.insert_many([{"_id": "a"}, {"_id": "b", "when": datetime.now(UTC)}])
+        assert await col.count({}) == 0
+
+    async def test_get_many_returns_the_existing_ones(self, col: Collection) -> None:
+        await col.insert_many([{"_id": "a", "n": 1}, {"_id": "b", "n": 2}])
+        found = await col.get_many(["b", "missing", "a", "b"])
+        assert sorted((d["_id"], d["n"], d[VERSION_FIELD]) for d in found) == [("a", 1, 1), ("b", 2, 1)]
+        assert await col.get_many([]) == []
 
     # ------------------------------------------------------------------------------------- values, misc
 

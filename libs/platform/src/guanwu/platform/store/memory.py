@@ -26,6 +26,7 @@ from guanwu.platform.store.port import (
     Document,
     DuplicateKeyError,
     Filter,
+    OutboxPull,
     SortSpec,
 )
 
@@ -62,9 +63,27 @@ class MemoryCollection:
         self._write(stored, text)
         return stored
 
+    async def insert_many(self, docs: Sequence[Document]) -> list[bool]:
+        stored = [{**doc, VERSION_FIELD: 1} for doc in docs]
+        texts = [self._encode(doc) for doc in stored]  # a non-JSON document refuses the whole batch
+        inserted = []
+        for doc, text in zip(stored, texts, strict=True):
+            try:
+                if doc["_id"] in self._texts:
+                    raise DuplicateKeyError(doc["_id"])
+                self._write(doc, text)
+            except DuplicateKeyError:
+                inserted.append(False)
+            else:
+                inserted.append(True)
+        return inserted
+
     async def get(self, doc_id: str) -> Document | None:
         text = self._texts.get(doc_id)
         return None if text is None else decode_document(text)
+
+    async def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
+        return [decode_document(self._texts[i]) for i in dict.fromkeys(doc_ids) if i in self._texts]
 
     async def find_one(self, filter: Filter) -> Document | None:
         found = await self.find(filter, limit=1)
@@ -129,6 +148,10 @@ class MemoryCollection:
         doc = decode_document(text)
         if pull_events(doc, set(event_ids)):
             self._write(doc, self._encode(doc))
+
+    async def pull_outbox_many(self, pulls: Sequence[OutboxPull]) -> None:
+        for pull in pulls:
+            await self.pull_outbox(pull.doc_id, pull.event_ids, read_version=pull.read_version)
 
     async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None:
         paths = [f for f, _ in check_index(fields)]

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from pymongo.results import UpdateResult
 
 from guanwu.platform.store.filters import (
@@ -52,6 +53,7 @@ from guanwu.platform.store.port import (
     Document,
     DuplicateKeyError,
     Filter,
+    OutboxPull,
     SortSpec,
 )
 
@@ -62,15 +64,20 @@ _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
 def _duplicates_as(collection: str) -> Iterator[None]:
     """Map the server's duplicate-key failures to the port's DuplicateKeyError.
 
-    FerretDB 1.24 reports a unique-index violation by an update (`replace_one`, upserts) as code 1
-    InternalError carrying SQLite's "UNIQUE constraint failed" text, not as E11000: match both.
+    FerretDB 1.24 on PostgreSQL reports a unique-index violation by an update (`replace_one`, upserts) or by
+    `createIndex` over duplicates as code 1 InternalError carrying PostgreSQL's unique_violation (SQLSTATE
+    23505), not as E11000 as MongoDB does: match both.
     """
     try:
         yield
     except OperationFailure as exc:
-        if exc.code in _DUPLICATE_KEY_CODES or "UNIQUE constraint failed" in str(exc):
+        if exc.code in _DUPLICATE_KEY_CODES or _is_postgres_unique_violation(exc):
             raise DuplicateKeyError(f"{collection}: {exc}") from exc
         raise
+
+
+def _is_postgres_unique_violation(exc: OperationFailure) -> bool:
+    return exc.code == 1 and "(SQLSTATE 23505)" in str(exc)
 
 
 class _DocumentLocks:
@@ -92,6 +99,15 @@ class _DocumentLocks:
                 del self._locks[doc_id]
             else:
                 self._locks[doc_id] = (lock, users - 1)
+
+    @asynccontextmanager
+    async def hold_all(self, doc_ids: Sequence[str]) -> AsyncIterator[None]:
+        """Every lock of these documents, taken in sorted order: other holders take one lock at a time, so
+        no two callers can wait for each other."""
+        async with AsyncExitStack() as stack:
+            for doc_id in sorted(set(doc_ids)):
+                await stack.enter_async_context(self.hold(doc_id))
+            yield
 
 
 class MongoDocumentStore:
@@ -142,8 +158,29 @@ class MongoCollection:
             await self._col.insert_one(dict(stored))  # insert_one would add fields to the dict it is given
         return stored
 
+    async def insert_many(self, docs: Sequence[Document]) -> list[bool]:
+        stored = [{**doc, VERSION_FIELD: 1} for doc in docs]
+        for doc in stored:
+            check_document(doc)
+        if not stored:
+            return []
+        inserted = [True] * len(stored)
+        try:
+            await self._col.insert_many(stored, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                if error.get("code") not in _DUPLICATE_KEY_CODES:
+                    raise
+                inserted[error["index"]] = False
+        return inserted
+
     async def get(self, doc_id: str) -> Document | None:
         return await self._col.find_one({"_id": doc_id})
+
+    async def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
+        if not doc_ids:
+            return []
+        return await self._col.find({"_id": {"$in": list(dict.fromkeys(doc_ids))}}).to_list()
 
     async def find_one(self, filter: Filter) -> Document | None:
         parse_filter(filter)
@@ -204,6 +241,36 @@ class MongoCollection:
             if read_version is not None and await self._clear_outbox_if_unchanged(doc_id, read_version):
                 return
             await self._pull_outbox(doc_id, set(event_ids))
+
+    async def pull_outbox_many(self, pulls: Sequence[OutboxPull]) -> None:
+        """One bulk write clears every outbox whose document is unchanged since the relay read it; the few
+        documents that changed meanwhile (read again with one query) take the general path."""
+        if not pulls:
+            return
+        async with self._locks.hold_all([p.doc_id for p in pulls]):
+            guarded = [p for p in pulls if p.read_version is not None]
+            rest = [p for p in pulls if p.read_version is None]
+            if guarded and await self._clear_outboxes_if_unchanged(guarded) < len(guarded):
+                changed = await self._col.find(
+                    {"_id": {"$in": [p.doc_id for p in guarded]}, OUTBOX_PENDING_FIELD: True}, {"_id": 1}
+                ).to_list()
+                still_pending = {d["_id"] for d in changed}
+                rest += [p for p in guarded if p.doc_id in still_pending]
+            for pull in rest:
+                await self._pull_outbox(pull.doc_id, set(pull.event_ids))
+
+    async def _clear_outboxes_if_unchanged(self, pulls: Sequence[OutboxPull]) -> int:
+        result = await self._col.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": p.doc_id, VERSION_FIELD: p.read_version},
+                    {"$set": {OUTBOX_FIELD: [], OUTBOX_PENDING_FIELD: False}},
+                )
+                for p in pulls
+            ],
+            ordered=False,
+        )
+        return result.matched_count
 
     async def _clear_outbox_if_unchanged(self, doc_id: str, read_version: int) -> bool:
         # Every writer that adds events bumps `_version`, so an unchanged version means the caller

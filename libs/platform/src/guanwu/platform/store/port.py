@@ -13,6 +13,7 @@ Sorting by a list of (field, 1|-1).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Document = dict[str, Any]
@@ -42,13 +43,30 @@ class ConcurrencyConflict(StoreError):
         self.expected_version = expected_version
 
 
+@dataclass(frozen=True)
+class OutboxPull:
+    """Published events to take out of one document's outbox (see `Collection.pull_outbox`)."""
+
+    doc_id: str
+    event_ids: Sequence[str]
+    read_version: int | None = None
+
+
 class Collection(Protocol):
     name: str
 
     async def insert(self, doc: Document) -> Document:
         """Insert a new document (sets `_version` = 1). Raises DuplicateKeyError."""
 
+    async def insert_many(self, docs: Sequence[Document]) -> list[bool]:
+        """Insert new documents (each gets `_version` = 1) in one round trip. Returns, in order, whether each
+        was inserted: False when its `_id` or a unique key existed already (also earlier in the same batch).
+        Each document is inserted or refused on its own; any other failure raises."""
+
     async def get(self, doc_id: str) -> Document | None: ...
+
+    async def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
+        """The documents with these ids that exist, in one round trip (order unspecified)."""
 
     async def find_one(self, filter: Filter) -> Document | None: ...
 
@@ -85,6 +103,9 @@ class Collection(Protocol):
         `read_version` is a hint from a caller that published EVERY outbox entry of the document as read at
         that version: an adapter may then clear the whole outbox in one write guarded by the version (one
         round trip instead of several), falling back to the general path when the document changed."""
+
+    async def pull_outbox_many(self, pulls: Sequence[OutboxPull]) -> None:
+        """`pull_outbox` for several documents with one write to the store (the relay cleans a page at once)."""
 
     async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None: ...
 

@@ -44,6 +44,7 @@ from guanwu.platform.store.port import (
     Document,
     DuplicateKeyError,
     Filter,
+    OutboxPull,
     SortSpec,
     StoreError,
 )
@@ -202,6 +203,35 @@ class SqliteDocumentStore:
             raise DuplicateKeyError(f"{name}: {exc}") from exc
 
 
+    def write_each(
+        self, conn: sqlite3.Connection, name: str, arrays: frozenset[str], sql: str, rows: Sequence[Sequence[Any]]
+    ) -> list[bool]:
+        """Run one write statement per row in ONE transaction; per row, False when it hit a unique key.
+
+        A constraint failure undoes only its own statement, so the other rows still commit."""
+        new_paths = arrays - self._array_paths[name]
+        written = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for row in rows:
+                try:
+                    conn.execute(sql, row)
+                except sqlite3.IntegrityError:
+                    written.append(False)
+                else:
+                    written.append(True)
+            conn.executemany(
+                f"INSERT OR IGNORE INTO {_ARRAY_PATHS_TABLE} (collection, path) VALUES (?, ?)",
+                [(name, path) for path in sorted(new_paths)],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._array_paths[name] |= new_paths
+        return written
+
+
 class SqliteCollection:
     def __init__(self, store: SqliteDocumentStore, name: str) -> None:
         self.name = name
@@ -218,6 +248,30 @@ class SqliteCollection:
 
         await self._store.run(op)
         return stored
+
+    async def insert_many(self, docs: Sequence[Document]) -> list[bool]:
+        if not docs:
+            return []
+        encoded = [encode_document({**doc, VERSION_FIELD: 1}) for doc in docs]
+        arrays = frozenset().union(*(paths for _, paths in encoded))
+        rows = [(doc["_id"], text) for doc, (text, _) in zip(docs, encoded, strict=True)]
+
+        def op(conn: sqlite3.Connection) -> list[bool]:
+            table = self._store.ensure_table(conn, self.name)
+            sql = f"INSERT INTO {table} (id, doc) VALUES (?, ?)"
+            return self._store.write_each(conn, self.name, arrays, sql, rows)
+
+        return await self._store.run(op)
+
+    async def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
+        wanted = json.dumps(list(dict.fromkeys(doc_ids)))
+
+        def op(conn: sqlite3.Connection) -> list[str]:
+            table = self._store.ensure_table(conn, self.name)
+            sql = f"SELECT doc FROM {table} WHERE id IN (SELECT value FROM json_each(?))"
+            return [row[0] for row in conn.execute(sql, (wanted,))]
+
+        return [decode_document(text) for text in await self._store.run(op)]
 
     async def get(self, doc_id: str) -> Document | None:
         def op(conn: sqlite3.Connection) -> str | None:
@@ -318,6 +372,16 @@ class SqliteCollection:
             conn.execute(_PULL_OUTBOX_SQL.format(table=table), {"published": published, "id": doc_id})
 
         await self._store.run(op)
+
+    async def pull_outbox_many(self, pulls: Sequence[OutboxPull]) -> None:
+        rows = [{"published": json.dumps(list(p.event_ids)), "id": p.doc_id} for p in pulls]
+
+        def op(conn: sqlite3.Connection) -> None:
+            table = self._store.ensure_table(conn, self.name)
+            self._store.write_each(conn, self.name, frozenset(), _PULL_OUTBOX_SQL.format(table=table), rows)
+
+        if rows:
+            await self._store.run(op)
 
     async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None:
         fields = check_index(fields)
