@@ -52,6 +52,9 @@ POSTGRES_HOME="$LOCAL_DIR/postgres"
 POSTGRES_DATA="$POSTGRES_HOME/data"
 POSTGRES_LOG="$POSTGRES_HOME/postgres.log"
 POSTGRES_DB=ferretdb
+# FerretDB holds a PostgreSQL connection per statement of a running update command and per open cursor:
+# more than its default 50 (the cluster allows max_connections = 200).
+FERRETDB_POOL=120
 
 # ---------------------------------------------------------------------------------------------- helpers
 
@@ -476,7 +479,7 @@ ferretdb_up() {
         log "ferretdb: starting on $HOST:$FERRETDB_PORT (PostgreSQL $HOST:$POSTGRES_PORT/$POSTGRES_DB)"
         start_bg "$FERRETDB_PID" "$FERRETDB_LOG" \
             "$FERRETDB_BIN" -listen-addr "$HOST:$FERRETDB_PORT" \
-            -postgresql-url "postgres://postgres@$HOST:$POSTGRES_PORT/$POSTGRES_DB"
+            -postgresql-url "postgres://postgres@$HOST:$POSTGRES_PORT/$POSTGRES_DB?pool_max_conns=$FERRETDB_POOL"
     fi
     for ((i = 0; i < START_TIMEOUT * 10; i++)); do
         pid="$(ferretdb_pid)" || {

@@ -412,10 +412,16 @@ class StoreContract:
             VERSION_FIELD: 1,
         }
 
-    async def test_pull_outbox_many_cleans_unchanged_and_changed_documents_alike(self, col: Collection) -> None:
+    async def test_pull_outbox_many_cleans_unchanged_and_changed_documents_alike(
+        self, col: Collection
+    ) -> None:
         await col.insert_many(
             [
-                {"_id": d, OUTBOX_FIELD: [outbox_entry(f"{d}1"), outbox_entry(f"{d}2")], OUTBOX_PENDING_FIELD: True}
+                {
+                    "_id": d,
+                    OUTBOX_FIELD: [outbox_entry(f"{d}1"), outbox_entry(f"{d}2")],
+                    OUTBOX_PENDING_FIELD: True,
+                }
                 for d in ("a", "b", "c")
             ]
         )

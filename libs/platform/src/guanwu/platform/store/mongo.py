@@ -31,9 +31,8 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
 
 import pymongo
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from pymongo.results import UpdateResult
 
@@ -58,6 +57,11 @@ from guanwu.platform.store.port import (
 )
 
 _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
+
+# FerretDB 1.24 on PostgreSQL keeps one pooled connection per statement of an `update` command until the whole
+# command ends (msg_update.go defers each statement's iterator Close inside its loop): a command with more
+# statements than the pool (50 by default) waits for itself forever and wedges the server. Keep commands small.
+_MAX_UPDATES_PER_COMMAND = 16
 
 
 @contextmanager
@@ -260,17 +264,18 @@ class MongoCollection:
                 await self._pull_outbox(pull.doc_id, set(pull.event_ids))
 
     async def _clear_outboxes_if_unchanged(self, pulls: Sequence[OutboxPull]) -> int:
-        result = await self._col.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": p.doc_id, VERSION_FIELD: p.read_version},
-                    {"$set": {OUTBOX_FIELD: [], OUTBOX_PENDING_FIELD: False}},
-                )
-                for p in pulls
-            ],
-            ordered=False,
-        )
-        return result.matched_count
+        updates = [
+            UpdateOne(
+                {"_id": p.doc_id, VERSION_FIELD: p.read_version},
+                {"$set": {OUTBOX_FIELD: [], OUTBOX_PENDING_FIELD: False}},
+            )
+            for p in pulls
+        ]
+        matched = 0
+        for start in range(0, len(updates), _MAX_UPDATES_PER_COMMAND):
+            chunk = updates[start : start + _MAX_UPDATES_PER_COMMAND]
+            matched += (await self._col.bulk_write(chunk, ordered=False)).matched_count
+        return matched
 
     async def _clear_outbox_if_unchanged(self, doc_id: str, read_version: int) -> bool:
         # Every writer that adds events bumps `_version`, so an unchanged version means the caller

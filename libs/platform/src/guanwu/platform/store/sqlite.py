@@ -202,9 +202,13 @@ class SqliteDocumentStore:
         except sqlite3.IntegrityError as exc:
             raise DuplicateKeyError(f"{name}: {exc}") from exc
 
-
     def write_each(
-        self, conn: sqlite3.Connection, name: str, arrays: frozenset[str], sql: str, rows: Sequence[Sequence[Any]]
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        arrays: frozenset[str],
+        sql: str,
+        rows: Sequence[Any],
     ) -> list[bool]:
         """Run one write statement per row in ONE transaction; per row, False when it hit a unique key.
 
