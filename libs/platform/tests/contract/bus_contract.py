@@ -62,10 +62,27 @@ def ping(seq: int, ping_id: str = "p-1") -> Envelope:
     return envelope_for(Pinged(ping_id=ping_id, sequence=seq), source="/test", tenant="t1")[1]
 
 
-async def wait_for(predicate: Any, timeout: float = 60.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.05)
+def consumption() -> float:
+    """Every message any consumer of this process finished (handled, skipped or dead-lettered)."""
+    return sum(
+        sample.value
+        for family in METRICS.collect()
+        if family.name == "guanwu_bus_messages_consumed"
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    )
+
+
+async def wait_for(predicate: Any, quiet_seconds: float = 60.0) -> None:
+    """Wait while consumers still finish messages; fail once nothing has moved for `quiet_seconds` (a broker
+    on a busy machine may be slow, but a consumer that finishes nothing for a minute is stuck)."""
+    loop = asyncio.get_running_loop()
+    seen, moved_at = consumption(), loop.time()
+    while not predicate():
+        if consumption() != seen:
+            seen, moved_at = consumption(), loop.time()
+        assert loop.time() - moved_at < quiet_seconds, f"no message consumed for {quiet_seconds} s"
+        await asyncio.sleep(0.05)
 
 
 class BusContract:
@@ -175,6 +192,41 @@ class BusContract:
             assert [e.sequence for _, e in received] == [0, 2]
             dead = await self.dead_letters(bus, topic, expected=1)
             assert [d["guanwu-dlq-reason"] for d in dead] == ["handler-failed"]
+        finally:
+            await bus.stop()
+
+    async def test_a_batch_handler_sees_every_event_once_in_key_order(self, topic: str) -> None:
+        batches: list[list[int]] = []
+
+        async def record_batch(items: Any) -> None:
+            batches.append([event.sequence for _, event in items])
+
+        sub = Subscription(f"g-{topic}", topic, batch_handlers={Pinged.event_type: record_batch})
+        bus = await self.make_bus([sub], [topic])
+        try:
+            await bus.publish_many([(topic, ping(seq)) for seq in range(40)])  # type: ignore[attr-defined]
+            await wait_for(lambda: sum(len(b) for b in batches) >= 40)
+            assert [seq for batch in batches for seq in batch] == list(range(40))
+        finally:
+            await bus.stop()
+
+    async def test_a_poison_event_in_a_batch_is_dead_lettered_alone(self, topic: str) -> None:
+        stored: list[int] = []
+
+        async def store_batch(items: Any) -> None:
+            if any(event.sequence == 3 for _, event in items):
+                raise RuntimeError("sequence 3 cannot be stored")
+            stored.extend(event.sequence for _, event in items)
+
+        sub = Subscription(f"g-{topic}", topic, batch_handlers={Pinged.event_type: store_batch})
+        bus = await self.make_bus([sub], [topic])
+        try:
+            await bus.publish_many([(topic, ping(seq)) for seq in range(8)])  # type: ignore[attr-defined]
+            await wait_for(lambda: len(stored) >= 7)
+            assert stored == [0, 1, 2, 4, 5, 6, 7]
+            dead = await self.dead_letters(bus, topic, expected=1)
+            assert [d["guanwu-dlq-reason"] for d in dead] == ["handler-failed"]
+            assert "sequence 3" in str(dead[0]["guanwu-dlq-detail"])
         finally:
             await bus.stop()
 

@@ -21,7 +21,14 @@ import structlog
 from guanwu.contracts.envelope import Envelope
 from guanwu.platform import metrics
 from guanwu.platform.bus.port import EventPublisher
-from guanwu.platform.store.port import OUTBOX_FIELD, OUTBOX_PENDING_FIELD, VERSION_FIELD, Collection, Document
+from guanwu.platform.store.port import (
+    OUTBOX_FIELD,
+    OUTBOX_PENDING_FIELD,
+    VERSION_FIELD,
+    Collection,
+    Document,
+    OutboxPull,
+)
 from guanwu.platform.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
@@ -54,9 +61,11 @@ class OutboxRelay:
     that document. A full sweep (a query on `_outbox_pending`) runs at start and every `sweep_interval`,
     which picks up events left by a process that died or by a writer in another process.
 
-    Choices: sweeping after every write is simplest, but on FerretDB 1.x a filter on a non-`_id` field
-    scans the whole collection (indexes are not used for it), which made relaying quadratic in the
-    collection size; hints make each write cost one read by `_id`.
+    Per page of documents: one read by `_id` (`get_many`), one acknowledged publish of all their events, and
+    one cleanup write (`pull_outbox_many`) that runs in the background while the next page is published.
+
+    Choices: sweeping after every write is simplest, but it costs a query per write (and on FerretDB's SQLite
+    backend, used before, a scan of the whole collection); hints make a page cost one read by `_id`.
     """
 
     def __init__(
@@ -67,7 +76,6 @@ class OutboxRelay:
         sweep_interval_seconds: float = 5.0,
         batch_size: int = 200,
         max_backoff_seconds: float = 10.0,
-        cleanup_concurrency: int = 1,
         max_cleanup_backlog: int = 8,
         recently_published_capacity: int = 50_000,
     ) -> None:
@@ -76,7 +84,6 @@ class OutboxRelay:
         self._sweep_interval = sweep_interval_seconds
         self._batch_size = batch_size
         self._max_backoff = max_backoff_seconds
-        self._cleanup_concurrency = cleanup_concurrency
         self._hints: dict[str, set[str]] = {}
         self._sweep_requested = True
         self._wake = asyncio.Event()
@@ -161,7 +168,7 @@ class OutboxRelay:
             ids = self._take_hints(name)
             collection = self._collections[name]
             try:
-                docs = [d for d in await asyncio.gather(*(collection.get(i) for i in ids)) if d is not None]
+                docs = await collection.get_many(sorted(ids))
                 published += await self._relay_documents(
                     collection, [d for d in docs if d.get(OUTBOX_PENDING_FIELD)]
                 )
@@ -228,22 +235,19 @@ class OutboxRelay:
     async def _cleanup(
         self, collection: Collection, docs: list[Document], batches: list[list[tuple[str, Envelope]]]
     ) -> None:
-        cleaning = self._cleaning.setdefault(collection.name, set())
-        semaphore = asyncio.Semaphore(self._cleanup_concurrency)
-
-        async def one(doc: Document, batch: list[tuple[str, Envelope]]) -> None:
-            try:
-                async with semaphore:
-                    ids = [env.id for _, env in batch]
-                    await collection.pull_outbox(doc["_id"], ids, read_version=doc.get(VERSION_FIELD))
-            except Exception as exc:  # left pending: the next sweep publishes it again
-                log.warning(
-                    "outbox cleanup failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
-                )
-            finally:
-                cleaning.discard(doc["_id"])
-
-        await asyncio.gather(*(one(doc, batch) for doc, batch in zip(docs, batches, strict=True)))
+        """One write for the whole page (the store clears each outbox unchanged since it was read)."""
+        pulls = [
+            OutboxPull(doc["_id"], [env.id for _, env in batch], read_version=doc.get(VERSION_FIELD))
+            for doc, batch in zip(docs, batches, strict=True)
+        ]
+        try:
+            await collection.pull_outbox_many(pulls)
+        except Exception as exc:  # left pending: the next sweep publishes it again (only cleaned: remembered)
+            log.warning(
+                "outbox cleanup failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
+            )
+        finally:
+            self._cleaning.setdefault(collection.name, set()).difference_update(d["_id"] for d in docs)
 
 
 class RecentlyPublished:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from guanwu.anomaly.api import build_router
-from guanwu.anomaly.handlers import register_anomaly_for_delete_receipt
+from guanwu.anomaly.handlers import register_anomalies_for_delete_receipts
 from guanwu.anomaly.repository import AnomalyRepository
 from guanwu.contracts import topics
 from guanwu.contracts.events import DeleteReceiptReceived
@@ -19,14 +19,18 @@ GROUP = "anomaly.registration"
 
 def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
     repository = AnomalyRepository(store)
-    on_delete_receipt = partial(
-        register_anomaly_for_delete_receipt, repository=repository, outbox_written=outbox_written
+    on_delete_receipts = partial(
+        register_anomalies_for_delete_receipts, repository=repository, outbox_written=outbox_written
     )
     return ServiceParts(
         name="anomaly",
         routers=[build_router(repository, outbox_written)],
         subscriptions=[
-            Subscription(GROUP, topics.SYNC_EVENTS, {DeleteReceiptReceived.event_type: on_delete_receipt})
+            Subscription(
+                GROUP,
+                topics.SYNC_EVENTS,
+                batch_handlers={DeleteReceiptReceived.event_type: on_delete_receipts},
+            )
         ],
         outbox_collections=[repository.collection],
         publishes_to=[topics.ANOMALY_EVENTS],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from guanwu.anomaly.domain import Anomaly, AnomalyInput, anomaly_for_delete_receipt
@@ -34,24 +34,30 @@ def _registered(anomaly: Anomaly) -> AnomalyRegistered:
     )
 
 
-async def register_anomaly_for_delete_receipt(
-    envelope: Envelope,
-    event: Event,
+async def register_anomalies_for_delete_receipts(
+    items: Sequence[tuple[Envelope, Event]],
     *,
     repository: AnomalyRepository,
     outbox_written: OutboxNotifier,
     clock: Clock = utc_clock,
-) -> bool:
-    """Exactly one 删单 record per receipt: the record's id derives from the tenant and the receipt id."""
-    assert isinstance(event, DeleteReceiptReceived)
-    anomaly_id = deterministic_id("delete-receipt", envelope.tenant, event.receipt_id)
-    anomaly = anomaly_for_delete_receipt(event, anomaly_id=anomaly_id, tenant=envelope.tenant, now=clock())
-    registered = caused_by(
-        envelope, _registered(anomaly), source=SOURCE, event_id=deterministic_id("registered", anomaly_id)
-    )
-    created = await repository.add(anomaly, [registered])
-    if created:
-        outbox_written(repository.collection.name, anomaly_id)
+) -> list[bool]:
+    """Exactly one 删单 record per receipt: the record's id derives from the tenant and the receipt id, so a
+    redelivered receipt (also twice in one batch) finds its record there. One store write for the batch;
+    returns, per receipt, whether its record is new."""
+    now = clock()
+    records = []
+    for envelope, event in items:
+        assert isinstance(event, DeleteReceiptReceived)
+        anomaly_id = deterministic_id("delete-receipt", envelope.tenant, event.receipt_id)
+        anomaly = anomaly_for_delete_receipt(event, anomaly_id=anomaly_id, tenant=envelope.tenant, now=now)
+        registered = caused_by(
+            envelope, _registered(anomaly), source=SOURCE, event_id=deterministic_id("registered", anomaly_id)
+        )
+        records.append((anomaly, [registered]))
+    created = await repository.add_many(records)
+    for (anomaly, _), new in zip(records, created, strict=True):
+        if new:
+            outbox_written(repository.collection.name, anomaly.anomaly_id)
     return created
 
 

@@ -27,6 +27,14 @@ class AnomalyRepository:
         doc = add_events({"_id": anomaly.anomaly_id, **anomaly.model_dump(mode="json")}, events)
         return await insert_once(self.collection, doc)
 
+    async def add_many(self, records: Sequence[tuple[Anomaly, Sequence[tuple[str, Envelope]]]]) -> list[bool]:
+        """`add` for several records in one store write; per record, False when it existed already."""
+        docs = [
+            add_events({"_id": anomaly.anomaly_id, **anomaly.model_dump(mode="json")}, events)
+            for anomaly, events in records
+        ]
+        return await self.collection.insert_many(docs)
+
     async def get(self, tenant: str, anomaly_id: str) -> Anomaly | None:
         doc = await self.collection.find_one({"_id": anomaly_id, "tenant": tenant})
         return Anomaly.model_validate(doc) if doc else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import REGISTRY, Event, EventRegistry
 from guanwu.contracts.topics import dead_letter_topic
 from guanwu.platform import metrics
-from guanwu.platform.bus.port import EventHandler, Subscription
+from guanwu.platform.bus.port import BatchHandler, EventHandler, Subscription
 from guanwu.platform.logging import bind_correlation
 
 log = structlog.get_logger(__name__)
@@ -46,10 +46,10 @@ class ConsumerProgress:
     def started(self) -> None:
         self.in_flight_since = self.clock()
 
-    def done(self) -> None:
+    def done(self, count: int = 1) -> None:
         self.in_flight_since = None
         self.last_finished = self.clock()
-        self.finished += 1
+        self.finished += count
 
     def busy_seconds(self) -> float:
         """How long the current message has held the consumer (0 when it waits for messages)."""
@@ -94,6 +94,25 @@ class RetryPolicy:
         return float(min(self.first_delay_seconds * 2.0 ** (attempt - 1), self.max_delay_seconds))
 
 
+@dataclass(frozen=True)
+class RawMessage:
+    """A message as it came from the broker, with its coordinates where the bus has them."""
+
+    key: bytes | None
+    value: bytes
+    partition: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A valid event that one of the group's handlers takes."""
+
+    message: RawMessage
+    envelope: Envelope
+    payload: Event
+
+
 class Dispatcher:
     """Runs one subscription's handlers for raw messages. Returns normally unless the DLQ itself failed,
     in which case the caller must not commit the offset."""
@@ -117,53 +136,118 @@ class Dispatcher:
     ) -> str:
         """Handle one message; returns the outcome label (also counted in metrics). The partition and offset,
         where the bus knows them, go into a dead-letter copy so the original can be found."""
+        message = RawMessage(key, value, partition, offset)
         self.progress.started()
         try:
-            outcome = await self._dispatch(key, value, _Coordinates(partition, offset))
+            prepared = await self._prepare(message)
+            outcome = prepared if isinstance(prepared, str) else await self._run_alone(prepared)
         finally:
             self.progress.done()
-        metrics.CONSUMED.labels(self.subscription.topic, self.subscription.group, outcome).inc()
+        self._count(outcome)
         return outcome
 
-    async def _dispatch(self, key: bytes | None, value: bytes, where: _Coordinates) -> str:
+    async def dispatch_many(
+        self, messages: Sequence[RawMessage], on_finished: Callable[[RawMessage], None] = lambda _: None
+    ) -> None:
+        """Handle messages of one partition in order; consecutive events of a type with a batch handler go to
+        it together. `on_finished` hears of each message once it and every message before it are done, so
+        the caller can commit up to there when it is stopped half-way."""
+        run: list[_Ready] = []
+        for message in messages:
+            self.progress.started()
+            prepared = await self._prepare(message)
+            if isinstance(prepared, _Ready) and prepared.envelope.type in self.subscription.batch_handlers:
+                if run and run[0].envelope.type != prepared.envelope.type:
+                    await self._finish_run(run, on_finished)
+                    run = []
+                run.append(prepared)
+                continue
+            await self._finish_run(run, on_finished)
+            run = []
+            self.progress.started()
+            try:
+                outcome = prepared if isinstance(prepared, str) else await self._run_alone(prepared)
+            finally:
+                self.progress.done()
+            self._count(outcome)
+            on_finished(message)
+        await self._finish_run(run, on_finished)
+
+    async def _finish_run(self, run: list[_Ready], on_finished: Callable[[RawMessage], None]) -> None:
+        if not run:
+            return
+        self.progress.started()
         try:
-            envelope = Envelope.from_json_bytes(value)
+            outcomes = await self._run_batch(run)
+        finally:
+            self.progress.done(len(run))
+        for outcome in outcomes:
+            self._count(outcome)
+        on_finished(run[-1].message)
+
+    def _count(self, outcome: str) -> None:
+        metrics.CONSUMED.labels(self.subscription.topic, self.subscription.group, outcome).inc()
+
+    async def _prepare(self, message: RawMessage) -> str | _Ready:
+        """The event to handle, or the outcome of a message that ends here (skipped or dead-lettered)."""
+        try:
+            envelope = Envelope.from_json_bytes(message.value)
         except (ValidationError, ValueError) as exc:
-            await self._to_dlq(key, value, where, "invalid-envelope", _short(exc))
+            await self._to_dlq(message, "invalid-envelope", _short(exc))
             return "dead_lettered"
         event_class = self._registry.get(envelope.type)
         if event_class is None:
             return "skipped_unknown_type"  # a type no contract names: a producer ahead of us, or a stray
-        handler = self.subscription.handlers.get(envelope.type)
-        if handler is None:
+        if (
+            envelope.type not in self.subscription.handlers
+            and envelope.type not in self.subscription.batch_handlers
+        ):
             return "skipped_not_handled"  # a known event this group does not react to: the normal case
         try:
             payload = event_class.model_validate(envelope.data)
         except ValidationError as exc:
-            await self._to_dlq(key, value, where, "invalid-payload", _short(exc))
+            await self._to_dlq(message, "invalid-payload", _short(exc))
             return "dead_lettered"
-        with bind_correlation(envelope.correlationid, envelope.id):
-            return await self._run_with_retries(key, value, where, envelope, handler, payload)
+        return _Ready(message, envelope, payload)
 
-    async def _run_with_retries(
-        self,
-        key: bytes | None,
-        value: bytes,
-        where: _Coordinates,
-        envelope: Envelope,
-        handler: EventHandler,
-        payload: Event,
-    ) -> str:
+    async def _run_batch(self, run: list[_Ready]) -> list[str]:
+        if len(run) == 1:
+            return [await self._run_alone(run[0])]
+        handler = self.subscription.batch_handlers[run[0].envelope.type]
+        try:
+            await handler([(item.envelope, item.payload) for item in run])
+            return ["handled"] * len(run)
+        except asyncio.CancelledError:
+            if _being_cancelled():
+                raise
+            error = "stray CancelledError"
+        except Exception as exc:
+            error = _short(exc)
+        # One of them may be poison: each again on its own, so only that one is retried and dead-lettered.
+        log.warning(
+            "batch handler failed: one at a time", event_type=run[0].envelope.type, size=len(run), error=error
+        )
+        return [await self._run_alone(item) for item in run]
+
+    async def _run_alone(self, ready: _Ready) -> str:
+        handler: EventHandler | None = self.subscription.handlers.get(ready.envelope.type)
+        if handler is None:
+            handler = _single(self.subscription.batch_handlers[ready.envelope.type])
+        with bind_correlation(ready.envelope.correlationid, ready.envelope.id):
+            return await self._run_with_retries(ready, handler)
+
+    async def _run_with_retries(self, ready: _Ready, handler: EventHandler) -> str:
+        envelope = ready.envelope
         last_error: BaseException | None = None
         for attempt in range(1, self._retry.attempts + 1):
             try:
-                await handler(envelope, payload)
+                await handler(envelope, ready.payload)
                 return "handled"
             except asyncio.CancelledError as exc:
                 if _being_cancelled():
                     raise  # the consumer is stopping: the message stays unacknowledged and comes again
-                # A CancelledError nobody asked for (a handler's own task juggling) would end the agent, and
-                # faust acks an event whose agent ends: treat it as the handler failing instead.
+                # A CancelledError nobody asked for (a handler's own task juggling) must not end the consumer
+                # or count as done: treat it as the handler failing instead.
                 last_error = exc
                 log.warning(
                     "handler raised a stray CancelledError", event_type=envelope.type, attempt=attempt
@@ -181,13 +265,12 @@ class Dispatcher:
                 )
                 if attempt < self._retry.attempts:
                     await asyncio.sleep(self._retry.delay(attempt))
-        await self._to_dlq(key, value, where, "handler-failed", _short(last_error))
+        await self._to_dlq(ready.message, "handler-failed", _short(last_error))
         return "dead_lettered"
 
-    async def _to_dlq(
-        self, key: bytes | None, value: bytes, where: _Coordinates, reason: str, detail: str
-    ) -> None:
+    async def _to_dlq(self, message: RawMessage, reason: str, detail: str) -> None:
         topic = self.subscription.topic
+        where = _Coordinates(message.partition, message.offset)
         headers = {
             "guanwu-dlq-reason": reason,
             "guanwu-dlq-detail": detail,
@@ -201,11 +284,18 @@ class Dispatcher:
             group=self.subscription.group,
             reason=reason,
             detail=detail,
-            bytes=len(value),
+            bytes=len(message.value),
             partition=where.partition,
             offset=where.offset,
         )
-        await self._dead_letters.dead_letter(dead_letter_topic(topic), key, value, headers)
+        await self._dead_letters.dead_letter(dead_letter_topic(topic), message.key, message.value, headers)
+
+
+def _single(batch_handler: BatchHandler) -> EventHandler:
+    async def handle(envelope: Envelope, payload: Event) -> object:
+        return await batch_handler([(envelope, payload)])
+
+    return handle
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from guanwu.contracts.envelope import Envelope, new_event_id
@@ -57,6 +58,10 @@ class InProcessEventBus:
     async def publish(self, topic: str, envelope: Envelope) -> None:
         await self.publish_raw(topic, envelope.subject.encode("utf-8"), envelope.to_json_bytes())
         self.published.append((topic, envelope))
+
+    async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> None:
+        for topic, envelope in items:
+            await self.publish(topic, envelope)
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Deliver bytes as they would arrive from a broker (tests use it to send poison messages)."""

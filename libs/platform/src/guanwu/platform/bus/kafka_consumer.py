@@ -1,6 +1,7 @@
-"""One consumer group on Kafka: aiokafka's consumer with manual commits, one message at a time per partition.
+"""One consumer group on Kafka: aiokafka's consumer with manual commits, a poll's messages per partition at once.
 
-An offset is committed only after the Dispatcher has finished with every message before it (handled, skipped
+What one poll returns for a partition goes to the Dispatcher together, so batch handlers apply their effects
+in bulk; the offset is committed once the Dispatcher has finished with every message of it (handled, skipped
 or dead-lettered). Stopping cancels the message in hand without committing it, so it comes again after the
 restart; handlers are idempotent.
 
@@ -20,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from guanwu.platform import metrics
-from guanwu.platform.bus.dispatch import Dispatcher
+from guanwu.platform.bus.dispatch import Dispatcher, RawMessage
 from guanwu.platform.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
@@ -98,18 +99,19 @@ class GroupConsumer:
     async def _handle_partition(
         self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]
     ) -> None:
-        dispatcher = self._dispatchers[tp.topic]
+        if tp not in self._consumer.assignment():
+            return  # revoked by a rebalance: its next owner takes it from the last commit
         next_offset: int | None = None
+
+        def finished(message: RawMessage) -> None:
+            nonlocal next_offset
+            next_offset = (message.offset or 0) + 1
+
+        messages = [RawMessage(r.key, r.value, tp.partition, r.offset) for r in records]
         try:
-            for record in records:
-                if tp not in self._consumer.assignment():
-                    return  # revoked by a rebalance: its next owner takes it from the last commit
-                await dispatcher.dispatch(
-                    record.key, record.value, partition=tp.partition, offset=record.offset
-                )
-                next_offset = record.offset + 1
+            await self._dispatchers[tp.topic].dispatch_many(messages, on_finished=finished)
         except asyncio.CancelledError:
-            # Stopping: commit what was finished before the message in hand; that one comes again.
+            # Stopping: commit what was finished before the messages in hand; those come again.
             if next_offset is not None:
                 with contextlib.suppress(*_COMMIT_LOST, asyncio.CancelledError):
                     await asyncio.shield(self._commit(tp, next_offset))

@@ -9,7 +9,7 @@ effect must be idempotent (see `guanwu.platform.idempotency`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
 
 EventHandler = Callable[[Envelope, Event], Awaitable[object]]
+BatchHandler = Callable[[Sequence[tuple[Envelope, Event]]], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,23 @@ class Subscription:
 
     Event types on the topic that the group has no handler for are counted and skipped: producers may add
     event types without breaking consumers.
+
+    A type may have a batch handler instead: it gets a run of consecutive events of that type, in partition
+    order (what one poll of one partition brought), and applies their effects together, e.g. one
+    `insert_many` with the idempotency keys. It must be idempotent like any handler: when a run fails, each of
+    its events is handed to it again alone, with the usual retries and dead-lettering, so one bad event never
+    holds back or loses the others.
     """
 
     group: str
     topic: str
     handlers: Mapping[str, EventHandler] = field(default_factory=dict)
+    batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        both = set(self.handlers) & set(self.batch_handlers)
+        if both:
+            raise ValueError(f"{self.group}/{self.topic}: {sorted(both)} have a handler and a batch handler")
 
 
 class EventPublisher(Protocol):
@@ -38,6 +51,9 @@ class EventPublisher(Protocol):
 
 
 class EventBus(EventPublisher, Protocol):
+    async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> None:
+        """Publish several events, each topic's in the order given; return when all are acknowledged."""
+
     def subscribe(self, subscription: Subscription) -> None:
         """Register before `start()`."""
 
