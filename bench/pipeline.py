@@ -3,9 +3,11 @@
     uv run python bench/pipeline.py --events 2000
 
 Pipeline: a command handler writes a declaration document with its DeclarationDrafted event in the outbox
-(`add_events` + `MongoDocumentStore.insert`, then `relay.kick(collection, id)`) → `OutboxRelay` (poll/kick, batch 200)
-→ `KafkaEventBus` (idempotent producer, acks=all) → faust agent + Dispatcher → an idempotent handler
-(`insert_once` of a projection document with a `deterministic_id`) → FerretDB. The clock runs from the
+(`add_events` + `MongoDocumentStore.insert`, then `relay.kick(collection, id, stored)`) → `OutboxRelay` (a page of
+up to 200 kicked documents, handed over as written so not read again, published as one batch, cleaned with
+bulk writes) → `KafkaEventBus`
+(idempotent producer, acks=all) → group consumer (manual commits) + Dispatcher → an idempotent batch handler
+(`insert_many` of projection documents with `deterministic_id`s, one per poll of a partition) → FerretDB. The clock runs from the
 first command until the handler has inserted N documents (checked with a count afterwards).
 
 Baseline (the ceiling: the store): N `AsyncMongoClient.insert_one` of the same documents, with the same
@@ -31,7 +33,7 @@ from guanwu.contracts.events.base import Event
 from guanwu.contracts.events.declaration import DeclarationDrafted
 from guanwu.platform.bus.kafka import KafkaEventBus
 from guanwu.platform.bus.port import Subscription
-from guanwu.platform.idempotency import deterministic_id, insert_once
+from guanwu.platform.idempotency import deterministic_id
 from guanwu.platform.outbox import OutboxRelay, add_events
 from guanwu.platform.store.mongo import MongoDocumentStore
 
@@ -119,26 +121,31 @@ async def run_pipeline(
     expected = 1
     all_handled = asyncio.Event()
 
-    async def project(envelope: Envelope, payload: Event) -> None:  # the idempotent consumer
+    async def project(items: Sequence[tuple[Envelope, Event]]) -> None:  # the idempotent batch consumer
         nonlocal handled
-        assert isinstance(payload, DeclarationDrafted)
-        doc = {
-            "_id": deterministic_id(GROUP, envelope.id),
-            "declaration_id": payload.declaration_id,
-            "tenant": envelope.tenant,
-            "status": payload.status,
-            "trade_name": payload.trade_name,
-            "aggregate_version": payload.version,
-        }
-        if await insert_once(projections, doc):
-            handled += 1
-            if handled >= expected:
-                all_handled.set()
+        docs = []
+        for envelope, payload in items:
+            assert isinstance(payload, DeclarationDrafted)
+            docs.append(
+                {
+                    "_id": deterministic_id(GROUP, envelope.id),
+                    "declaration_id": payload.declaration_id,
+                    "tenant": envelope.tenant,
+                    "status": payload.status,
+                    "trade_name": payload.trade_name,
+                    "aggregate_version": payload.version,
+                }
+            )
+        handled += sum(await projections.insert_many(docs))
+        if handled >= expected:
+            all_handled.set()
 
     bus = KafkaEventBus(bootstrap, client_id=f"bench-{run}")
     bus.declare_topics([topic])
     bus.subscribe(
-        Subscription(group=f"bench-{run}", topic=topic, handlers={DeclarationDrafted.event_type: project})
+        Subscription(
+            group=f"bench-{run}", topic=topic, batch_handlers={DeclarationDrafted.event_type: project}
+        )
     )
     probe = Probe(bus)
     relay = OutboxRelay(probe, [declarations])
@@ -146,8 +153,8 @@ async def run_pipeline(
     async def command(item: tuple[str, Envelope]) -> None:
         _, envelope = item
         doc = add_events(declaration_doc(envelope), [(topic, envelope)])
-        await declarations.insert(doc)
-        relay.kick(declarations.name, doc["_id"])  # as services do: the relay reads just this document
+        stored = await declarations.insert(doc)
+        relay.kick(declarations.name, doc["_id"], stored)  # as services do: the relay need not read it
 
     await bus.start()
     await relay.start()
@@ -226,7 +233,7 @@ async def main() -> None:
     )
     print(
         f"{args.events} declarations, {args.concurrency} concurrent command handlers: document+outbox insert → "
-        "OutboxRelay → KafkaEventBus → faust/Dispatcher → insert_once projection; baseline: the same number "
+        "OutboxRelay → KafkaEventBus → consumer/Dispatcher → insert_many projection; baseline: the same number "
         f"of AsyncMongoClient.insert_one of the same documents, {args.concurrency} concurrent writers."
     )
     events = [drafted_envelope(run, i) for i in range(args.events)]

@@ -35,9 +35,12 @@ log = structlog.get_logger(__name__)
 
 
 class OutboxNotifier(Protocol):
-    """Called after a write that carries events; naming the document lets the relay read just it."""
+    """Called after a write that carries events; naming the document lets the relay read just it, and handing
+    over the document as written (with its new `_version`) spares the relay even that read."""
 
-    def __call__(self, collection: str | None = None, doc_id: str | None = None) -> None: ...
+    def __call__(
+        self, collection: str | None = None, doc_id: str | None = None, written: Document | None = None
+    ) -> None: ...
 
 
 def add_events(doc: Document, events: Sequence[tuple[str, Envelope]]) -> Document:
@@ -84,19 +87,27 @@ class OutboxRelay:
         self._sweep_interval = sweep_interval_seconds
         self._batch_size = batch_size
         self._max_backoff = max_backoff_seconds
-        self._hints: dict[str, set[str]] = {}
+        self._hints: dict[str, dict[str, Document | None]] = {}  # collection -> doc id -> doc as written
         self._sweep_requested = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._cleaning: dict[str, set[str]] = {}
+        self._after_cleanup: dict[str, set[str]] = {}  # hinted while being cleaned: read again afterwards
         self._cleanup_tasks: set[asyncio.Task[None]] = set()
         self._max_cleanup_backlog = max_cleanup_backlog
         self._published = RecentlyPublished(capacity=recently_published_capacity)
 
-    def kick(self, collection: str | None = None, doc_id: str | None = None) -> None:
-        """A write carried events: relay that document soon (or sweep everything without a hint)."""
+    def kick(
+        self, collection: str | None = None, doc_id: str | None = None, written: Document | None = None
+    ) -> None:
+        """A write carried events: relay that document soon (or sweep everything without a hint).
+
+        `written` is the document exactly as stored, `_version` included: publishing its outbox is the same as
+        reading it right after the write, so the relay skips the read. A later write of the same document
+        kicks again; the newer version wins, and without one the relay reads the current state."""
         if collection in self._collections and doc_id is not None:
-            self._hints.setdefault(collection, set()).add(doc_id)
+            hints = self._hints.setdefault(collection, {})
+            hints[doc_id] = _newer(hints[doc_id], written) if doc_id in hints else written
         else:
             self._sweep_requested = True
         self._wake.set()
@@ -165,25 +176,26 @@ class OutboxRelay:
     async def _relay_hinted(self) -> int:
         published = 0
         for name in list(self._hints):
-            ids = self._take_hints(name)
+            hints = self._take_hints(name)
             collection = self._collections[name]
             try:
-                docs = await collection.get_many(sorted(ids))
+                known = [doc for doc in hints.values() if doc is not None]
+                docs = known + await collection.get_many([i for i, doc in hints.items() if doc is None])
                 published += await self._relay_documents(
                     collection, [d for d in docs if d.get(OUTBOX_PENDING_FIELD)]
                 )
             except BaseException:
-                self._hints.setdefault(name, set()).update(ids)  # keep them for the next attempt
+                self._hints.setdefault(name, {}).update(hints)  # keep them for the next attempt
                 raise
         return published
 
-    def _take_hints(self, name: str) -> set[str]:
-        """At most one batch of hinted ids; the rest wait for the next pass."""
+    def _take_hints(self, name: str) -> dict[str, Document | None]:
+        """At most one batch of hinted documents; the rest wait for the next pass."""
         pending = self._hints[name]
         if len(pending) <= self._batch_size:
             del self._hints[name]
             return pending
-        return {pending.pop() for _ in range(self._batch_size)}
+        return dict(pending.popitem() for _ in range(self._batch_size))
 
     async def _sweep(self, collection: Collection) -> int:
         published = 0
@@ -200,8 +212,10 @@ class OutboxRelay:
 
     async def _relay_documents(self, collection: Collection, docs: list[Document]) -> int:
         cleaning = self._cleaning.setdefault(collection.name, set())
-        # Published already, cleanup under way; an event added to one meanwhile waits for the next sweep.
-        docs = [d for d in docs if d["_id"] not in cleaning]
+        # Published already, cleanup under way: an event added to one meanwhile is read again once it is clean.
+        busy = {d["_id"] for d in docs if d["_id"] in cleaning}
+        self._after_cleanup.setdefault(collection.name, set()).update(busy)
+        docs = [d for d in docs if d["_id"] not in busy]
         if not docs:
             return 0
         batches = [_pending_events(doc) for doc in docs]
@@ -247,7 +261,15 @@ class OutboxRelay:
                 "outbox cleanup failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
             )
         finally:
-            self._cleaning.setdefault(collection.name, set()).difference_update(d["_id"] for d in docs)
+            cleaned = {d["_id"] for d in docs}
+            self._cleaning.setdefault(collection.name, set()).difference_update(cleaned)
+            waiting = self._after_cleanup.get(collection.name, set())
+            again = waiting & cleaned
+            if again:
+                waiting -= again
+                hints = self._hints.setdefault(collection.name, {})
+                hints.update((doc_id, None) for doc_id in again if doc_id not in hints)
+                self._wake.set()
 
 
 class RecentlyPublished:
@@ -271,6 +293,13 @@ class RecentlyPublished:
             self._ids.move_to_end(event_id)
         while len(self._ids) > self._capacity:
             self._ids.popitem(last=False)
+
+
+def _newer(a: Document | None, b: Document | None) -> Document | None:
+    """The later of two written states of one document; None (read it) when either is unknown."""
+    if a is None or b is None:
+        return None
+    return a if int(a.get(VERSION_FIELD, 0)) >= int(b.get(VERSION_FIELD, 0)) else b
 
 
 def _pending_events(doc: Document) -> list[tuple[str, Envelope]]:

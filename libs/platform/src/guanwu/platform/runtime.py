@@ -25,7 +25,7 @@ from guanwu.platform.http.errors import install_error_handlers
 from guanwu.platform.http.limits import BodySizeLimit
 from guanwu.platform.http.request_checks import install_request_checks
 from guanwu.platform.outbox import OutboxRelay
-from guanwu.platform.store.port import Collection, DocumentStore
+from guanwu.platform.store.port import Collection, Document, DocumentStore
 from guanwu.platform.tasks import cancel_and_wait
 
 log = structlog.get_logger(__name__)
@@ -60,11 +60,14 @@ class Runtime:
     def register(self, parts: ServiceParts) -> None:
         self.services.append(parts)
 
-    def outbox_written(self, collection: str | None = None, doc_id: str | None = None) -> None:
+    def outbox_written(
+        self, collection: str | None = None, doc_id: str | None = None, written: Document | None = None
+    ) -> None:
         """Services call this after a write that carries events, so the relay publishes at once.
-        Naming the document lets the relay read just it instead of sweeping the collection."""
+        Naming the document lets the relay read just it instead of sweeping the collection; handing over
+        the document as written spares that read (see `OutboxRelay.kick`)."""
         if self.relay is not None:
-            self.relay.kick(collection, doc_id)
+            self.relay.kick(collection, doc_id, written)
 
     async def start(self) -> None:
         for parts in self.services:

@@ -54,11 +54,11 @@ async def register_anomalies_for_delete_receipts(
             envelope, _registered(anomaly), source=SOURCE, event_id=deterministic_id("registered", anomaly_id)
         )
         records.append((anomaly, [registered]))
-    created = await repository.add_many(records)
-    for (anomaly, _), new in zip(records, created, strict=True):
-        if new:
-            outbox_written(repository.collection.name, anomaly.anomaly_id)
-    return created
+    stored = await repository.add_many(records)
+    for (anomaly, _), doc in zip(records, stored, strict=True):
+        if doc is not None:
+            outbox_written(repository.collection.name, anomaly.anomaly_id, doc)
+    return [doc is not None for doc in stored]
 
 
 async def register_anomaly(

@@ -9,7 +9,7 @@ from guanwu.anomaly.domain import Anomaly
 from guanwu.contracts.envelope import Envelope
 from guanwu.platform.idempotency import insert_once
 from guanwu.platform.outbox import add_events
-from guanwu.platform.store.port import Collection, DocumentStore
+from guanwu.platform.store.port import VERSION_FIELD, Collection, Document, DocumentStore
 
 COLLECTION = "anomaly_records"
 
@@ -27,13 +27,17 @@ class AnomalyRepository:
         doc = add_events({"_id": anomaly.anomaly_id, **anomaly.model_dump(mode="json")}, events)
         return await insert_once(self.collection, doc)
 
-    async def add_many(self, records: Sequence[tuple[Anomaly, Sequence[tuple[str, Envelope]]]]) -> list[bool]:
-        """`add` for several records in one store write; per record, False when it existed already."""
+    async def add_many(
+        self, records: Sequence[tuple[Anomaly, Sequence[tuple[str, Envelope]]]]
+    ) -> list[Document | None]:
+        """`add` for several records in one store write; per record, the document as stored, or None when
+        a record with its id existed already."""
         docs = [
             add_events({"_id": anomaly.anomaly_id, **anomaly.model_dump(mode="json")}, events)
             for anomaly, events in records
         ]
-        return await self.collection.insert_many(docs)
+        inserted = await self.collection.insert_many(docs)
+        return [{**doc, VERSION_FIELD: 1} if new else None for doc, new in zip(docs, inserted, strict=True)]
 
     async def get(self, tenant: str, anomaly_id: str) -> Anomaly | None:
         doc = await self.collection.find_one({"_id": anomaly_id, "tenant": tenant})

@@ -14,9 +14,15 @@ import structlog
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import DeleteReceiptReceived, ReceiptReceived
 from guanwu.platform.events import envelope_for
-from guanwu.platform.idempotency import deterministic_id, insert_once
+from guanwu.platform.idempotency import deterministic_id
 from guanwu.platform.outbox import OutboxNotifier, add_events
-from guanwu.platform.store.port import OUTBOX_PENDING_FIELD, Collection, ConcurrencyConflict, DocumentStore
+from guanwu.platform.store.port import (
+    OUTBOX_PENDING_FIELD,
+    VERSION_FIELD,
+    Collection,
+    ConcurrencyConflict,
+    DocumentStore,
+)
 from guanwu.sync.single_window import RemoteReceipt, SingleWindow
 
 log = structlog.get_logger(__name__)
@@ -83,10 +89,12 @@ async def ingest_once(
     """Pull one page of receipts for a tenant; returns how many were read."""
     position, version = await store.position(tenant)
     page = await single_window.receipts_after(tenant, position, limit)
-    for receipt in page.receipts:
-        record = receipt_record(tenant, receipt)
-        if await insert_once(store.receipts, record) and OUTBOX_PENDING_FIELD in record:
-            outbox_written(store.receipts.name, str(record["_id"]))
+    records = [receipt_record(tenant, receipt) for receipt in page.receipts]
+    # One write for the page; a receipt read again after a crash finds its record (the id derives from it).
+    inserted = await store.receipts.insert_many(records)
+    for record, new in zip(records, inserted, strict=True):
+        if new and OUTBOX_PENDING_FIELD in record:
+            outbox_written(store.receipts.name, str(record["_id"]), {**record, VERSION_FIELD: 1})
     if page.receipts:
         await store.save_position(tenant, page.next_position, version)
     return len(page.receipts)

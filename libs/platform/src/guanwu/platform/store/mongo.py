@@ -182,9 +182,10 @@ class MongoCollection:
         return await self._col.find_one({"_id": doc_id})
 
     async def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
-        if not doc_ids:
-            return []
-        return await self._col.find({"_id": {"$in": list(dict.fromkeys(doc_ids))}}).to_list()
+        # Concurrent reads by `_id`, not one `$in` query: FerretDB 1.24 pushes only equality filters down to
+        # PostgreSQL, so `$in` scans the whole collection (measured: the relay's page read grew with it).
+        found = await asyncio.gather(*(self.get(doc_id) for doc_id in dict.fromkeys(doc_ids)))
+        return [doc for doc in found if doc is not None]
 
     async def find_one(self, filter: Filter) -> Document | None:
         parse_filter(filter)
@@ -255,10 +256,8 @@ class MongoCollection:
             guarded = [p for p in pulls if p.read_version is not None]
             rest = [p for p in pulls if p.read_version is None]
             if guarded and await self._clear_outboxes_if_unchanged(guarded) < len(guarded):
-                changed = await self._col.find(
-                    {"_id": {"$in": [p.doc_id for p in guarded]}, OUTBOX_PENDING_FIELD: True}, {"_id": 1}
-                ).to_list()
-                still_pending = {d["_id"] for d in changed}
+                current = await self.get_many([p.doc_id for p in guarded])
+                still_pending = {d["_id"] for d in current if d.get(OUTBOX_PENDING_FIELD)}
                 rest += [p for p in guarded if p.doc_id in still_pending]
             for pull in rest:
                 await self._pull_outbox(pull.doc_id, set(pull.event_ids))
