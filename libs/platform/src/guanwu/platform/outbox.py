@@ -90,6 +90,7 @@ class OutboxRelay:
         self._hints: dict[str, dict[str, Document | None]] = {}  # collection -> doc id -> doc as written
         self._sweep_requested = True
         self._wake = asyncio.Event()
+        self._pass = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._cleaning: dict[str, set[str]] = {}
         self._after_cleanup: dict[str, set[str]] = {}  # hinted while being cleaned: read again afterwards
@@ -128,7 +129,14 @@ class OutboxRelay:
             await asyncio.gather(*list(self._cleanup_tasks), return_exceptions=True)
 
     async def relay_once(self) -> int:
-        """Relay hinted documents, then sweep if one is due; returns how many events were published."""
+        """Relay hinted documents, then sweep if one is due; returns how many events were published.
+
+        One pass at a time: `drain()` beside the running loop would otherwise read a document both passes
+        publish before either has remembered it."""
+        async with self._pass:
+            return await self._relay_pass()
+
+    async def _relay_pass(self) -> int:
         published = await self._relay_hinted()
         if self._sweep_requested:
             self._sweep_requested = False
