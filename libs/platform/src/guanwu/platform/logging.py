@@ -34,6 +34,12 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool = Tru
 
 @contextmanager
 def bind_correlation(correlation_id: str, causation_id: str | None = None) -> Iterator[None]:
-    """Every log line inside the block carries the flow's correlation id (and what caused it)."""
-    with structlog.contextvars.bound_contextvars(correlationid=correlation_id, causationid=causation_id):
+    """Every log line inside the block carries the flow's correlation id (and what caused it).
+
+    bind + reset by token rather than structlog's `bound_contextvars`, which copies the whole context to
+    remember what was bound before: that cost half of a consumed message's time in the Dispatcher."""
+    tokens = structlog.contextvars.bind_contextvars(correlationid=correlation_id, causationid=causation_id)
+    try:
         yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)

@@ -79,7 +79,7 @@ class OutboxRelay:
         sweep_interval_seconds: float = 5.0,
         batch_size: int = 200,
         max_backoff_seconds: float = 10.0,
-        max_cleanup_backlog: int = 8,
+        max_cleanup_backlog: int = 2_000,
         recently_published_capacity: int = 50_000,
     ) -> None:
         self._publisher = publisher
@@ -94,7 +94,8 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._cleaning: dict[str, set[str]] = {}
         self._after_cleanup: dict[str, set[str]] = {}  # hinted while being cleaned: read again afterwards
-        self._cleanup_tasks: set[asyncio.Task[None]] = set()
+        self._cleanup_queue: dict[str, dict[str, OutboxPull]] = {}  # collection -> doc id -> what to pull
+        self._cleaner: asyncio.Task[None] | None = None
         self._max_cleanup_backlog = max_cleanup_backlog
         self._published = RecentlyPublished(capacity=recently_published_capacity)
 
@@ -125,8 +126,8 @@ class OutboxRelay:
 
     async def wait_for_cleanups(self) -> None:
         """Let background cleanups finish (orderly shutdown, tests)."""
-        while self._cleanup_tasks:
-            await asyncio.gather(*list(self._cleanup_tasks), return_exceptions=True)
+        while self._cleanup_queue or (self._cleaner is not None and not self._cleaner.done()):
+            await asyncio.gather(self._cleaner_running(), return_exceptions=True)
 
     async def relay_once(self) -> int:
         """Relay hinted documents, then sweep if one is due; returns how many events were published.
@@ -242,26 +243,37 @@ class OutboxRelay:
     async def _schedule_cleanup(
         self, collection: Collection, docs: list[Document], batches: list[list[tuple[str, Envelope]]]
     ) -> None:
-        """Pull published events out of their documents in the background.
+        """Queue the published events to be pulled out of their documents by the background cleaner.
 
-        The events are acknowledged already, so publishing the next page need not wait for these writes
-        (on FerretDB 1.x an update costs time proportional to the collection's size). A crash before the
-        cleanup republishes them: a duplicate, never a loss.
+        The events are acknowledged already, so publishing the next page need not wait for these writes. One
+        cleaner takes everything queued meanwhile, so under load it writes large batches (on FerretDB each
+        document still costs an update, but a bulk command far less than one command each). A crash before the
+        cleanup republishes them: a duplicate, never a loss. Past `max_cleanup_backlog` documents the relay
+        waits for the cleaner, which bounds both memory and what a crash would republish.
         """
-        task = asyncio.create_task(self._cleanup(collection, docs, batches))
-        self._cleanup_tasks.add(task)
-        task.add_done_callback(self._cleanup_tasks.discard)
-        if len(self._cleanup_tasks) > self._max_cleanup_backlog:
-            await asyncio.wait(set(self._cleanup_tasks), return_when=asyncio.FIRST_COMPLETED)
+        queue = self._cleanup_queue.setdefault(collection.name, {})
+        for doc, batch in zip(docs, batches, strict=True):
+            ids = [env.id for _, env in batch]
+            queue[doc["_id"]] = OutboxPull(doc["_id"], ids, read_version=doc.get(VERSION_FIELD))
+        cleaner = self._cleaner_running()
+        if sum(map(len, self._cleanup_queue.values())) > self._max_cleanup_backlog:
+            await asyncio.gather(cleaner, return_exceptions=True)
 
-    async def _cleanup(
-        self, collection: Collection, docs: list[Document], batches: list[list[tuple[str, Envelope]]]
-    ) -> None:
-        """One write for the whole page (the store clears each outbox unchanged since it was read)."""
-        pulls = [
-            OutboxPull(doc["_id"], [env.id for _, env in batch], read_version=doc.get(VERSION_FIELD))
-            for doc, batch in zip(docs, batches, strict=True)
-        ]
+    def _cleaner_running(self) -> asyncio.Task[None]:
+        if self._cleaner is None or self._cleaner.done():
+            self._cleaner = asyncio.create_task(self._clean_queued(), name="outbox-cleaner")
+        return self._cleaner
+
+    async def _clean_queued(self) -> None:
+        while self._cleanup_queue:
+            name, queue = next(iter(self._cleanup_queue.items()))
+            pulls = [queue.pop(doc_id) for doc_id in list(queue)[: self._batch_size]]
+            if not queue:
+                del self._cleanup_queue[name]
+            await self._cleanup(self._collections[name], pulls)
+
+    async def _cleanup(self, collection: Collection, pulls: list[OutboxPull]) -> None:
+        """One store call for the batch (the store clears each outbox unchanged since it was read)."""
         try:
             await collection.pull_outbox_many(pulls)
         except Exception as exc:  # left pending: the next sweep publishes it again (only cleaned: remembered)
@@ -269,7 +281,7 @@ class OutboxRelay:
                 "outbox cleanup failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
             )
         finally:
-            cleaned = {d["_id"] for d in docs}
+            cleaned = {p.doc_id for p in pulls}
             self._cleaning.setdefault(collection.name, set()).difference_update(cleaned)
             waiting = self._after_cleanup.get(collection.name, set())
             again = waiting & cleaned

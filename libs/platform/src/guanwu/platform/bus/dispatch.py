@@ -130,6 +130,7 @@ class Dispatcher:
         self._retry = retry or RetryPolicy()
         self._registry = registry
         self.progress = (health or ConsumerHealth()).track(subscription.group, subscription.topic)
+        self._counters: dict[str, Any] = {}
 
     async def dispatch(
         self, key: bytes | None, value: bytes, *, partition: int | None = None, offset: int | None = None
@@ -186,7 +187,11 @@ class Dispatcher:
         on_finished(run[-1].message)
 
     def _count(self, outcome: str) -> None:
-        metrics.CONSUMED.labels(self.subscription.topic, self.subscription.group, outcome).inc()
+        counter = self._counters.get(outcome)
+        if counter is None:  # looking a labelled child up costs as much as the rest of a skipped message
+            counter = metrics.CONSUMED.labels(self.subscription.topic, self.subscription.group, outcome)
+            self._counters[outcome] = counter
+        counter.inc()
 
     async def _prepare(self, message: RawMessage) -> str | _Ready:
         """The event to handle, or the outcome of a message that ends here (skipped or dead-lettered)."""

@@ -6,16 +6,16 @@ first runs on: make one store per loop and `await close()` it.
 Filters are validated by the shared parser (so an unsupported operator fails here as it does in SQLite)
 and sent unchanged; documents are checked against the same JSON rules before every write.
 
-Atomicity on FerretDB 1.24 (measured, see tests/integration/test_store_mongo.py): every update is a read of
-the matching documents followed by a write by `_id`, with nothing in between re-checking the filter. Eight
-concurrent `replace_one({_id, _version: 1})` calls let several "match" in about half of the trials, so the
-`_version` guard alone does not stop lost updates there (MongoDB applies it atomically). Choices: a claims
-collection with unique inserts (atomic on FerretDB, but one more round trip per write and stuck claims after
-a crash) or serialising writes per document inside the process. The adapter does the latter: every
-conditional write and every outbox pull takes an asyncio lock for its document, which makes the contract
-hold for all writers in one process (a service and its outbox relay share one store). Writers in different
-processes on FerretDB 1.x can still lose updates: run one replica per service on FerretDB, MongoDB in
-production. On MongoDB the lock costs one uncontended acquire.
+Atomicity on FerretDB 1.24 (SQLite and PostgreSQL backends alike; docs/stores.md): every update is a read of
+the matching documents followed by a write by `_id`, with nothing in between re-checking the filter. Two
+processes incrementing one counter through `replace` lose about half of the increments
+(tests/integration/test_store_mongo.py), so the `_version` guard alone does not stop lost updates there
+(MongoDB applies it atomically). Choices: a claims collection with unique inserts (atomic on FerretDB, but one
+more round trip per write and stuck claims after a crash) or serialising writes per document inside the
+process. The adapter does the latter: every conditional write and every outbox pull takes an asyncio lock for
+its document, which makes the contract hold for all writers in one process (a service and its outbox relay
+share one store). Writers in different processes on FerretDB 1.x can still lose updates: run one replica per
+service on FerretDB, MongoDB in production. On MongoDB the lock costs one uncontended acquire.
 
 `pull_outbox`: FerretDB 1.24 accepts `$pull` with a condition (`{"envelope.id": {"$in": ...}}`) but silently
 removes nothing (only exact values are pulled). So the adapter reads the outbox, `$pullAll`s the exact
