@@ -100,3 +100,14 @@ def test_a_type_cannot_have_both_kinds_of_handler() -> None:
         assert Pinged.event_type in str(exc)
     else:
         raise AssertionError("accepted a type with two handlers")
+
+
+async def test_one_batch_handler_for_several_types_gets_them_in_one_run() -> None:
+    seen: list[list[str]] = []
+
+    async def batch(items: Any) -> None:
+        seen.append([type(event).__name__ for _, event in items])
+
+    sub = Subscription("g", Pinged.topic, batch_handlers={Pinged.event_type: batch, Ponged.event_type: batch})
+    await dispatcher(sub, DeadLetters()).dispatch_many([pinged(0), ponged(1), pinged(2)])
+    assert seen == [["Pinged", "Ponged", "Pinged"]]

@@ -17,15 +17,14 @@ GROUP = "query.declarations"
 def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
     read_model = DeclarationReadModel(store)
 
-    async def project(envelope, event):  # type: ignore[no-untyped-def]
-        await read_model.apply(envelope, event)
-
-    # Every declaration event carries the summary; the projection follows all of them.
-    handlers = {cls.event_type: project for cls in REGISTRY.all() if issubclass(cls, DeclarationSummary)}
+    # Every declaration event carries the summary; the projection follows all of them, a poll's worth at once.
+    handlers = {
+        cls.event_type: read_model.apply_many for cls in REGISTRY.all() if issubclass(cls, DeclarationSummary)
+    }
     return ServiceParts(
         name="query",
         routers=[build_router(read_model)],
-        subscriptions=[Subscription(GROUP, topics.DECLARATION_EVENTS, handlers)],
+        subscriptions=[Subscription(GROUP, topics.DECLARATION_EVENTS, batch_handlers=handlers)],
         on_start=[read_model.ensure_indexes],
         tags=[{"name": "query", "description": "业务数据查询 — business data query"}],
     )

@@ -6,13 +6,14 @@ projection is idempotent and tolerates redelivery in any order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import DeclarationSummary
 from guanwu.contracts.events.base import Event
-from guanwu.platform.idempotency import apply_if_newer
+from guanwu.platform.idempotency import ProjectionRow, apply_many_if_newer
 from guanwu.platform.store.port import Collection, DocumentStore
 
 COLLECTION = "query_declarations"
@@ -30,16 +31,13 @@ class DeclarationReadModel:
         await self.collection.ensure_index([("tenant", 1), ("bill_no", 1)])
 
     async def apply(self, envelope: Envelope, event: Event) -> bool:
-        assert isinstance(event, DeclarationSummary)
-        row = {
-            # The summary only: subclasses' own fields (a cause, the message to sign) are not list columns.
-            **event.model_dump(mode="json", include=SUMMARY_FIELDS),
-            "tenant": envelope.tenant,
-            "last_event_type": envelope.type,
-            "updated_at": envelope.time.astimezone(UTC).isoformat(),
-        }
-        row_id = f"{envelope.tenant}:{event.declaration_id}"
-        return await apply_if_newer(self.collection, row_id, event.version, row)
+        return await self.apply_many([(envelope, event)]) == 1
+
+    async def apply_many(self, items: Sequence[tuple[Envelope, Event]]) -> int:
+        """Project a batch of declaration events; returns how many rows changed."""
+        return await apply_many_if_newer(
+            self.collection, [_row(envelope, event) for envelope, event in items]
+        )
 
     async def search(
         self, tenant: str, filters: dict[str, Any], *, skip: int, limit: int
@@ -53,6 +51,18 @@ class DeclarationReadModel:
     async def get(self, tenant: str, declaration_id: str) -> dict[str, Any] | None:
         row = await self.collection.get(f"{tenant}:{declaration_id}")
         return _public(row) if row else None
+
+
+def _row(envelope: Envelope, event: Event) -> ProjectionRow:
+    assert isinstance(event, DeclarationSummary)
+    fields = {
+        # The summary only: subclasses' own fields (a cause, the message to sign) are not list columns.
+        **event.model_dump(mode="json", include=SUMMARY_FIELDS),
+        "tenant": envelope.tenant,
+        "last_event_type": envelope.type,
+        "updated_at": envelope.time.astimezone(UTC).isoformat(),
+    }
+    return ProjectionRow(f"{envelope.tenant}:{event.declaration_id}", event.version, fields)
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

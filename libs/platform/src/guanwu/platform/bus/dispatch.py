@@ -150,15 +150,16 @@ class Dispatcher:
     async def dispatch_many(
         self, messages: Sequence[RawMessage], on_finished: Callable[[RawMessage], None] = lambda _: None
     ) -> None:
-        """Handle messages of one partition in order; consecutive events of a type with a batch handler go to
-        it together. `on_finished` hears of each message once it and every message before it are done, so
+        """Handle messages of one partition in order; consecutive events that one batch handler takes (of its
+        type, or of any of the types it is registered for) go to it together. `on_finished` hears of each message once it and every message before it are done, so
         the caller can commit up to there when it is stopped half-way."""
         run: list[_Ready] = []
         for message in messages:
             self.progress.started()
             prepared = await self._prepare(message)
-            if isinstance(prepared, _Ready) and prepared.envelope.type in self.subscription.batch_handlers:
-                if run and run[0].envelope.type != prepared.envelope.type:
+            batch_handler = self._batch_handler(prepared)
+            if batch_handler is not None and isinstance(prepared, _Ready):
+                if run and self._batch_handler(run[0]) is not batch_handler:
                     await self._finish_run(run, on_finished)
                     run = []
                 run.append(prepared)
@@ -173,6 +174,11 @@ class Dispatcher:
             self._count(outcome)
             on_finished(message)
         await self._finish_run(run, on_finished)
+
+    def _batch_handler(self, prepared: str | _Ready) -> BatchHandler | None:
+        if isinstance(prepared, str):
+            return None
+        return self.subscription.batch_handlers.get(prepared.envelope.type)
 
     async def _finish_run(self, run: list[_Ready], on_finished: Callable[[RawMessage], None]) -> None:
         if not run:
