@@ -53,7 +53,9 @@ async def test_a_row_that_meets_a_concurrent_writer_is_applied_alone() -> None:
             raced.append(doc["_id"])
             current = await collection.get(doc["_id"])
             assert current is not None
-            await real_replace({**current, "status": "rival", PROJECTION_VERSION_FIELD: 2}, expected_version=1)
+            await real_replace(
+                {**current, "status": "rival", PROJECTION_VERSION_FIELD: 2}, expected_version=1
+            )
             raise ConcurrencyConflict(collection.name, doc["_id"], expected_version)
         return await real_replace(doc, expected_version=expected_version)
 
