@@ -135,15 +135,19 @@ async def _declaration_ids_on_topic(bootstrap: str, tenant: str, expected: int) 
     )
     await consumer.start()
     seen: set[str] = set()
+    loop = asyncio.get_running_loop()
+    moved_at = loop.time()
     try:
-        async with asyncio.timeout(120):
-            while len(seen) < expected:
-                batch = await consumer.getmany(timeout_ms=500)
-                for messages in batch.values():
-                    for message in messages:
-                        envelope = Envelope.from_json_bytes(message.value)
-                        if envelope.tenant == tenant:
-                            seen.add(envelope.data["declaration_id"])
+        # Until all arrived, or none came for a quiet period (the relay backs off up to 10 s after the broker
+        # was away; a minute of nothing means it stopped).
+        while len(seen) < expected and loop.time() - moved_at < 60:
+            batch = await consumer.getmany(timeout_ms=500)
+            for messages in batch.values():
+                for message in messages:
+                    envelope = Envelope.from_json_bytes(message.value)
+                    if envelope.tenant == tenant and envelope.data["declaration_id"] not in seen:
+                        seen.add(envelope.data["declaration_id"])
+                        moved_at = loop.time()
     finally:
         await consumer.stop()
     return seen

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
+from watching import OwnActivity
 
 from guanwu.card_signer import bootstrap
 from guanwu.card_signer.config import CardSignerSettings
@@ -71,13 +72,16 @@ def sign_requested(request_id: str, tenant: str = "tenant-1") -> Envelope:
 async def published_on(runtime: Runtime, topic: str, count: int) -> list[Envelope]:
     bus = runtime.bus
     assert isinstance(bus, InProcessEventBus)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    working = OwnActivity()  # the signer runs in this process: wait while it works, not for a fixed time
+    seen, moved_at = working(), time.monotonic()
+    while time.monotonic() - moved_at < 30:
         found = [e for t, e in bus.published if t == topic]
         if len(found) >= count:
             return found
         await asyncio.sleep(0.01)
-    raise AssertionError(f"fewer than {count} events on {topic}")
+        if working() != seen:
+            seen, moved_at = working(), time.monotonic()
+    raise AssertionError(f"fewer than {count} events on {topic}, and nothing moved for 30 s")
 
 
 async def test_sign_requested_is_answered_once(
