@@ -4,6 +4,8 @@
 # Starts the local infrastructure (no-op when it runs), then runs each bench that exists and prints a summary
 # of the RESULT/INFO lines at the end. A failing bench is reported and the others still run; exit 1 then.
 # Environment: GUANWU_BENCH_BUS_EVENTS (20000), GUANWU_BENCH_PIPELINE_EVENTS (2000),
+#   GUANWU_BENCH_EMBEDDED_EVENTS (5000), GUANWU_BENCH_LATENCY_RECEIPTS (1000),
+#   GUANWU_BENCH_LATENCY_FEED_RECEIPTS (40),
 #   GUANWU_KAFKA_BOOTSTRAP (127.0.0.1:9092), GUANWU_MONGO_URL (mongodb://127.0.0.1:27017/).
 set -uo pipefail
 
@@ -35,6 +37,9 @@ run() {
 run store
 run bus --bootstrap "$BOOTSTRAP" --events "${GUANWU_BENCH_BUS_EVENTS:-20000}"
 run pipeline --bootstrap "$BOOTSTRAP" --mongo-url "$MONGO_URL" --events "${GUANWU_BENCH_PIPELINE_EVENTS:-2000}"
+run embedded --events "${GUANWU_BENCH_EMBEDDED_EVENTS:-5000}"
+run latency --bootstrap "$BOOTSTRAP" --mongo-url "$MONGO_URL" --receipts "${GUANWU_BENCH_LATENCY_RECEIPTS:-1000}" \
+    --feed-receipts "${GUANWU_BENCH_LATENCY_FEED_RECEIPTS:-40}"
 run customs
 run signer
 run declaration
