@@ -7,8 +7,8 @@ Pipeline (what `guanwu up` runs, minus HTTP): 4 concurrent command handlers each
 with its DeclarationDrafted event in the outbox (`add_events` + `SqliteDocumentStore` collection `insert`, then
 `relay.kick(collection, id, stored)`) → `OutboxRelay` (a page of up to 200 kicked documents, handed over as
 written so not read again) → `InProcessEventBus` (delivers inside `publish`: envelope parse, payload
-validation, handler) → an idempotent handler (`insert_once` of a projection document with a `deterministic_id`)
-into the same SQLite file → the relay pulls the published events out of the command documents (one batched
+validation, handler; a relayed page goes to the group as one batch) → an idempotent batch handler (`insert_many`
+of projection documents with `deterministic_id`s) into the same SQLite file → the relay pulls the published events out of the command documents (one batched
 cleanup write, in the background). The clock runs from the first command until the handler has inserted N
 documents (checked with a count afterwards).
 
@@ -42,7 +42,7 @@ from guanwu.contracts.events.base import Event
 from guanwu.contracts.events.declaration import DeclarationDrafted
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.bus.port import Subscription
-from guanwu.platform.idempotency import deterministic_id, insert_once
+from guanwu.platform.idempotency import deterministic_id
 from guanwu.platform.outbox import OutboxRelay, add_events
 from guanwu.platform.store.sqlite import SqliteDocumentStore
 
@@ -128,24 +128,29 @@ async def run_pipeline(
     expected = 1
     all_handled = asyncio.Event()
 
-    async def project(envelope: Envelope, payload: Event) -> None:  # the idempotent consumer
+    async def project(items: Sequence[tuple[Envelope, Event]]) -> None:  # the idempotent batch consumer
         nonlocal handled
-        assert isinstance(payload, DeclarationDrafted)
-        doc = {
-            "_id": deterministic_id(GROUP, envelope.id),
-            "declaration_id": payload.declaration_id,
-            "tenant": envelope.tenant,
-            "status": payload.status,
-            "trade_name": payload.trade_name,
-            "aggregate_version": payload.version,
-        }
-        if await insert_once(projections, doc):
-            handled += 1
-            if handled >= expected:
-                all_handled.set()
+        docs = []
+        for envelope, payload in items:
+            assert isinstance(payload, DeclarationDrafted)
+            docs.append(
+                {
+                    "_id": deterministic_id(GROUP, envelope.id),
+                    "declaration_id": payload.declaration_id,
+                    "tenant": envelope.tenant,
+                    "status": payload.status,
+                    "trade_name": payload.trade_name,
+                    "aggregate_version": payload.version,
+                }
+            )
+        handled += sum(await projections.insert_many(docs))
+        if handled >= expected:
+            all_handled.set()
 
     bus = InProcessEventBus()
-    bus.subscribe(Subscription(group=GROUP, topic=TOPIC, handlers={DeclarationDrafted.event_type: project}))
+    bus.subscribe(
+        Subscription(group=GROUP, topic=TOPIC, batch_handlers={DeclarationDrafted.event_type: project})
+    )
     probe = Probe(bus)
     relay = OutboxRelay(probe, [declarations])
 
@@ -166,7 +171,6 @@ async def run_pipeline(
         async with asyncio.timeout(60):
             await all_handled.wait()
         await relay.wait_for_cleanups()
-        bus.published.clear()  # the bus keeps every published envelope for tests: do not let it grow here
         handled, expected, all_handled = 0, len(events), asyncio.Event()
         probe.published, probe.calls, probe.done_at, probe.expected = 0, 0, 0.0, len(events)
 

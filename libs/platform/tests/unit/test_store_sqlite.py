@@ -123,12 +123,13 @@ async def test_scalar_filters_and_sorts_use_the_expression_indexes(tmp_path: Pat
     )
 
     async def plan(filter: dict[str, Any], sort: list[tuple[str, int]] | None = None) -> str:
-        def explain(conn: sqlite3.Connection) -> str:
-            where, params = SqlTranslator(store.array_paths(conn, "c")).where(filter)
+        def explain(link: Any) -> str:
+            link.ensure_table("c")
+            where, params = SqlTranslator(link.array_paths("c")).where(filter)
             sql = f'EXPLAIN QUERY PLAN SELECT doc FROM "c" WHERE {where}{order_by_sql(sort or [])}'
-            return " | ".join(str(row[-1]) for row in conn.execute(sql, params))
+            return " | ".join(str(row[-1]) for row in link.conn.execute(sql, params))
 
-        return await store.run(explain)
+        return await store.read(explain)
 
     assert "USING INDEX" in await plan({"tenant": "t", "status": {"$in": ["s", "x"]}})
     assert "USING INDEX" in await plan({"meta.no": "1", "items.code": "1"})  # the array filter rides along

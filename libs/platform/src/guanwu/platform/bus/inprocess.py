@@ -9,14 +9,14 @@ default the same guarantee as Kafka: nothing lost, and duplicates absorbed by id
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from typing import Any
 
 from guanwu.contracts.envelope import Envelope, new_event_id
 from guanwu.contracts.events.base import REGISTRY, EventRegistry
 from guanwu.platform import metrics
-from guanwu.platform.bus.dispatch import ConsumerHealth, Dispatcher, RetryPolicy, dlq_record
+from guanwu.platform.bus.dispatch import ConsumerHealth, Dispatcher, RawMessage, RetryPolicy, dlq_record
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.store.port import Collection
 
@@ -28,6 +28,7 @@ class InProcessEventBus:
         retry: RetryPolicy | None = None,
         registry: EventRegistry = REGISTRY,
         health: ConsumerHealth | None = None,
+        published_memory: int = 10_000,
     ) -> None:
         self.health = health or ConsumerHealth()
         self._dispatchers: dict[str, list[Dispatcher]] = defaultdict(list)
@@ -35,7 +36,8 @@ class InProcessEventBus:
         self._dead_letter_collection = dead_letter_collection
         self._retry = retry
         self._registry = registry
-        self.published: list[tuple[str, Envelope]] = []
+        # The last events published, for tests; bounded, because the embedded process runs for long.
+        self.published: deque[tuple[str, Envelope]] = deque(maxlen=published_memory)
         self.dead_letters: list[tuple[str, dict[str, str | None]]] = []
 
     def subscribe(self, subscription: Subscription) -> None:
@@ -60,8 +62,18 @@ class InProcessEventBus:
         self.published.append((topic, envelope))
 
     async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> None:
+        """Each topic's events go to its groups as one batch (batch handlers apply them together), topics in
+        the order they first appear; per-key order within a topic is kept."""
+        by_topic: dict[str, list[RawMessage]] = {}
         for topic, envelope in items:
-            await self.publish(topic, envelope)
+            message = RawMessage(envelope.subject.encode("utf-8"), envelope.to_json_bytes())
+            by_topic.setdefault(topic, []).append(message)
+        for topic, messages in by_topic.items():
+            for dispatcher in self._dispatchers.get(topic, []):
+                async with self._group_locks[dispatcher.subscription.group]:
+                    await dispatcher.dispatch_many(messages)
+            metrics.PUBLISHED.labels(topic).inc(len(messages))
+        self.published.extend(items)
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Deliver bytes as they would arrive from a broker (tests use it to send poison messages)."""
