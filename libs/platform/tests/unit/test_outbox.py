@@ -154,3 +154,43 @@ async def test_events_a_writer_puts_back_after_the_cleanup_are_cleaned_without_p
     assert [e.id for e in publisher.acknowledged] == [event[1].id]
     doc = await collection.get("d1")
     assert doc is not None and doc[OUTBOX_PENDING_FIELD] is False and doc["note"] == "edited"
+
+
+class FailingCleanupCollection:
+    """A store whose outbox cleanup fails the first `failures` times (a store that went away)."""
+
+    def __init__(self, inner, failures: int) -> None:  # type: ignore[no-untyped-def]
+        self._inner = inner
+        self.failures = failures
+        self.name = inner.name
+
+    async def pull_outbox_many(self, pulls):  # type: ignore[no-untyped-def]
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("store unavailable")
+        await self._inner.pull_outbox_many(pulls)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._inner, name)
+
+
+async def test_a_failed_cleanup_leaves_the_events_pending_and_the_sweep_cleans_without_publishing_again() -> (
+    None
+):
+    inner = MemoryDocumentStore().collection("docs")
+    collection = FailingCleanupCollection(inner, failures=1)
+    events = [receipt_event(n) for n in range(3)]
+    for n, event in enumerate(events):
+        await inner.insert(add_events({"_id": f"d{n}"}, [event]))
+    publisher = FlakyPublisher(failures=0)
+    relay = OutboxRelay(publisher, [collection], sweep_interval_seconds=0.05)  # type: ignore[list-item]
+    await relay.start()
+    try:
+        await wait_until(lambda: len(publisher.acknowledged) >= 3, publisher)
+        await relay.wait_for_cleanups()  # the first cleanup fails: the documents stay pending
+        await relay.drain()  # a sweep finds them, publishes nothing again, and cleans them
+    finally:
+        await relay.stop()
+    assert collection.failures == 0
+    assert await inner.count({OUTBOX_PENDING_FIELD: True}) == 0
+    assert sorted(e.id for e in publisher.acknowledged) == sorted(env.id for _, env in events)

@@ -64,8 +64,9 @@ class OutboxRelay:
     that document. A full sweep (a query on `_outbox_pending`) runs at start and every `sweep_interval`,
     which picks up events left by a process that died or by a writer in another process.
 
-    Per page of documents: one read by `_id` (`get_many`), one acknowledged publish of all their events, and
-    one cleanup write (`pull_outbox_many`) that runs in the background while the next page is published.
+    Per page of kicked documents: none read when the writer handed them over as written, the others with one
+    `get_many`; one acknowledged publish of all their events; then a background cleaner empties their outboxes
+    with `pull_outbox_many`, taking everything queued meanwhile, while the next pages are published.
 
     Choices: sweeping after every write is simplest, but it costs a query per write (and on FerretDB's SQLite
     backend, used before, a scan of the whole collection); hints make a page cost one read by `_id`.
@@ -270,26 +271,29 @@ class OutboxRelay:
             pulls = [queue.pop(doc_id) for doc_id in list(queue)[: self._batch_size]]
             if not queue:
                 del self._cleanup_queue[name]
-            await self._cleanup(self._collections[name], pulls)
+            collection = self._collections[name]
+            try:
+                await collection.pull_outbox_many(pulls)  # one call (the store clears unchanged outboxes)
+            except Exception as exc:
+                # The store is likely down for the rest too: leave all of them pending. The next sweep finds
+                # them and, remembering they were published, only queues their cleanup again.
+                log.warning("outbox cleanup failed", collection=name, error=f"{type(exc).__name__}: {exc}")
+                for other, left in self._cleanup_queue.items():
+                    self._cleaned(other, set(left))
+                self._cleanup_queue.clear()
+            finally:
+                self._cleaned(name, {p.doc_id for p in pulls})
 
-    async def _cleanup(self, collection: Collection, pulls: list[OutboxPull]) -> None:
-        """One store call for the batch (the store clears each outbox unchanged since it was read)."""
-        try:
-            await collection.pull_outbox_many(pulls)
-        except Exception as exc:  # left pending: the next sweep publishes it again (only cleaned: remembered)
-            log.warning(
-                "outbox cleanup failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
-            )
-        finally:
-            cleaned = {p.doc_id for p in pulls}
-            self._cleaning.setdefault(collection.name, set()).difference_update(cleaned)
-            waiting = self._after_cleanup.get(collection.name, set())
-            again = waiting & cleaned
-            if again:
-                waiting -= again
-                hints = self._hints.setdefault(collection.name, {})
-                hints.update((doc_id, None) for doc_id in again if doc_id not in hints)
-                self._wake.set()
+    def _cleaned(self, name: str, doc_ids: set[str]) -> None:
+        """These documents are no longer being cleaned: one kicked meanwhile is read again now."""
+        self._cleaning.setdefault(name, set()).difference_update(doc_ids)
+        waiting = self._after_cleanup.get(name, set())
+        again = waiting & doc_ids
+        if again:
+            waiting -= again
+            hints = self._hints.setdefault(name, {})
+            hints.update((doc_id, None) for doc_id in again if doc_id not in hints)
+            self._wake.set()
 
 
 class RecentlyPublished:
