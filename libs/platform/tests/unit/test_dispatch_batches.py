@@ -111,3 +111,22 @@ async def test_one_batch_handler_for_several_types_gets_them_in_one_run() -> Non
     sub = Subscription("g", Pinged.topic, batch_handlers={Pinged.event_type: batch, Ponged.event_type: batch})
     await dispatcher(sub, DeadLetters()).dispatch_many([pinged(0), ponged(1), pinged(2)])
     assert seen == [["Pinged", "Ponged", "Pinged"]]
+
+
+async def test_a_bad_message_is_dead_lettered_only_after_the_run_before_it_was_handled() -> None:
+    log: list[str] = []
+
+    class LoggingDeadLetters(DeadLetters):
+        async def dead_letter(
+            self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]
+        ) -> None:
+            log.append(f"dlq {headers['guanwu-dlq-source-offset']}")
+
+    async def batch(items: Any) -> None:
+        log.append(f"batch {[e.sequence for _, e in items]}")
+
+    sub = Subscription("g", Pinged.topic, batch_handlers={Pinged.event_type: batch})
+    await dispatcher(sub, LoggingDeadLetters()).dispatch_many(
+        [pinged(0), pinged(1), message(2, b"{"), pinged(3)]
+    )
+    assert log == ["batch [0, 1]", "dlq 2", "batch [3]"]

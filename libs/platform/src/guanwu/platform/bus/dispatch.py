@@ -105,6 +105,15 @@ class RawMessage:
 
 
 @dataclass(frozen=True)
+class _Refused:
+    """A message that cannot be handled: it goes to the dead-letter topic with the reason."""
+
+    message: RawMessage
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class _Ready:
     """A valid event that one of the group's handlers takes."""
 
@@ -140,8 +149,7 @@ class Dispatcher:
         message = RawMessage(key, value, partition, offset)
         self.progress.started()
         try:
-            prepared = await self._prepare(message)
-            outcome = prepared if isinstance(prepared, str) else await self._run_alone(prepared)
+            outcome = await self._settle(self._parse(message))
         finally:
             self.progress.done()
         self._count(outcome)
@@ -150,35 +158,35 @@ class Dispatcher:
     async def dispatch_many(
         self, messages: Sequence[RawMessage], on_finished: Callable[[RawMessage], None] = lambda _: None
     ) -> None:
-        """Handle messages of one partition in order; consecutive events that one batch handler takes (of its
-        type, or of any of the types it is registered for) go to it together. `on_finished` hears of each message once it and every message before it are done, so
-        the caller can commit up to there when it is stopped half-way."""
+        """Handle messages of one partition in order. Consecutive events that one batch handler takes (of its
+        type, or of any type it is registered for) go to it together; every other message is settled only
+        after the run before it. `on_finished` hears of each message once it and every message before it are
+        done, so the caller can commit up to there when it is stopped half-way."""
         run: list[_Ready] = []
         for message in messages:
-            self.progress.started()
-            prepared = await self._prepare(message)
-            batch_handler = self._batch_handler(prepared)
-            if batch_handler is not None and isinstance(prepared, _Ready):
+            parsed = self._parse(message)
+            batch_handler = self._batch_handler(parsed)
+            if batch_handler is not None and isinstance(parsed, _Ready):
                 if run and self._batch_handler(run[0]) is not batch_handler:
                     await self._finish_run(run, on_finished)
                     run = []
-                run.append(prepared)
+                run.append(parsed)
                 continue
             await self._finish_run(run, on_finished)
             run = []
             self.progress.started()
             try:
-                outcome = prepared if isinstance(prepared, str) else await self._run_alone(prepared)
+                outcome = await self._settle(parsed)
             finally:
                 self.progress.done()
             self._count(outcome)
             on_finished(message)
         await self._finish_run(run, on_finished)
 
-    def _batch_handler(self, prepared: str | _Ready) -> BatchHandler | None:
-        if isinstance(prepared, str):
+    def _batch_handler(self, parsed: str | _Refused | _Ready) -> BatchHandler | None:
+        if not isinstance(parsed, _Ready):
             return None
-        return self.subscription.batch_handlers.get(prepared.envelope.type)
+        return self.subscription.batch_handlers.get(parsed.envelope.type)
 
     async def _finish_run(self, run: list[_Ready], on_finished: Callable[[RawMessage], None]) -> None:
         if not run:
@@ -199,13 +207,13 @@ class Dispatcher:
             self._counters[outcome] = counter
         counter.inc()
 
-    async def _prepare(self, message: RawMessage) -> str | _Ready:
-        """The event to handle, or the outcome of a message that ends here (skipped or dead-lettered)."""
+    def _parse(self, message: RawMessage) -> str | _Refused | _Ready:
+        """What the message is, with no effect yet: an event to handle, one to dead-letter, or the outcome of
+        one the group skips."""
         try:
             envelope = Envelope.from_json_bytes(message.value)
         except (ValidationError, ValueError) as exc:
-            await self._to_dlq(message, "invalid-envelope", _short(exc))
-            return "dead_lettered"
+            return _Refused(message, "invalid-envelope", _short(exc))
         event_class = self._registry.get(envelope.type)
         if event_class is None:
             return "skipped_unknown_type"  # a type no contract names: a producer ahead of us, or a stray
@@ -217,9 +225,17 @@ class Dispatcher:
         try:
             payload = event_class.model_validate(envelope.data)
         except ValidationError as exc:
-            await self._to_dlq(message, "invalid-payload", _short(exc))
-            return "dead_lettered"
+            return _Refused(message, "invalid-payload", _short(exc))
         return _Ready(message, envelope, payload)
+
+    async def _settle(self, parsed: str | _Refused | _Ready) -> str:
+        """Carry out what `_parse` found for one message; returns its outcome."""
+        if isinstance(parsed, str):
+            return parsed
+        if isinstance(parsed, _Refused):
+            await self._to_dlq(parsed.message, parsed.reason, parsed.detail)
+            return "dead_lettered"
+        return await self._run_alone(parsed)
 
     async def _run_batch(self, run: list[_Ready]) -> list[str]:
         if len(run) == 1:
