@@ -182,8 +182,8 @@ class MongoCollection:
         return await self._col.find_one({"_id": doc_id})
 
     async def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
-        # Concurrent reads by `_id`, not one `$in` query: FerretDB 1.24 pushes only equality filters down to
-        # PostgreSQL, so `$in` scans the whole collection (measured: the relay's page read grew with it).
+        # Concurrent reads by `_id`, not one `$in` query: FerretDB 1.24 sends only equality filters to
+        # PostgreSQL and evaluates `$in` itself over every document of the collection (docs/stores.md).
         found = await asyncio.gather(*(self.get(doc_id) for doc_id in dict.fromkeys(doc_ids)))
         return [doc for doc in found if doc is not None]
 
@@ -248,8 +248,8 @@ class MongoCollection:
             await self._pull_outbox(doc_id, set(event_ids))
 
     async def pull_outbox_many(self, pulls: Sequence[OutboxPull]) -> None:
-        """One bulk write clears every outbox whose document is unchanged since the relay read it; the few
-        documents that changed meanwhile (read again with one query) take the general path."""
+        """Bulk writes clear every outbox whose document is unchanged since the relay read it; the few
+        documents that changed meanwhile (read again by `_id`) take the general path."""
         if not pulls:
             return
         async with self._locks.hold_all([p.doc_id for p in pulls]):
