@@ -22,3 +22,13 @@ class TestInProcessBus(BusContract):
     async def dead_letters(self, bus: EventBus, topic: str, expected: int) -> list[dict[str, Any]]:
         assert isinstance(bus, InProcessEventBus)
         return [record for t, record in bus.dead_letters if t == f"{topic}.dlq"]
+
+
+async def test_the_bus_remembers_only_its_last_published_events() -> None:
+    from contract.bus_contract import ping
+
+    bus = InProcessEventBus(registry=TEST_REGISTRY, published_memory=10)
+    for seq in range(35):
+        await bus.publish("t", ping(seq))
+    assert 10 <= len(bus.published) <= 20
+    assert bus.published[-1][1].data["sequence"] == 34

@@ -9,7 +9,7 @@ default the same guarantee as Kafka: nothing lost, and duplicates absorbed by id
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,7 +37,8 @@ class InProcessEventBus:
         self._retry = retry
         self._registry = registry
         # The last events published, for tests; bounded, because the embedded process runs for long.
-        self.published: deque[tuple[str, Envelope]] = deque(maxlen=published_memory)
+        self.published: list[tuple[str, Envelope]] = []
+        self._published_memory = published_memory
         self.dead_letters: list[tuple[str, dict[str, str | None]]] = []
 
     def subscribe(self, subscription: Subscription) -> None:
@@ -59,7 +60,7 @@ class InProcessEventBus:
 
     async def publish(self, topic: str, envelope: Envelope) -> None:
         await self.publish_raw(topic, envelope.subject.encode("utf-8"), envelope.to_json_bytes())
-        self.published.append((topic, envelope))
+        self._remember([(topic, envelope)])
 
     async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> None:
         """Each topic's events go to its groups as one batch (batch handlers apply them together), topics in
@@ -73,7 +74,7 @@ class InProcessEventBus:
                 async with self._group_locks[dispatcher.subscription.group]:
                     await dispatcher.dispatch_many(messages)
             metrics.PUBLISHED.labels(topic).inc(len(messages))
-        self.published.extend(items)
+        self._remember(items)
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Deliver bytes as they would arrive from a broker (tests use it to send poison messages)."""
@@ -82,6 +83,11 @@ class InProcessEventBus:
             async with self._group_locks[dispatcher.subscription.group]:
                 await dispatcher.dispatch(key, value)
         metrics.PUBLISHED.labels(topic).inc()
+
+    def _remember(self, items: Sequence[tuple[str, Envelope]]) -> None:
+        self.published.extend(items)
+        if len(self.published) > 2 * self._published_memory:  # trimmed now and then, not on every event
+            del self.published[: -self._published_memory]
 
     async def dead_letter(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
         record = dlq_record(key, value, headers)
