@@ -228,7 +228,8 @@ async def main() -> None:
         print(f"bench/embedded.py  run={run}  {machine()}  SQLite {sqlite3.sqlite_version}  file={path}")
         print(
             f"{args.events} declarations, {args.concurrency} concurrent command handlers: document+outbox insert "
-            "→ OutboxRelay → InProcessEventBus/Dispatcher → insert_once projection, all in one SQLite file; "
+            "→ OutboxRelay → InProcessEventBus/Dispatcher → insert_many projection (one per relayed page), all in "
+            "one SQLite file; "
             "baseline: the same documents as JSON text, plain sqlite3 autocommitted INSERTs (WAL, "
             "synchronous=NORMAL) into another table of the same file."
         )

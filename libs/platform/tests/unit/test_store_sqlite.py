@@ -129,7 +129,7 @@ async def test_scalar_filters_and_sorts_use_the_expression_indexes(tmp_path: Pat
             sql = f'EXPLAIN QUERY PLAN SELECT doc FROM "c" WHERE {where}{order_by_sql(sort or [])}'
             return " | ".join(str(row[-1]) for row in link.conn.execute(sql, params))
 
-        return await store.read(explain)
+        return await store.run_in_worker(explain)
 
     assert "USING INDEX" in await plan({"tenant": "t", "status": {"$in": ["s", "x"]}})
     assert "USING INDEX" in await plan({"meta.no": "1", "items.code": "1"})  # the array filter rides along

@@ -232,7 +232,7 @@ class SqliteDocumentStore:
 
     async def ping(self) -> bool:
         try:
-            await self.read(lambda link: link.conn.execute("SELECT 1").fetchone())
+            await self.run_in_worker(lambda link: link.conn.execute("SELECT 1").fetchone())
         except (StoreError, sqlite3.Error):
             return False
         return True
@@ -247,14 +247,14 @@ class SqliteDocumentStore:
         with self._writer_lock:
             self._writer.close()
 
-    def write(self, fn: Callable[[_Link], T]) -> T:
+    def run_here(self, fn: Callable[[_Link], T]) -> T:
         """Run fn on the writing connection, here and now (point reads go here too)."""
         if self._closed:
             raise StoreError(f"{self.path}: the store is closed")
         with self._writer_lock:
             return fn(self._writer)
 
-    async def read(self, fn: Callable[[_Link], T]) -> T:
+    async def run_in_worker(self, fn: Callable[[_Link], T]) -> T:
         """Run fn on the reading connection in the store's worker thread (queries that may scan)."""
         if self._closed:
             raise StoreError(f"{self.path}: the store is closed")
@@ -277,7 +277,7 @@ class SqliteCollection:
                 self.name, arrays, f"INSERT INTO {table} (id, doc) VALUES (?, ?)", (stored["_id"], text)
             )
 
-        self._store.write(op)
+        self._store.run_here(op)
         return stored
 
     async def insert_many(self, docs: Sequence[Document]) -> list[bool]:
@@ -291,7 +291,7 @@ class SqliteCollection:
             table = link.ensure_table(self.name)
             return link.write_each(self.name, arrays, f"INSERT INTO {table} (id, doc) VALUES (?, ?)", rows)
 
-        return self._store.write(op)
+        return self._store.run_here(op)
 
     async def get_many(self, doc_ids: Sequence[str]) -> list[Document]:
         wanted = json.dumps(list(dict.fromkeys(doc_ids)))
@@ -301,7 +301,7 @@ class SqliteCollection:
             sql = f"SELECT doc FROM {table} WHERE id IN (SELECT value FROM json_each(?))"
             return [row[0] for row in link.conn.execute(sql, (wanted,))]
 
-        return [decode_document(text) for text in self._store.write(op)]
+        return [decode_document(text) for text in self._store.run_here(op)]
 
     async def get(self, doc_id: str) -> Document | None:
         def op(link: _Link) -> str | None:
@@ -309,7 +309,7 @@ class SqliteCollection:
             row = link.conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (doc_id,)).fetchone()
             return None if row is None else str(row[0])
 
-        text = self._store.write(op)
+        text = self._store.run_here(op)
         return None if text is None else decode_document(text)
 
     async def find_one(self, filter: Filter) -> Document | None:
@@ -334,7 +334,13 @@ class SqliteCollection:
             sql = f"SELECT doc FROM {table} WHERE {where}{order} LIMIT ? OFFSET ?"
             return [row[0] for row in link.conn.execute(sql, [*params, limit or -1, skip])]
 
-        return [decode_document(text) for text in await self._store.read(op)]
+        # A filter naming one `_id` reads at most one row by the primary key: cheap enough to run here.
+        texts = (
+            self._store.run_here(op)
+            if isinstance(filter.get("_id"), str)
+            else await self._store.run_in_worker(op)
+        )
+        return [decode_document(text) for text in texts]
 
     async def count(self, filter: Filter) -> int:
         def op(link: _Link) -> int:
@@ -342,7 +348,7 @@ class SqliteCollection:
             where, params = SqlTranslator(link.array_paths(self.name)).where(filter)
             return int(link.conn.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0])
 
-        return await self._store.read(op)
+        return await self._store.run_in_worker(op)
 
     async def replace(self, doc: Document, *, expected_version: int) -> Document:
         stored = {**doc, VERSION_FIELD: expected_version + 1}
@@ -353,7 +359,7 @@ class SqliteCollection:
             sql = f"UPDATE {table} SET doc = ? WHERE id = ? AND {_VERSION_SQL} = ?"
             return link.write(self.name, arrays, sql, (text, stored["_id"], expected_version))
 
-        if self._store.write(op) != 1:
+        if self._store.run_here(op) != 1:
             raise ConcurrencyConflict(self.name, stored["_id"], expected_version)
         return stored
 
@@ -366,7 +372,7 @@ class SqliteCollection:
             sql = f"INSERT INTO {table} (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc"
             link.write(self.name, arrays, sql, (stored["_id"], text))
 
-        self._store.write(op)
+        self._store.run_here(op)
 
     async def delete(self, doc_id: str, *, expected_version: int | None = None) -> bool:
         def op(link: _Link) -> int:
@@ -376,7 +382,7 @@ class SqliteCollection:
             sql = f"DELETE FROM {table} WHERE id = ? AND {_VERSION_SQL} = ?"
             return link.conn.execute(sql, (doc_id, expected_version)).rowcount
 
-        deleted = self._store.write(op) == 1
+        deleted = self._store.run_here(op) == 1
         if not deleted and expected_version is not None:
             raise ConcurrencyConflict(self.name, doc_id, expected_version)
         return deleted
@@ -387,7 +393,7 @@ class SqliteCollection:
             where, params = SqlTranslator(link.array_paths(self.name)).where(filter)
             return link.conn.execute(f"DELETE FROM {table} WHERE {where}", params).rowcount
 
-        return self._store.write(op)
+        return self._store.run_here(op)
 
     async def pull_outbox(
         self, doc_id: str, event_ids: Sequence[str], *, read_version: int | None = None
@@ -401,7 +407,7 @@ class SqliteCollection:
             table = link.ensure_table(self.name)
             link.conn.execute(_PULL_OUTBOX_SQL.format(table=table), {"published": published, "id": doc_id})
 
-        self._store.write(op)
+        self._store.run_here(op)
 
     async def pull_outbox_many(self, pulls: Sequence[OutboxPull]) -> None:
         """One transaction: a document unchanged since the relay read it has its outbox emptied by a plain
@@ -429,7 +435,7 @@ class SqliteCollection:
                 raise
 
         if pulls:
-            self._store.write(op)
+            self._store.run_here(op)
 
     async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None:
         fields = check_index(fields)
@@ -447,7 +453,7 @@ class SqliteCollection:
             except sqlite3.IntegrityError as exc:
                 raise DuplicateKeyError(f"{self.name}: {exc}") from exc
 
-        self._store.write(op)
+        self._store.run_here(op)
 
 
 def _quote(identifier: str) -> str:
