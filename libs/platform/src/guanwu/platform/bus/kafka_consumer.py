@@ -2,8 +2,8 @@
 
 What one poll returns for a partition goes to the Dispatcher together, so batch handlers apply their effects
 in bulk; the offset is committed once the Dispatcher has finished with every message of it (handled, skipped
-or dead-lettered). Stopping cancels the message in hand without committing it, so it comes again after the
-restart; handlers are idempotent.
+or dead-lettered). Stopping commits the finished part of the batch in hand and cancels the rest, which comes
+again after the restart; handlers are idempotent.
 
 Choices: faust agents (used before) ack the message in hand when their task is cancelled, so a consumer that
 was stopped while dead-lettering lost that message, and faust's shutdown waited for it without limit (SIGTERM
