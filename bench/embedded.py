@@ -6,10 +6,10 @@ inserts of the same documents into the same file, same run.
 Pipeline (what `guanwu up` runs, minus HTTP): 4 concurrent command handlers each write a declaration document
 with its DeclarationDrafted event in the outbox (`add_events` + `SqliteDocumentStore` collection `insert`, then
 `relay.kick(collection, id, stored)`) → `OutboxRelay` (a page of up to 200 kicked documents, handed over as
-written so not read again) → `InProcessEventBus` (delivers inside `publish`: envelope parse, payload
-validation, handler; a relayed page goes to the group as one batch) → an idempotent batch handler (`insert_many`
-of projection documents with `deterministic_id`s) into the same SQLite file → the relay pulls the published events out of the command documents (one batched
-cleanup write, in the background). The clock runs from the first command until the handler has inserted N
+written so not read again) → `InProcessEventBus` (delivers inside `publish_many`: envelope parse, payload
+validation, handler; a relayed page goes to the group as one batch) → an idempotent batch handler
+(`insert_many` of projection documents with `deterministic_id`s) into the same SQLite file → the relay's
+cleaner pulls the published events out of the command documents (one transaction, in the background). The clock runs from the first command until the handler has inserted N
 documents (checked with a count afterwards).
 
 Baseline (the ceiling: the file): the same N documents encoded as JSON text (`json.dumps` inside the clock) and
@@ -35,65 +35,31 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from _common import drafted_envelope, machine, quiet_logging, rate, ratio, result_line, run_id, section
+from _common import (
+    PROJECTION_GROUP,
+    PublishProbe,
+    declaration_doc,
+    drafted_envelope,
+    machine,
+    projection_docs,
+    quiet_logging,
+    rate,
+    ratio,
+    result_line,
+    run_id,
+    section,
+)
 
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
 from guanwu.contracts.events.declaration import DeclarationDrafted
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.bus.port import Subscription
-from guanwu.platform.idempotency import deterministic_id
 from guanwu.platform.outbox import OutboxRelay, add_events
 from guanwu.platform.store.sqlite import SqliteDocumentStore
 
 TARGET = 0.5
-GROUP = "query-projection"
 TOPIC = "declaration.events.v1"
-
-
-def declaration_doc(envelope: Envelope) -> dict[str, Any]:
-    """The command's document (the same as bench/pipeline.py's)."""
-    data = envelope.data
-    return {
-        "_id": data["declaration_id"],
-        "tenant": envelope.tenant,
-        "status": data["status"],
-        "ie_flag": data["ie_flag"],
-        "client_seq_no": data["client_seq_no"],
-        "custom_master": data["custom_master"],
-        "trade_name": data["trade_name"],
-        "bill_no": data["bill_no"],
-        "prepared_by": data["prepared_by"],
-        "head": {"IEFlag": data["ie_flag"], "CustomMaster": data["custom_master"], "BillNo": data["bill_no"]},
-        "goods": [
-            {"GNo": 1, "CodeTS": "8471300000", "GName": "笔记本电脑", "GQty": "10", "DeclPrice": "3999.00"}
-        ],
-    }
-
-
-class Probe:
-    """Wraps the bus as the relay's publisher to time the relay stage (no behaviour change)."""
-
-    def __init__(self, bus: InProcessEventBus) -> None:
-        self._bus = bus
-        self.published = 0
-        self.expected = 0
-        self.done_at = 0.0
-        self.calls = 0
-
-    async def publish(self, topic: str, envelope: Envelope) -> None:
-        await self._bus.publish(topic, envelope)
-        self._count(1)
-
-    async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> None:
-        await self._bus.publish_many(items)  # the in-process bus delivers them one by one, in order
-        self._count(len(items))
-
-    def _count(self, n: int) -> None:
-        self.calls += 1
-        self.published += n
-        if self.published >= self.expected and not self.done_at:
-            self.done_at = time.perf_counter()
 
 
 def run_raw(path: Path, table: str, docs: list[dict[str, Any]]) -> dict[str, float]:
@@ -130,28 +96,17 @@ async def run_pipeline(
 
     async def project(items: Sequence[tuple[Envelope, Event]]) -> None:  # the idempotent batch consumer
         nonlocal handled
-        docs = []
-        for envelope, payload in items:
-            assert isinstance(payload, DeclarationDrafted)
-            docs.append(
-                {
-                    "_id": deterministic_id(GROUP, envelope.id),
-                    "declaration_id": payload.declaration_id,
-                    "tenant": envelope.tenant,
-                    "status": payload.status,
-                    "trade_name": payload.trade_name,
-                    "aggregate_version": payload.version,
-                }
-            )
-        handled += sum(await projections.insert_many(docs))
+        handled += sum(await projections.insert_many(projection_docs(items)))
         if handled >= expected:
             all_handled.set()
 
     bus = InProcessEventBus()
     bus.subscribe(
-        Subscription(group=GROUP, topic=TOPIC, batch_handlers={DeclarationDrafted.event_type: project})
+        Subscription(
+            group=PROJECTION_GROUP, topic=TOPIC, batch_handlers={DeclarationDrafted.event_type: project}
+        )
     )
-    probe = Probe(bus)
+    probe = PublishProbe(bus)
     relay = OutboxRelay(probe, [declarations])
 
     async def command(item: tuple[str, Envelope]) -> None:

@@ -3,12 +3,12 @@
     uv run python bench/pipeline.py --events 2000
 
 Pipeline: a command handler writes a declaration document with its DeclarationDrafted event in the outbox
-(`add_events` + `MongoDocumentStore.insert`, then `relay.kick(collection, id, stored)`) → `OutboxRelay` (a page of
-up to 200 kicked documents, handed over as written so not read again, published as one batch, cleaned with
-bulk writes) → `KafkaEventBus`
-(idempotent producer, acks=all) → group consumer (manual commits) + Dispatcher → an idempotent batch handler
-(`insert_many` of projection documents with `deterministic_id`s, one per poll of a partition) → FerretDB. The clock runs from the
-first command until the handler has inserted N documents (checked with a count afterwards).
+(`add_events` + `MongoDocumentStore.insert`, then `relay.kick(collection, id, stored)`) → `OutboxRelay` (a
+page of up to 200 kicked documents, handed over as written so not read again, published as one batch,
+cleaned with bulk writes) → `KafkaEventBus` (idempotent producer, acks=all) → group consumer (manual commits)
++ Dispatcher → an idempotent batch handler (`insert_many` of projection documents with `deterministic_id`s,
+one per poll of a partition) → FerretDB. The clock runs from the first command until the handler has inserted
+N documents (checked with a count afterwards).
 
 Baseline (the ceiling: the store): N `AsyncMongoClient.insert_one` of the same documents, with the same
 number of concurrent writers. A fresh database (and fresh Kafka topic / consumer group) per run; the
@@ -24,7 +24,19 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from _common import drafted_envelope, machine, quiet_logging, rate, ratio, result_line, run_id, section
+from _common import (
+    PublishProbe,
+    declaration_doc,
+    drafted_envelope,
+    machine,
+    projection_docs,
+    quiet_logging,
+    rate,
+    ratio,
+    result_line,
+    run_id,
+    section,
+)
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
@@ -33,56 +45,10 @@ from guanwu.contracts.events.base import Event
 from guanwu.contracts.events.declaration import DeclarationDrafted
 from guanwu.platform.bus.kafka import KafkaEventBus
 from guanwu.platform.bus.port import Subscription
-from guanwu.platform.idempotency import deterministic_id
 from guanwu.platform.outbox import OutboxRelay, add_events
 from guanwu.platform.store.mongo import MongoDocumentStore
 
 TARGET = 0.5
-GROUP = "query-projection"
-
-
-def declaration_doc(envelope: Envelope) -> dict[str, Any]:
-    data = envelope.data
-    return {
-        "_id": data["declaration_id"],
-        "tenant": envelope.tenant,
-        "status": data["status"],
-        "ie_flag": data["ie_flag"],
-        "client_seq_no": data["client_seq_no"],
-        "custom_master": data["custom_master"],
-        "trade_name": data["trade_name"],
-        "bill_no": data["bill_no"],
-        "prepared_by": data["prepared_by"],
-        "head": {"IEFlag": data["ie_flag"], "CustomMaster": data["custom_master"], "BillNo": data["bill_no"]},
-        "goods": [
-            {"GNo": 1, "CodeTS": "8471300000", "GName": "笔记本电脑", "GQty": "10", "DeclPrice": "3999.00"}
-        ],
-    }
-
-
-class Probe:
-    """Wraps the bus as the relay's publisher to time the relay stage (no behaviour change)."""
-
-    def __init__(self, bus: KafkaEventBus) -> None:
-        self._bus = bus
-        self.published = 0
-        self.expected = 0
-        self.done_at = 0.0
-        self.calls = 0
-
-    async def publish(self, topic: str, envelope: Envelope) -> None:
-        await self._bus.publish(topic, envelope)
-        self._count(1)
-
-    async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> None:
-        await self._bus.publish_many(items)
-        self._count(len(items))
-
-    def _count(self, n: int) -> None:
-        self.calls += 1
-        self.published += n
-        if self.published >= self.expected and not self.done_at:
-            self.done_at = time.perf_counter()
 
 
 async def run_raw(url: str, database: str, docs: list[dict[str, Any]], concurrency: int) -> dict[str, float]:
@@ -123,20 +89,7 @@ async def run_pipeline(
 
     async def project(items: Sequence[tuple[Envelope, Event]]) -> None:  # the idempotent batch consumer
         nonlocal handled
-        docs = []
-        for envelope, payload in items:
-            assert isinstance(payload, DeclarationDrafted)
-            docs.append(
-                {
-                    "_id": deterministic_id(GROUP, envelope.id),
-                    "declaration_id": payload.declaration_id,
-                    "tenant": envelope.tenant,
-                    "status": payload.status,
-                    "trade_name": payload.trade_name,
-                    "aggregate_version": payload.version,
-                }
-            )
-        handled += sum(await projections.insert_many(docs))
+        handled += sum(await projections.insert_many(projection_docs(items)))
         if handled >= expected:
             all_handled.set()
 
@@ -147,7 +100,7 @@ async def run_pipeline(
             group=f"bench-{run}", topic=topic, batch_handlers={DeclarationDrafted.event_type: project}
         )
     )
-    probe = Probe(bus)
+    probe = PublishProbe(bus)
     relay = OutboxRelay(probe, [declarations])
 
     async def command(item: tuple[str, Envelope]) -> None:

@@ -28,8 +28,8 @@ class Subscription:
     event types without breaking consumers.
 
     A type may have a batch handler instead: it gets a run of consecutive events it is registered for (one
-    handler may serve several types), in partition order (what one poll of one partition brought), and applies their effects together, e.g. one
-    `insert_many` with the idempotency keys. It must be idempotent like any handler: when a run fails, each of
+    handler may serve several types), in partition order (what one poll of one partition brought), and
+    applies their effects together, e.g. one `insert_many` with the idempotency keys. It must be idempotent like any handler: when a run fails, each of
     its events is handed to it again alone, with the usual retries and dead-lettering, so one bad event never
     holds back or loses the others.
     """
