@@ -29,8 +29,9 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -160,23 +161,28 @@ class _Link:
         ).fetchall()
         return {row[0] for row in rows}
 
-    def write(self, name: str, arrays: frozenset[str], sql: str, params: Sequence[Any]) -> int:
-        """Run one write statement, recording new array paths in the same transaction; returns rowcount."""
+    @contextmanager
+    def transaction(self, name: str, arrays: frozenset[str] = frozenset()) -> Iterator[sqlite3.Connection]:
+        """Statements in one write transaction that also records the collection's new array paths."""
         conn = self.conn
         new_paths = arrays - self._array_paths[name]
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            if not new_paths:
+            yield conn
+            self._record_array_paths(name, new_paths)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._array_paths[name] |= new_paths
+
+    def write(self, name: str, arrays: frozenset[str], sql: str, params: Sequence[Any]) -> int:
+        """Run one write statement, recording new array paths in the same transaction; returns rowcount."""
+        try:
+            if arrays <= self._array_paths[name]:
+                return self.conn.execute(sql, params).rowcount  # autocommit: no transaction needed
+            with self.transaction(name, arrays) as conn:
                 return conn.execute(sql, params).rowcount
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                rowcount = conn.execute(sql, params).rowcount
-                self._record_array_paths(name, new_paths)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            self._array_paths[name] |= new_paths
-            return rowcount
         except sqlite3.IntegrityError as exc:
             raise DuplicateKeyError(f"{name}: {exc}") from exc
 
@@ -184,11 +190,8 @@ class _Link:
         """Run one write statement per row in ONE transaction; per row, False when it hit a unique key.
 
         A constraint failure undoes only its own statement, so the other rows still commit."""
-        conn = self.conn
-        new_paths = arrays - self._array_paths[name]
         written = []
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction(name, arrays) as conn:
             for row in rows:
                 try:
                     conn.execute(sql, row)
@@ -196,12 +199,6 @@ class _Link:
                     written.append(False)
                 else:
                     written.append(True)
-            self._record_array_paths(name, new_paths)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        self._array_paths[name] |= new_paths
         return written
 
     def _record_array_paths(self, name: str, paths: set[str] | frozenset[str]) -> None:
@@ -415,9 +412,7 @@ class SqliteCollection:
 
         def op(link: _Link) -> None:
             table = link.ensure_table(self.name)
-            conn = link.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with link.transaction(self.name) as conn:
                 for pull in pulls:
                     if pull.read_version is not None:
                         cleared = conn.execute(
@@ -429,10 +424,6 @@ class SqliteCollection:
                     conn.execute(
                         _PULL_OUTBOX_SQL.format(table=table), {"published": published, "id": pull.doc_id}
                     )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
 
         if pulls:
             self._store.run_here(op)
