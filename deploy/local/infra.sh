@@ -126,6 +126,22 @@ start_bg() {
     die "process did not start (no pid file $pidfile); see $logfile"
 }
 
+# status_line NAME PID PORT LOG PROBE...: one line of `status`; exit 0 when the process runs and PROBE answers
+# (running), 3 otherwise (starting: a process but no answer yet; stopped: no process).
+status_line() {
+    local name="$1" pid="$2" port="$3" logfile="$4"
+    shift 4
+    if [[ -n "$pid" ]] && "$@"; then
+        printf '%-9s running  port=%s pid=%s log=%s\n' "$name" "$port" "$pid" "$logfile"
+        return 0
+    elif [[ -n "$pid" ]]; then
+        printf '%-9s starting port=%s pid=%s log=%s\n' "$name" "$port" "$pid" "$logfile"
+    else
+        printf '%-9s stopped  port=%s\n' "$name" "$port"
+    fi
+    return 3
+}
+
 # stop_pid NAME PID: SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL.
 stop_pid() {
     local name="$1" pid="$2" i
@@ -297,18 +313,7 @@ kafka_wipe() {
     rm -rf "$KAFKA_DATA"
 }
 
-kafka_status() {
-    local pid
-    if pid="$(kafka_pid)" && kafka_probe; then
-        printf 'kafka     running  port=%s pid=%s log=%s\n' "$KAFKA_PORT" "$pid" "$KAFKA_LOG"
-        return 0
-    elif [[ -n "${pid:-}" ]]; then
-        printf 'kafka     starting port=%s pid=%s log=%s\n' "$KAFKA_PORT" "$pid" "$KAFKA_LOG"
-    else
-        printf 'kafka     stopped  port=%s\n' "$KAFKA_PORT"
-    fi
-    return 3
-}
+kafka_status() { status_line kafka "$(kafka_pid || true)" "$KAFKA_PORT" "$KAFKA_LOG" kafka_probe; }
 
 # --------------------------------------------------------------------------------------------- postgres
 # FerretDB's store. PostgreSQL refuses to run as root: as root, the cluster belongs to GUANWU_POSTGRES_USER.
@@ -430,16 +435,7 @@ postgres_wipe() {
 }
 
 postgres_status() {
-    local pid
-    if pid="$(postgres_pid)" && port_open "$POSTGRES_PORT"; then
-        printf 'postgres  running  port=%s pid=%s log=%s\n' "$POSTGRES_PORT" "$pid" "$POSTGRES_LOG"
-        return 0
-    elif [[ -n "${pid:-}" ]]; then
-        printf 'postgres  starting port=%s pid=%s log=%s\n' "$POSTGRES_PORT" "$pid" "$POSTGRES_LOG"
-    else
-        printf 'postgres  stopped  port=%s\n' "$POSTGRES_PORT"
-    fi
-    return 3
+    status_line postgres "$(postgres_pid || true)" "$POSTGRES_PORT" "$POSTGRES_LOG" port_open "$POSTGRES_PORT"
 }
 
 # --------------------------------------------------------------------------------------------- ferretdb
@@ -524,16 +520,7 @@ ferretdb_wipe() {
 }
 
 ferretdb_status() {
-    local pid
-    if pid="$(ferretdb_pid)" && port_open "$FERRETDB_PORT"; then
-        printf 'ferretdb  running  port=%s pid=%s log=%s\n' "$FERRETDB_PORT" "$pid" "$FERRETDB_LOG"
-        return 0
-    elif [[ -n "${pid:-}" ]]; then
-        printf 'ferretdb  starting port=%s pid=%s log=%s\n' "$FERRETDB_PORT" "$pid" "$FERRETDB_LOG"
-    else
-        printf 'ferretdb  stopped  port=%s\n' "$FERRETDB_PORT"
-    fi
-    return 3
+    status_line ferretdb "$(ferretdb_pid || true)" "$FERRETDB_PORT" "$FERRETDB_LOG" port_open "$FERRETDB_PORT"
 }
 
 # ------------------------------------------------------------------------------------------------- main
