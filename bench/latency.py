@@ -727,6 +727,18 @@ def breakdown(measured: Measured, publish_note: str, start: str = "published") -
     print(trend(measured.total))
 
 
+def report_part(name: str, part: dict[str, Any], server: str, raw_parts: str, bare_where: str) -> str:
+    """Print the reference figures of part (a) or (b) beside its measurement; returns its RESULT line."""
+    print(line(f"{server}: GET of a stored record, idle", part["stored"]))
+    print(line(f"{server}: GET /healthz (no auth, no store)", part["health"]))
+    print(line(f"raw: {raw_parts}", part["raw"]))
+    print(line(f"raw: bare FastAPI GET (uvicorn, {bare_where})", part["bare"]))
+    baseline = together(part["raw"], part["bare"])
+    print(line("raw parts added up (the baseline)", baseline))
+    target = TARGET_EMBEDDED_P99 if name == "embedded" else TARGET_DISTRIBUTED_P99
+    return result(name, part["measured"].total, target, baseline)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -770,13 +782,11 @@ async def main() -> None:
                 ):
                     a = await run_embedded(args, run, folder)
                     breakdown(a["measured"], "handler runs inside it")
-                    print(line("same server: GET of a stored record, idle", a["stored"]))
-                    print(line("same server: GET /healthz (no auth, no store)", a["health"]))
-                    print(line("raw: sqlite3 insert + select by id", a["raw"]))
-                    print(line("raw: bare FastAPI GET (uvicorn, this process)", a["bare"]))
-                    raw_a = together(a["raw"], a["bare"])
-                    print(line("raw parts added up (the baseline)", raw_a))
-                    summary.append(result("embedded", a["measured"].total, TARGET_EMBEDDED_P99, raw_a))
+                    summary.append(
+                        report_part(
+                            "embedded", a, "same server", "sqlite3 insert + select by id", "this process"
+                        )
+                    )
             if "distributed" in parts:
                 with section(
                     "(b) distributed: anomaly service in its own process (guanwu serve's composition, topics "
@@ -784,13 +794,15 @@ async def main() -> None:
                 ):
                     b = await run_distributed(args, run, cluster)
                     breakdown(b["measured"], "KafkaEventBus, acks=all")
-                    print(line("same service: GET of a stored record, idle", b["stored"]))
-                    print(line("same service: GET /healthz (no auth, no store)", b["health"]))
-                    print(line("raw: produce → consume → insert + find by _id", b["raw"]))
-                    print(line("raw: bare FastAPI GET (uvicorn, own process)", b["bare"]))
-                    raw_b = together(b["raw"], b["bare"])
-                    print(line("raw parts added up (the baseline)", raw_b))
-                    summary.append(result("distributed", b["measured"].total, TARGET_DISTRIBUTED_P99, raw_b))
+                    summary.append(
+                        report_part(
+                            "distributed",
+                            b,
+                            "same service",
+                            "produce → consume → insert + find by _id",
+                            "own process",
+                        )
+                    )
             if "feed" in parts:
                 note = f"sync poll interval {args.poll_interval:g} s, random send phase"
                 with section(
