@@ -38,12 +38,7 @@ async def apply_if_newer(
         current = await collection.get(doc_id)
         if current is not None and int(current.get(PROJECTION_VERSION_FIELD, 0)) >= aggregate_version:
             return False
-        new_doc: Document = {
-            **(current or {}),
-            **fields,
-            "_id": doc_id,
-            PROJECTION_VERSION_FIELD: aggregate_version,
-        }
+        new_doc = _projection_doc(current or {}, ProjectionRow(doc_id, aggregate_version, fields))
         try:
             if current is None:
                 await collection.insert(new_doc)

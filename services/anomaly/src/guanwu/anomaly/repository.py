@@ -9,7 +9,7 @@ from guanwu.anomaly.domain import Anomaly
 from guanwu.contracts.envelope import Envelope
 from guanwu.platform.idempotency import insert_once
 from guanwu.platform.outbox import add_events
-from guanwu.platform.store.port import VERSION_FIELD, Collection, Document, DocumentStore
+from guanwu.platform.store.port import Collection, Document, DocumentStore, as_inserted
 
 COLLECTION = "anomaly_records"
 
@@ -37,7 +37,7 @@ class AnomalyRepository:
             for anomaly, events in records
         ]
         inserted = await self.collection.insert_many(docs)
-        return [{**doc, VERSION_FIELD: 1} if new else None for doc, new in zip(docs, inserted, strict=True)]
+        return [as_inserted(doc) if new else None for doc, new in zip(docs, inserted, strict=True)]
 
     async def get(self, tenant: str, anomaly_id: str) -> Anomaly | None:
         doc = await self.collection.find_one({"_id": anomaly_id, "tenant": tenant})

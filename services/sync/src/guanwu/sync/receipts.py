@@ -18,10 +18,10 @@ from guanwu.platform.idempotency import deterministic_id
 from guanwu.platform.outbox import OutboxNotifier, add_events
 from guanwu.platform.store.port import (
     OUTBOX_PENDING_FIELD,
-    VERSION_FIELD,
     Collection,
     ConcurrencyConflict,
     DocumentStore,
+    as_inserted,
 )
 from guanwu.sync.single_window import RemoteReceipt, SingleWindow
 
@@ -94,7 +94,7 @@ async def ingest_once(
     inserted = await store.receipts.insert_many(records)
     for record, new in zip(records, inserted, strict=True):
         if new and OUTBOX_PENDING_FIELD in record:
-            outbox_written(store.receipts.name, str(record["_id"]), {**record, VERSION_FIELD: 1})
+            outbox_written(store.receipts.name, str(record["_id"]), as_inserted(record))
     if page.receipts:
         await store.save_position(tenant, page.next_position, version)
     return len(page.receipts)

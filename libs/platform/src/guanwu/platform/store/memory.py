@@ -28,6 +28,7 @@ from guanwu.platform.store.port import (
     Filter,
     OutboxPull,
     SortSpec,
+    as_inserted,
 )
 
 
@@ -56,7 +57,7 @@ class MemoryCollection:
         self._unique: list[list[str]] = []
 
     async def insert(self, doc: Document) -> Document:
-        stored = {**doc, VERSION_FIELD: 1}
+        stored = as_inserted(doc)
         text = self._encode(stored)
         if stored["_id"] in self._texts:
             raise DuplicateKeyError(f"{self.name}: duplicate _id {stored['_id']!r}")
@@ -64,7 +65,7 @@ class MemoryCollection:
         return stored
 
     async def insert_many(self, docs: Sequence[Document]) -> list[bool]:
-        stored = [{**doc, VERSION_FIELD: 1} for doc in docs]
+        stored = [as_inserted(doc) for doc in docs]
         texts = [self._encode(doc) for doc in stored]  # a non-JSON document refuses the whole batch
         inserted = []
         for doc, text in zip(stored, texts, strict=True):
@@ -118,7 +119,7 @@ class MemoryCollection:
         return stored
 
     async def upsert(self, doc: Document) -> None:
-        stored = doc if VERSION_FIELD in doc else {**doc, VERSION_FIELD: 1}
+        stored = doc if VERSION_FIELD in doc else as_inserted(doc)
         self._write(stored, self._encode(stored))
 
     async def delete(self, doc_id: str, *, expected_version: int | None = None) -> bool:

@@ -54,6 +54,7 @@ from guanwu.platform.store.port import (
     Filter,
     OutboxPull,
     SortSpec,
+    as_inserted,
 )
 
 _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
@@ -156,14 +157,14 @@ class MongoCollection:
         self._locks = _DocumentLocks()
 
     async def insert(self, doc: Document) -> Document:
-        stored = {**doc, VERSION_FIELD: 1}
+        stored = as_inserted(doc)
         check_document(stored)
         with _duplicates_as(self.name):
             await self._col.insert_one(dict(stored))  # insert_one would add fields to the dict it is given
         return stored
 
     async def insert_many(self, docs: Sequence[Document]) -> list[bool]:
-        stored = [{**doc, VERSION_FIELD: 1} for doc in docs]
+        stored = [as_inserted(doc) for doc in docs]
         for doc in stored:
             check_document(doc)
         if not stored:
@@ -219,7 +220,7 @@ class MongoCollection:
         return stored
 
     async def upsert(self, doc: Document) -> None:
-        stored = doc if VERSION_FIELD in doc else {**doc, VERSION_FIELD: 1}
+        stored = doc if VERSION_FIELD in doc else as_inserted(doc)
         check_document(stored)
         async with self._locks.hold(stored["_id"]):
             await self._replace_one({"_id": stored["_id"]}, stored, upsert=True)

@@ -25,6 +25,11 @@ OUTBOX_FIELD = "_outbox"
 OUTBOX_PENDING_FIELD = "_outbox_pending"
 
 
+def as_inserted(doc: Document) -> Document:
+    """The document as `insert` / `insert_many` store it: a new document starts at `_version` 1."""
+    return {**doc, VERSION_FIELD: 1}
+
+
 class StoreError(Exception):
     """Base of the store's errors."""
 

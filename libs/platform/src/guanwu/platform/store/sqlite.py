@@ -52,6 +52,7 @@ from guanwu.platform.store.port import (
     OutboxPull,
     SortSpec,
     StoreError,
+    as_inserted,
 )
 
 T = TypeVar("T")
@@ -265,7 +266,7 @@ class SqliteCollection:
         self._store = store
 
     async def insert(self, doc: Document) -> Document:
-        stored = {**doc, VERSION_FIELD: 1}
+        stored = as_inserted(doc)
         text, arrays = encode_document(stored)
 
         def op(link: _Link) -> None:
@@ -280,7 +281,7 @@ class SqliteCollection:
     async def insert_many(self, docs: Sequence[Document]) -> list[bool]:
         if not docs:
             return []
-        encoded = [encode_document({**doc, VERSION_FIELD: 1}) for doc in docs]
+        encoded = [encode_document(as_inserted(doc)) for doc in docs]
         arrays = frozenset().union(*(paths for _, paths in encoded))
         rows = [(doc["_id"], text) for doc, (text, _) in zip(docs, encoded, strict=True)]
 
@@ -361,7 +362,7 @@ class SqliteCollection:
         return stored
 
     async def upsert(self, doc: Document) -> None:
-        stored = doc if VERSION_FIELD in doc else {**doc, VERSION_FIELD: 1}
+        stored = doc if VERSION_FIELD in doc else as_inserted(doc)
         text, arrays = encode_document(stored)
 
         def op(link: _Link) -> None:
