@@ -448,6 +448,48 @@ class StoreContract:
         assert [by_id[d][VERSION_FIELD] for d in "abc"] == [1, 2, 1]
         await col.pull_outbox_many([])
 
+    async def test_replace_keeping_outbox_appends_to_what_is_still_pending(self, col: Collection) -> None:
+        await col.insert(
+            {"_id": "a", "status": "draft", OUTBOX_FIELD: [outbox_entry("e1")], OUTBOX_PENDING_FIELD: True}
+        )
+        changed = {"_id": "a", "status": "sent", OUTBOX_FIELD: [outbox_entry("e2")]}
+
+        written = await col.replace_keeping_outbox(changed, expected_version=1)
+
+        assert written == await col.get("a")
+        assert written[OUTBOX_FIELD] == [outbox_entry("e1"), outbox_entry("e2")]
+        assert (written["status"], written[OUTBOX_PENDING_FIELD], written[VERSION_FIELD]) == ("sent", True, 2)
+        with pytest.raises(ConcurrencyConflict):
+            await col.replace_keeping_outbox(changed, expected_version=1)
+        with pytest.raises(ConcurrencyConflict):
+            await col.replace_keeping_outbox({"_id": "ghost"}, expected_version=1)
+
+    async def test_replace_keeping_outbox_never_writes_back_what_the_relay_cleaned(
+        self, col: Collection
+    ) -> None:
+        """The save race: a cleanup landing between a writer's read of the outbox and its replace used to put
+        the cleaned (already published) entry back, so it was published twice."""
+        for round_ in range(20):
+            doc_id = f"d{round_}"
+            await col.insert({"_id": doc_id, OUTBOX_FIELD: [outbox_entry("e1")], OUTBOX_PENDING_FIELD: True})
+            change = col.replace_keeping_outbox(
+                {"_id": doc_id, OUTBOX_FIELD: [outbox_entry("e2")]}, expected_version=1
+            )
+            cleanup = col.pull_outbox(doc_id, ["e1"])
+            await asyncio.gather(*((change, cleanup) if round_ % 2 else (cleanup, change)))
+            doc = await col.get(doc_id)
+            assert doc is not None
+            assert (doc[OUTBOX_FIELD], doc[OUTBOX_PENDING_FIELD]) == ([outbox_entry("e2")], True)
+            assert doc[VERSION_FIELD] == 2
+
+    async def test_replace_keeping_outbox_without_events_clears_the_flag_when_nothing_is_pending(
+        self, col: Collection
+    ) -> None:
+        await col.insert({"_id": "a", "status": "draft"})
+        written = await col.replace_keeping_outbox({"_id": "a", "status": "sent"}, expected_version=1)
+        assert (written[OUTBOX_FIELD], written[OUTBOX_PENDING_FIELD]) == ([], False)
+        assert await col.find({OUTBOX_PENDING_FIELD: True}) == []
+
     # ------------------------------------------------------------------------------------------ batches
 
     async def test_insert_many_reports_each_document_and_keeps_the_others(self, col: Collection) -> None:

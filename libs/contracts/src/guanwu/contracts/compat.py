@@ -34,10 +34,6 @@ def incompatibilities(old_schema: JsonSchema, new_schema: JsonSchema) -> list[st
     return checker.problems
 
 
-def is_compatible(old_schema: JsonSchema, new_schema: JsonSchema) -> bool:
-    return not incompatibilities(old_schema, new_schema)
-
-
 class _Checker:
     def __init__(self, old_root: JsonSchema, new_root: JsonSchema) -> None:
         self.old_root = old_root

@@ -52,11 +52,6 @@ def add_events(doc: Document, events: Sequence[tuple[str, Envelope]]) -> Documen
     return doc
 
 
-def strip_outbox(doc: Document) -> Document:
-    """A copy of the document without the outbox bookkeeping (for API responses)."""
-    return {k: v for k, v in doc.items() if k not in (OUTBOX_FIELD, OUTBOX_PENDING_FIELD)}
-
-
 class OutboxRelay:
     """Publishes pending events of the given collections until each is acknowledged.
 

@@ -46,6 +46,9 @@ class ServiceParts:
     on_start: Sequence[Hook] = ()
     background: Sequence[BackgroundTask] = ()
     tags: Sequence[dict[str, Any]] = field(default_factory=list)
+    context: object = None
+    """What the service's module-level routes depend on (its unit-of-work factory, ports, clock), bound by its
+    bootstrap; routes reach it through `guanwu.platform.http.context.service_context(name)`."""
 
 
 class Runtime:
@@ -137,6 +140,7 @@ def create_app(
     app = FastAPI(title=title, lifespan=lifespan, openapi_tags=[t for p in runtime.services for t in p.tags])
     app.state.token_verifier = verifier
     app.state.runtime = runtime
+    app.state.service_contexts = {parts.name: parts.context for parts in runtime.services}
     install_error_handlers(app)
     install_request_checks(app)  # before the routers: JSON bodies, text the customs XML can carry
     app.add_middleware(BodySizeLimit)

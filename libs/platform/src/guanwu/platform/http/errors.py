@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from guanwu.platform.refusal import Refusal
 
 # Chinese wording for pydantic's most common error types; anything else falls back to pydantic's English.
 _ZH_BY_TYPE = {
@@ -108,6 +111,26 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=exc.status_code, content=body, headers=getattr(exc, "headers", None))
 
 
+def refusal_body(refusal: Refusal) -> dict[str, Any]:
+    """The `error` member of a refusal's answer: code, both messages, its details, and the findings that
+    block it (so the console can take the user to those fields)."""
+    detail: dict[str, Any] = {
+        "code": refusal.code,
+        "message_zh": refusal.message_zh,
+        "message_en": refusal.message_en,
+        **refusal.details,
+    }
+    if refusal.findings:
+        detail["findings"] = refusal.findings
+    return {"error": jsonable_encoder(detail)}
+
+
+async def _refusal(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Refusal)
+    return JSONResponse(status_code=exc.status, content=refusal_body(exc), headers=exc.headers())
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Refusal, _refusal)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -29,6 +29,7 @@ from guanwu.platform.store.port import (
     OutboxPull,
     SortSpec,
     as_inserted,
+    with_kept_outbox,
 )
 
 
@@ -116,6 +117,14 @@ class MemoryCollection:
         if current is None or current.get(VERSION_FIELD) != expected_version:
             raise ConcurrencyConflict(self.name, stored["_id"], expected_version)
         self._write(stored, text)
+        return stored
+
+    async def replace_keeping_outbox(self, doc: Document, *, expected_version: int) -> Document:
+        current = self._docs.get(doc["_id"])
+        if current is None or current.get(VERSION_FIELD) != expected_version:
+            raise ConcurrencyConflict(self.name, doc["_id"], expected_version)
+        stored = with_kept_outbox(doc, current, expected_version)
+        self._write(stored, self._encode(stored))
         return stored
 
     async def upsert(self, doc: Document) -> None:

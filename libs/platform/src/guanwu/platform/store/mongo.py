@@ -55,6 +55,7 @@ from guanwu.platform.store.port import (
     OutboxPull,
     SortSpec,
     as_inserted,
+    with_kept_outbox,
 )
 
 _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
@@ -214,6 +215,20 @@ class MongoCollection:
         stored = {**doc, VERSION_FIELD: expected_version + 1}
         check_document(stored)
         async with self._locks.hold(stored["_id"]):
+            result = await self._replace_one({"_id": stored["_id"], VERSION_FIELD: expected_version}, stored)
+        if result.matched_count != 1:
+            raise ConcurrencyConflict(self.name, stored["_id"], expected_version)
+        return stored
+
+    async def replace_keeping_outbox(self, doc: Document, *, expected_version: int) -> Document:
+        # Under the document's lock, which the relay's pulls take too: its cleanup cannot land between
+        # reading the outbox and writing it back.
+        async with self._locks.hold(doc["_id"]):
+            current = await self._col.find_one({"_id": doc["_id"]}, {OUTBOX_FIELD: 1, VERSION_FIELD: 1})
+            if current is None or current.get(VERSION_FIELD) != expected_version:
+                raise ConcurrencyConflict(self.name, doc["_id"], expected_version)
+            stored = with_kept_outbox(doc, current, expected_version)
+            check_document(stored)
             result = await self._replace_one({"_id": stored["_id"], VERSION_FIELD: expected_version}, stored)
         if result.matched_count != 1:
             raise ConcurrencyConflict(self.name, stored["_id"], expected_version)

@@ -30,6 +30,18 @@ def as_inserted(doc: Document) -> Document:
     return {**doc, VERSION_FIELD: 1}
 
 
+def with_kept_outbox(doc: Document, stored: Document, expected_version: int) -> Document:
+    """What `replace_keeping_outbox` writes over `stored`: `doc`, its outbox entries after those `stored` still
+    holds, at the next version (shared by the adapters)."""
+    outbox = [*(stored.get(OUTBOX_FIELD) or []), *(doc.get(OUTBOX_FIELD) or [])]
+    return {
+        **doc,
+        OUTBOX_FIELD: outbox,
+        OUTBOX_PENDING_FIELD: bool(outbox),
+        VERSION_FIELD: expected_version + 1,
+    }
+
+
 class StoreError(Exception):
     """Base of the store's errors."""
 
@@ -90,6 +102,12 @@ class Collection(Protocol):
     async def replace(self, doc: Document, *, expected_version: int) -> Document:
         """Replace the whole document if its stored `_version` equals expected_version; bumps `_version`.
         Raises ConcurrencyConflict otherwise (also when the document does not exist)."""
+
+    async def replace_keeping_outbox(self, doc: Document, *, expected_version: int) -> Document:
+        """`replace`, except that the outbox entries the stored document still holds are kept, ahead of the new
+        entries `doc` carries in `_outbox`; returns the document as written. One atomic step with respect to the
+        relay's `pull_outbox` (in the store's process): an entry the relay cleaned up in the meantime is neither
+        written back (which would publish it twice) nor is an unpublished one lost."""
 
     async def upsert(self, doc: Document) -> None:
         """Write the document whatever is there (for projections that carry their own ordering guard)."""

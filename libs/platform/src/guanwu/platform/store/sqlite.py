@@ -53,6 +53,7 @@ from guanwu.platform.store.port import (
     SortSpec,
     StoreError,
     as_inserted,
+    with_kept_outbox,
 )
 
 T = TypeVar("T")
@@ -360,6 +361,31 @@ class SqliteCollection:
         if self._store.run_here(op) != 1:
             raise ConcurrencyConflict(self.name, stored["_id"], expected_version)
         return stored
+
+    async def replace_keeping_outbox(self, doc: Document, *, expected_version: int) -> Document:
+        # The outbox entries of `doc` are new, so their array paths are all a new write can add.
+        arrays = encode_document({**doc, VERSION_FIELD: expected_version + 1})[1]
+
+        def op(link: _Link) -> Document | None:
+            table = link.ensure_table(self.name)
+            with link.transaction(self.name, arrays) as conn:
+                row = conn.execute(f"SELECT doc FROM {table} WHERE id = ?", (doc["_id"],)).fetchone()
+                current = None if row is None else decode_document(str(row[0]))
+                if current is None or current.get(VERSION_FIELD) != expected_version:
+                    return None
+                stored = with_kept_outbox(doc, current, expected_version)
+                conn.execute(
+                    f"UPDATE {table} SET doc = ? WHERE id = ?", (encode_document(stored)[0], doc["_id"])
+                )
+                return stored
+
+        try:
+            written = self._store.run_here(op)
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateKeyError(f"{self.name}: {exc}") from exc
+        if written is None:
+            raise ConcurrencyConflict(self.name, doc["_id"], expected_version)
+        return written
 
     async def upsert(self, doc: Document) -> None:
         stored = doc if VERSION_FIELD in doc else as_inserted(doc)
