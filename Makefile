@@ -16,6 +16,7 @@ test-unit: ## Only the unit tier (no infrastructure)
 lint:
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
 
 typecheck:
 	$(UV) run mypy

@@ -31,6 +31,9 @@ $UV run ruff check .
 $UV run ruff format --check .
 $UV run mypy
 
+step "import boundaries (import-linter, contracts in pyproject.toml)"
+$UV run lint-imports
+
 export GUANWU_TEST_KAFKA="127.0.0.1:${GUANWU_KAFKA_PORT:-9092}"
 export GUANWU_TEST_MONGO_URL="mongodb://127.0.0.1:${GUANWU_FERRETDB_PORT:-27017}/"
 export GUANWU_REQUIRE_INTEGRATION=1

@@ -16,7 +16,7 @@ from guanwu.platform.outbox import OutboxRelay
 from guanwu.platform.refusal import NotFound, Noun, VersionConflict
 from guanwu.platform.store.memory import MemoryDocumentStore
 from guanwu.platform.store.port import OUTBOX_FIELD, Document, DocumentStore, DuplicateKeyError
-from guanwu.platform.unit_of_work import Repository, UnitOfWork
+from guanwu.platform.unit_of_work import Repository, UnitOfWork, with_new_unit_of_work
 
 pytestmark = pytest.mark.unit
 
@@ -160,3 +160,19 @@ async def test_a_save_after_the_relay_cleaned_up_publishes_each_event_once() -> 
     await relay.drain()
 
     assert [e.data["receipt_id"] for e in publisher.published] == ["R1", "R2"]
+
+
+async def test_a_bound_event_handler_gets_a_fresh_unit_of_work_each_call() -> None:
+    store = MemoryDocumentStore()
+    seen: list[UnitOfWork] = []
+
+    async def weigh(envelope: str, *, uow: ParcelUnitOfWork, scale: int) -> int:
+        seen.append(uow)
+        uow.parcels.add(Parcel(parcel_id=envelope, tenant="t", weight=scale))
+        await uow.commit()
+        return scale
+
+    handle = with_new_unit_of_work(weigh, lambda: ParcelUnitOfWork(store, Kicks()), scale=7)
+    assert [await handle("p1"), await handle("p2")] == [7, 7]
+    assert seen[0] is not seen[1] and handle.__name__ == "weigh"
+    assert await store.collection("parcels").count({"weight": 7}) == 2

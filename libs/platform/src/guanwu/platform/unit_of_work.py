@@ -17,7 +17,7 @@ therefore changes one aggregate per command, or writes idempotently (derived ids
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
@@ -41,6 +41,7 @@ from guanwu.platform.store.port import (
 )
 
 A = TypeVar("A", bound=BaseModel)
+R = TypeVar("R")
 Events = Sequence[tuple[str, Envelope]]
 IndexSpec = Sequence[tuple[str, int]]
 
@@ -218,4 +219,20 @@ class Repository(Generic[A]):
         return self._uow.stage(Write(self.collection, self.noun, doc, expected_version=version - 1))
 
 
-__all__ = ["DuplicateKeyError", "Events", "Repository", "UnitOfWork", "Write"]
+U = TypeVar("U", bound=UnitOfWork)
+
+
+def with_new_unit_of_work(
+    handler: Callable[..., Awaitable[R]], new_uow: Callable[[], U], **dependencies: Any
+) -> Callable[..., Awaitable[R]]:
+    """An event handler as the bus calls it (`(envelope, event)`, or `(items)` for a batch handler), given a
+    fresh unit of work for every call and the other dependencies bootstrap binds (clock, ports)."""
+
+    async def handle(*message: Any) -> R:
+        return await handler(*message, uow=new_uow(), **dependencies)
+
+    handle.__name__ = getattr(handler, "__name__", "handle")
+    return handle
+
+
+__all__ = ["DuplicateKeyError", "Events", "Repository", "UnitOfWork", "Write", "with_new_unit_of_work"]
