@@ -38,16 +38,20 @@ def serve_guanwu(port: int) -> None:
     import tempfile
 
     import uvicorn
+    from pydantic import SecretStr
 
     from guanwu.declaration import bootstrap
+    from guanwu.declaration.config import DeclarationSettings
     from guanwu.platform.auth import LocalTokenIssuer
     from guanwu.platform.bus.inprocess import InProcessEventBus
     from guanwu.platform.runtime import Runtime, create_app
+    from guanwu.platform.settings import AuthSettings
     from guanwu.platform.store.sqlite import SqliteDocumentStore
 
     store = SqliteDocumentStore(tempfile.mkdtemp(prefix="guanwu-bench-"))
     runtime = Runtime(store, InProcessEventBus())
-    runtime.register(bootstrap.build(store, runtime.outbox_written))
+    settings = DeclarationSettings(auth=AuthSettings(secret=SecretStr(SECRET)))
+    runtime.register(bootstrap.build(settings, store, runtime.outbox_written))
     app = create_app(runtime, LocalTokenIssuer(SECRET), title="declaration", service_label="declaration")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error")
 

@@ -15,7 +15,6 @@ from guanwu.cli.embedded import build_embedded
 from guanwu.platform.store.sqlite import SqliteDocumentStore
 from guanwu.singlewindow_sim.app import ReceiptIn, SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
-from guanwu.sync.bootstrap import http_single_window
 
 RECEIPT = {"enterprise": "acme", "entry_id": "610120260000012345", "channel": "D", "note": "企业申请删单"}
 
@@ -47,7 +46,8 @@ async def test_sync_polls_the_single_window_it_is_given(tmp_path: Path) -> None:
         SECRET,
         tenants=["acme"],
         poll_interval_seconds=0.01,
-        single_window=http_single_window("http://single-window", line),
+        single_window_url="http://single-window",
+        single_window_transport=line,
     )
     transport = httpx.ASGITransport(app=system.app)
     async with (

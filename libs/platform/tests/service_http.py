@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import Runtime, ServiceParts, create_app
+from guanwu.platform.settings import AuthSettings
 from guanwu.platform.store.memory import MemoryDocumentStore
 from guanwu.platform.store.port import DocumentStore
 
@@ -22,6 +25,15 @@ ISSUER = LocalTokenIssuer("unit-test-secret-" + "h" * 32)
 EVERY_ROLE = ("preparer", "reviewer", "manager", "integration", "admin")
 
 PartsBuilder = Callable[[DocumentStore, OutboxNotifier], ServiceParts]
+TEST_AUTH = AuthSettings(secret=SecretStr("unit-test-secret-" + "h" * 32))
+"""What a service's settings need in tests: `DeclarationSettings(auth=TEST_AUTH)`."""
+
+
+def built_with(
+    build: Callable[[Any, DocumentStore, OutboxNotifier], ServiceParts], settings: Any
+) -> PartsBuilder:
+    """A service's `bootstrap.build` with its settings bound, as `service_app` and `serving` take it."""
+    return lambda store, outbox_written: build(settings, store, outbox_written)
 
 
 def bearer(tenant: str = "acme", roles: tuple[str, ...] = EVERY_ROLE, user: str = "u1") -> dict[str, str]:

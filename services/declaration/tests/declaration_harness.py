@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from service_http import TEST_AUTH
 
 from guanwu.contracts import topics
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import DeclarationDrafted
 from guanwu.declaration import bootstrap
+from guanwu.declaration.config import DeclarationSettings
 from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.runtime import Runtime, create_app
@@ -43,7 +45,7 @@ class Service:
 async def running_service() -> AsyncIterator[Service]:
     store, bus = MemoryDocumentStore(), InProcessEventBus()
     runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
-    runtime.register(bootstrap.build(store, runtime.outbox_written))
+    runtime.register(bootstrap.build(DeclarationSettings(auth=TEST_AUTH), store, runtime.outbox_written))
     app = create_app(runtime, ISSUER, title="declaration", service_label="declaration")
     transport = httpx.ASGITransport(app=app)
     async with (

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from service_http import TEST_AUTH
 
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
@@ -17,6 +18,7 @@ from guanwu.platform.events import envelope_for
 from guanwu.platform.runtime import Runtime, create_app
 from guanwu.platform.store.memory import MemoryDocumentStore
 from guanwu.review import bootstrap
+from guanwu.review.config import ReviewSettings
 
 ISSUER = LocalTokenIssuer("unit-test-secret-" + "r" * 32)
 PREPARER = "p1"
@@ -80,7 +82,7 @@ class Service:
 async def running_service() -> AsyncIterator[Service]:
     store, bus = MemoryDocumentStore(), InProcessEventBus()
     runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
-    runtime.register(bootstrap.build(store, runtime.outbox_written))
+    runtime.register(bootstrap.build(ReviewSettings(auth=TEST_AUTH), store, runtime.outbox_written))
     app = create_app(runtime, ISSUER, title="review", service_label="review")
     transport = httpx.ASGITransport(app=app)
     async with (

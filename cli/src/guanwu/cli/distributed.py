@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -18,63 +19,50 @@ from guanwu.platform.store.port import DocumentStore
 @dataclass(frozen=True)
 class ServiceEntry:
     settings_class: Callable[[], ServiceSettings]
-    build: Callable[[ServiceSettings, DocumentStore, OutboxNotifier], ServiceParts]
+    build: Callable[[Any, DocumentStore, OutboxNotifier], ServiceParts]
+    """The service's `bootstrap.build(settings, store, outbox_written)`."""
 
 
 def _declaration() -> ServiceEntry:
     from guanwu.declaration import bootstrap
     from guanwu.declaration.config import DeclarationSettings
 
-    return ServiceEntry(DeclarationSettings, lambda s, store, notify: bootstrap.build(store, notify))
+    return ServiceEntry(DeclarationSettings, bootstrap.build)
 
 
 def _query() -> ServiceEntry:
     from guanwu.query import bootstrap
     from guanwu.query.config import QuerySettings
 
-    return ServiceEntry(QuerySettings, lambda s, store, notify: bootstrap.build(store, notify))
+    return ServiceEntry(QuerySettings, bootstrap.build)
 
 
 def _anomaly() -> ServiceEntry:
     from guanwu.anomaly import bootstrap
     from guanwu.anomaly.config import AnomalySettings
 
-    return ServiceEntry(AnomalySettings, lambda s, store, notify: bootstrap.build(store, notify))
+    return ServiceEntry(AnomalySettings, bootstrap.build)
 
 
 def _review() -> ServiceEntry:
     from guanwu.review import bootstrap
     from guanwu.review.config import ReviewSettings
 
-    return ServiceEntry(ReviewSettings, lambda s, store, notify: bootstrap.build(store, notify))
+    return ServiceEntry(ReviewSettings, bootstrap.build)
 
 
 def _sync() -> ServiceEntry:
     from guanwu.sync import bootstrap
     from guanwu.sync.config import SyncSettings
 
-    def build(settings: ServiceSettings, store: DocumentStore, notify: OutboxNotifier) -> ServiceParts:
-        assert isinstance(settings, SyncSettings)
-        return bootstrap.build(
-            store,
-            notify,
-            single_window=bootstrap.http_single_window(settings.single_window_url),
-            tenants=settings.tenants,
-            poll_interval_seconds=settings.poll_interval_seconds,
-        )
-
-    return ServiceEntry(SyncSettings, build)
+    return ServiceEntry(SyncSettings, bootstrap.build)
 
 
 def _card_signer() -> ServiceEntry:
     from guanwu.card_signer import bootstrap
     from guanwu.card_signer.config import CardSignerSettings
 
-    def build(settings: ServiceSettings, store: DocumentStore, notify: OutboxNotifier) -> ServiceParts:
-        assert isinstance(settings, CardSignerSettings)
-        return bootstrap.build(settings, store, notify)
-
-    return ServiceEntry(CardSignerSettings, build)
+    return ServiceEntry(CardSignerSettings, bootstrap.build)
 
 
 SERVICES: dict[str, Callable[[], ServiceEntry]] = {

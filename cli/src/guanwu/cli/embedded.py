@@ -16,9 +16,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from guanwu.anomaly import bootstrap as anomaly_bootstrap
+from guanwu.anomaly.config import AnomalySettings
 from guanwu.card_signer import bootstrap as card_signer_bootstrap
 from guanwu.card_signer.config import CardSignerSettings
 from guanwu.declaration import bootstrap as declaration_bootstrap
+from guanwu.declaration.config import DeclarationSettings
 from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bootstrap import DEAD_LETTER_COLLECTION
 from guanwu.platform.bus.inprocess import InProcessEventBus
@@ -27,11 +29,13 @@ from guanwu.platform.runtime import Runtime, create_app
 from guanwu.platform.settings import AuthSettings
 from guanwu.platform.store.port import DocumentStore
 from guanwu.query import bootstrap as query_bootstrap
+from guanwu.query.config import QuerySettings
 from guanwu.review import bootstrap as review_bootstrap
+from guanwu.review.config import ReviewSettings
 from guanwu.singlewindow_sim.app import SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
 from guanwu.sync import bootstrap as sync_bootstrap
-from guanwu.sync.single_window import SingleWindow
+from guanwu.sync.config import SyncSettings
 
 DEMO_TENANT = "demo"
 DEMO_USER = "demo"
@@ -83,11 +87,13 @@ def build_embedded(
     poll_interval_seconds: float = 0.5,
     data_dir: Path | None = None,
     simulator: bool = False,
-    single_window: SingleWindow | None = None,
+    single_window_url: str | None = None,
+    single_window_transport: httpx.AsyncBaseTransport | None = None,
 ) -> EmbeddedSystem:
     """`simulator=True` serves the Single Window simulator under /sim and connects sync to it; otherwise sync
-    uses `single_window` (None: no upstream)."""
-    if simulator and single_window is not None:
+    uses the Single Window at `single_window_url` (None: no upstream), over `single_window_transport` when
+    given (tests)."""
+    if simulator and single_window_url is not None:
         raise ValueError("either the simulator or another Single Window, not both")
     bus = InProcessEventBus(dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION))
     runtime = Runtime(store, bus, relay_sweep_seconds=2.0)
@@ -97,24 +103,23 @@ def build_embedded(
         sim_app = FastAPI()
         sim_app.include_router(simulator_router(simulator_state))
         # Sync talks HTTP to the simulator in-process (no socket), exactly as it would to the real one.
-        single_window = sync_bootstrap.http_single_window(
-            "http://single-window", httpx.ASGITransport(app=sim_app)
-        )
+        single_window_url = "http://single-window"
+        single_window_transport = httpx.ASGITransport(app=sim_app)
         extra_routers.append(simulator_router(simulator_state))
     notify = runtime.outbox_written
-    runtime.register(declaration_bootstrap.build(store, notify))
-    runtime.register(query_bootstrap.build(store, notify))
-    runtime.register(anomaly_bootstrap.build(store, notify))
-    runtime.register(review_bootstrap.build(store, notify))
-    runtime.register(
-        sync_bootstrap.build(
-            store,
-            notify,
-            single_window=single_window,
-            tenants=tenants,
-            poll_interval_seconds=poll_interval_seconds,
-        )
+    # Each service reads its own settings (GUANWU_<SERVICE>_…) as it would alone; the process's own come first.
+    auth = AuthSettings(secret=SecretStr(secret))
+    runtime.register(declaration_bootstrap.build(DeclarationSettings(auth=auth), store, notify))
+    runtime.register(query_bootstrap.build(QuerySettings(auth=auth), store, notify))
+    runtime.register(anomaly_bootstrap.build(AnomalySettings(auth=auth), store, notify))
+    runtime.register(review_bootstrap.build(ReviewSettings(auth=auth), store, notify))
+    sync_settings = SyncSettings(
+        auth=auth,
+        single_window_url=single_window_url,
+        tenants=tenants,
+        poll_interval_seconds=poll_interval_seconds,
     )
+    runtime.register(sync_bootstrap.build(sync_settings, store, notify, transport=single_window_transport))
     if data_dir is not None:
         signer_settings = soft_signer_settings(data_dir, secret, tenants)
         runtime.register(card_signer_bootstrap.build(signer_settings, store, notify))

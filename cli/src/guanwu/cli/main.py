@@ -79,7 +79,6 @@ def _serve_embedded(
     from guanwu.platform.logging import configure_logging
     from guanwu.platform.runtime import ServiceParts
     from guanwu.platform.store.sqlite import SqliteDocumentStore
-    from guanwu.sync.bootstrap import http_single_window
 
     configure_logging("embedded", json_output=False)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +89,7 @@ def _serve_embedded(
         tenants=tenants,
         data_dir=data_dir,
         simulator=simulator,
-        single_window=http_single_window(single_window_url) if single_window_url else None,
+        single_window_url=single_window_url or None,
     )
 
     async def announce_demo_user() -> None:

@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from service_http import bearer, serving
+from service_http import TEST_AUTH, bearer, built_with, serving
 
 from guanwu.anomaly import bootstrap
+from guanwu.anomaly.config import AnomalySettings
 from guanwu.platform.runtime import Runtime
 
 URL = "/api/anomaly/anomalies"
@@ -18,7 +19,7 @@ FORM = {"document_no": "610120260000012345", "anomaly_type": "删单", "occurred
 
 @pytest.fixture
 async def anomaly() -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
-    async with serving(bootstrap.build, "anomaly") as running:
+    async with serving(built_with(bootstrap.build, AnomalySettings(auth=TEST_AUTH)), "anomaly") as running:
         yield running
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import schemathesis
 from openapi_fuzz import FUZZ, assert_no_server_error, openapi_of
-from service_http import bearer, service_app
+from service_http import bearer, built_with, service_app
 
 from guanwu.card_signer import bootstrap
 from guanwu.card_signer.config import CardSignerSettings
@@ -21,9 +21,7 @@ _settings = CardSignerSettings(
     soft_passphrase="correct horse battery",  # type: ignore[arg-type]
     soft_create_if_missing=True,
 )
-schema = openapi_of(
-    service_app(lambda store, notify: bootstrap.build(_settings, store, notify), "card-signer")[0]
-)
+schema = openapi_of(service_app(built_with(bootstrap.build, _settings), "card-signer")[0])
 
 
 @schema.parametrize()

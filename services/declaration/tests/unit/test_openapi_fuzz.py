@@ -5,8 +5,10 @@ from __future__ import annotations
 import schemathesis
 from declaration_harness import ISSUER
 from hypothesis import HealthCheck, settings
+from service_http import TEST_AUTH
 
 from guanwu.declaration import bootstrap
+from guanwu.declaration.config import DeclarationSettings
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.runtime import Runtime, create_app
 from guanwu.platform.store.memory import MemoryDocumentStore
@@ -15,7 +17,7 @@ from guanwu.platform.store.memory import MemoryDocumentStore
 def _app():  # type: ignore[no-untyped-def]
     store = MemoryDocumentStore()
     runtime = Runtime(store, InProcessEventBus())
-    runtime.register(bootstrap.build(store, runtime.outbox_written))
+    runtime.register(bootstrap.build(DeclarationSettings(auth=TEST_AUTH), store, runtime.outbox_written))
     return create_app(runtime, ISSUER, title="declaration", service_label="declaration")
 
 

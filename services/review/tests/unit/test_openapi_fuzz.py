@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import schemathesis
 from openapi_fuzz import FUZZ, assert_no_server_error, openapi_of
-from service_http import bearer, service_app
+from service_http import TEST_AUTH, bearer, built_with, service_app
 
 from guanwu.review import bootstrap
+from guanwu.review.config import ReviewSettings
 
-schema = openapi_of(service_app(bootstrap.build, "review")[0])
+schema = openapi_of(service_app(built_with(bootstrap.build, ReviewSettings(auth=TEST_AUTH)), "review")[0])
 
 
 @schema.parametrize()

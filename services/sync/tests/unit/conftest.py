@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from service_http import TEST_AUTH
 
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
@@ -32,6 +33,7 @@ from guanwu.platform.store.port import Document
 from guanwu.singlewindow_sim.app import SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
 from guanwu.sync import bootstrap
+from guanwu.sync.config import SyncSettings
 from guanwu.sync.declare import DeclarePorts
 from guanwu.sync.declare_records import DECLARATIONS, DeclareRecords
 from guanwu.sync.single_window import SingleWindow
@@ -202,14 +204,14 @@ async def running_sync(
     store = store or Store()
     bus = InProcessEventBus(retry=RetryPolicy(attempts=3, first_delay_seconds=0.001))
     runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
-    parts = bootstrap.build(
-        store,
-        runtime.outbox_written,
-        single_window=single_window,
+    settings = SyncSettings(
+        auth=TEST_AUTH,
+        single_window_url="http://single-window" if connected else None,
         tenants=tenants or [],
         poll_interval_seconds=poll_interval_seconds,
         resend_interval_seconds=3600,
     )
+    parts = bootstrap.build(settings, store, runtime.outbox_written, transport=line)
     runtime.register(parts)
     app = create_app(runtime, ISSUER, title="sync", service_label="sync")
     async with (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from guanwu.anomaly.api import build_router
+from guanwu.anomaly.config import AnomalySettings
 from guanwu.anomaly.handlers import register_anomalies_for_delete_receipts
 from guanwu.anomaly.repository import AnomalyRepository
 from guanwu.contracts import topics
@@ -17,7 +18,7 @@ from guanwu.platform.store.port import DocumentStore
 GROUP = "anomaly.registration"
 
 
-def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
+def build(settings: AnomalySettings, store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
     repository = AnomalyRepository(store)
     on_delete_receipts = partial(
         register_anomalies_for_delete_receipts, repository=repository, outbox_written=outbox_written

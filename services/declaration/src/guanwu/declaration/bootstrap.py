@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from guanwu.contracts import topics
 from guanwu.declaration.api import build_router
+from guanwu.declaration.config import DeclarationSettings
 from guanwu.declaration.parked import ParkedReceipts
 from guanwu.declaration.reactions import Followers, subscriptions
 from guanwu.declaration.repository import DeclarationRepository
@@ -14,7 +15,9 @@ from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 
 
-def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
+def build(
+    settings: DeclarationSettings, store: DocumentStore, outbox_written: OutboxNotifier
+) -> ServiceParts:
     repository = DeclarationRepository(store)
     templates = TemplateRepository(store)
     parked = ParkedReceipts(store)

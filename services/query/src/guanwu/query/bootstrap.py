@@ -9,12 +9,13 @@ from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 from guanwu.query.api import build_router
+from guanwu.query.config import QuerySettings
 from guanwu.query.projection import DeclarationReadModel
 
 GROUP = "query.declarations"
 
 
-def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
+def build(settings: QuerySettings, store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
     read_model = DeclarationReadModel(store)
 
     # Every declaration event carries the summary; the projection follows all of them, a poll's worth at once.

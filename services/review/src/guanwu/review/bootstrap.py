@@ -11,13 +11,14 @@ from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 from guanwu.review.api import build_router
+from guanwu.review.config import ReviewSettings
 from guanwu.review.handlers import ReviewCommands, open_review_task
 from guanwu.review.repository import ReviewRepository
 
 GROUP = "review.tasks"
 
 
-def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
+def build(settings: ReviewSettings, store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
     repository = ReviewRepository(store)
     on_submitted = partial(open_review_task, repository=repository)
     return ServiceParts(

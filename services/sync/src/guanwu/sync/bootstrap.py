@@ -16,6 +16,7 @@ from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 from guanwu.sync.api import build_router
+from guanwu.sync.config import SyncSettings
 from guanwu.sync.declare import (
     DeclarePorts,
     keep_half,
@@ -57,16 +58,25 @@ def declare_subscriptions(ports: DeclarePorts, tenants: SyncTenants) -> list[Sub
 
 
 def build(
+    settings: SyncSettings,
     store: DocumentStore,
     outbox_written: OutboxNotifier,
     *,
-    single_window: SingleWindow | None,
-    tenants: list[str],
-    poll_interval_seconds: float = 1.0,
-    resend_interval_seconds: float = 30.0,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> ServiceParts:
-    """`single_window=None`: no upstream (embedded without a simulator). 申报 requests are still kept, so a
-    sync started later with a Single Window sends them; nothing is polled or retried meanwhile."""
+    """`settings.single_window_url=None`: no upstream (embedded without a simulator). 申报 requests are still
+    kept, so a sync started later with a Single Window sends them; nothing is polled or retried meanwhile.
+    `transport` carries the HTTP to the Single Window some other way than a socket (the embedded simulator)."""
+    single_window = (
+        None
+        if settings.single_window_url is None
+        else http_single_window(settings.single_window_url, transport)
+    )
+    tenants = settings.tenants
+    poll_interval_seconds, resend_interval_seconds = (
+        settings.poll_interval_seconds,
+        settings.resend_interval_seconds,
+    )
     receipts = ReceiptStore(store)
     declarations = DeclareRecords(store)
     known = SyncTenants(store, tenants)

@@ -9,10 +9,10 @@ class SyncSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="GUANWU_SYNC_", env_nested_delimiter="__", extra="ignore")
 
-    single_window_url: str = Field(
+    single_window_url: str | None = Field(
         "http://127.0.0.1:8100",
         description="Base URL of the Single Window (or simulator; `python -m guanwu.singlewindow_sim` listens "
-        "on 8100 by default)",
+        "on 8100 by default); null: no upstream, 申报 requests are kept unsent and nothing is polled",
     )
     tenants: list[str] = Field(
         default_factory=lambda: ["demo"],
@@ -20,3 +20,6 @@ class SyncSettings(ServiceSettings):
         '\'["demo","acme"]\'); every tenant that declares through guanwu is followed too, without a restart',
     )
     poll_interval_seconds: float = Field(1.0, gt=0, description="Pause between polls when the feed is empty")
+    resend_interval_seconds: float = Field(
+        30.0, gt=0, description="How often declarations the Single Window could not take are sent again"
+    )
