@@ -34,13 +34,19 @@ _SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def service_openapi(name: str) -> dict[str, Any]:
-    """Build the service's app without starting it (no store, bus or card is touched)."""
+def service_runtime(name: str) -> Runtime:
+    """A runtime holding just this service's parts as `guanwu serve <name>` builds them, not started (no store,
+    bus or card is touched)."""
     entry = SERVICES[name]()
     settings = entry.settings_class(auth=_AUTH, **_SETTINGS.get(name, {}))  # type: ignore[call-arg]
     store = MemoryDocumentStore()
     runtime = Runtime(store, InProcessEventBus())
     runtime.register(entry.build(settings, store, runtime.outbox_written))
+    return runtime
+
+
+def service_openapi(name: str) -> dict[str, Any]:
+    runtime = service_runtime(name)
     app = create_app(
         runtime, LocalTokenIssuer("s" * 32), title=f"guanwu {name}", service_label=name, manage_runtime=False
     )
