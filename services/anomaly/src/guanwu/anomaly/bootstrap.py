@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
-from functools import partial
-
-from guanwu.anomaly.api import build_router
+from guanwu.anomaly.adapters import AnomalyRepository
 from guanwu.anomaly.config import AnomalySettings
-from guanwu.anomaly.handlers import register_anomalies_for_delete_receipts
-from guanwu.anomaly.repository import AnomalyRepository
+from guanwu.anomaly.entrypoints import api, consumers
+from guanwu.anomaly.service_layer.context import AnomalyContext
+from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
 from guanwu.contracts import topics
-from guanwu.contracts.events import DeleteReceiptReceived
-from guanwu.platform.bus.port import Subscription
+from guanwu.platform.clock import Clock, utc_now
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 
-GROUP = "anomaly.registration"
 
-
-def build(settings: AnomalySettings, store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
-    repository = AnomalyRepository(store)
-    on_delete_receipts = partial(
-        register_anomalies_for_delete_receipts, repository=repository, outbox_written=outbox_written
-    )
+def build(
+    settings: AnomalySettings,
+    store: DocumentStore,
+    outbox_written: OutboxNotifier,
+    *,
+    clock: Clock = utc_now,
+) -> ServiceParts:
+    """The anomaly service's parts. `settings` hold nothing the service tunes yet (auth is the runtime's);
+    `clock` is for tests."""
+    context = AnomalyContext(new_uow=lambda: AnomalyUnitOfWork(store, outbox_written), clock=clock)
     return ServiceParts(
         name="anomaly",
-        routers=[build_router(repository, outbox_written)],
-        subscriptions=[
-            Subscription(
-                GROUP,
-                topics.SYNC_EVENTS,
-                batch_handlers={DeleteReceiptReceived.event_type: on_delete_receipts},
-            )
-        ],
-        outbox_collections=[repository.collection],
+        routers=[api.router],
+        subscriptions=consumers.subscriptions(context),
+        outbox_collections=[store.collection(AnomalyRepository.collection_name)],
         publishes_to=[topics.ANOMALY_EVENTS],
-        on_start=[repository.ensure_indexes],
+        on_start=[context.new_uow().anomalies.ensure_indexes],
         tags=[{"name": "anomaly", "description": "异常状态登记 — anomaly registration"}],
+        context=context,
     )

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from guanwu.contracts.events import DeleteReceiptReceived
+from guanwu.contracts.events import AnomalyRegistered, DeleteReceiptReceived
+from guanwu.platform import ids
+
+new_anomaly_id = ids.new_id
+"""A record entered by hand gets a fresh id; one derived from a receipt gets `anomaly_id_for_receipt`."""
+
+
+def anomaly_id_for_receipt(tenant: str, receipt_id: str) -> str:
+    """The id of the 删单 record of one receipt: a redelivered receipt finds its record under it."""
+    return ids.deterministic_id("delete-receipt", tenant, receipt_id)
+
+
+def registered_event_id(anomaly_id: str) -> str:
+    """The id of a receipt-derived record's AnomalyRegistered, the same on every redelivery."""
+    return ids.deterministic_id("registered", anomaly_id)
 
 
 class AnomalyCategory(StrEnum):
@@ -60,12 +75,31 @@ class Anomaly(AnomalyInput):
     source_receipt_id: str | None = None
 
 
-def anomaly_for_delete_receipt(
-    receipt: DeleteReceiptReceived, *, anomaly_id: str, tenant: str, now: datetime
+@dataclass(frozen=True)
+class AnomalySearch:
+    """What the list is filtered by; None matches anything. The dates bound `occurred_on`, both inclusive."""
+
+    category: AnomalyCategory | None = None
+    document_no: str | None = None
+    anomaly_type: AnomalyType | None = None
+    handling_status: HandlingStatus | None = None
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+
+
+def anomaly_entered(
+    form: AnomalyInput, *, anomaly_id: str, tenant: str, user_id: str, now: datetime
 ) -> Anomaly:
+    """新增: a record entered by hand."""
+    return Anomaly(
+        **form.model_dump(), anomaly_id=anomaly_id, tenant=tenant, registered_at=now, registered_by=user_id
+    )
+
+
+def anomaly_for_delete_receipt(receipt: DeleteReceiptReceived, *, tenant: str, now: datetime) -> Anomaly:
     """The record the seed asks for: 删单状态的报关单，在接收到海关删单回执时，系统自动生成一条异常状态记录."""
     return Anomaly(
-        anomaly_id=anomaly_id,
+        anomaly_id=anomaly_id_for_receipt(tenant, receipt.receipt_id),
         tenant=tenant,
         category=AnomalyCategory.DECLARATION,
         document_no=receipt.entry_id or receipt.seq_no or receipt.receipt_id[:18],
@@ -78,4 +112,17 @@ def anomaly_for_delete_receipt(
         registered_at=now,
         registered_by="system",
         source_receipt_id=receipt.receipt_id,
+    )
+
+
+def registered(anomaly: Anomaly) -> AnomalyRegistered:
+    """The event announcing a new record."""
+    return AnomalyRegistered(
+        anomaly_id=anomaly.anomaly_id,
+        category=anomaly.category.value,
+        document_no=anomaly.document_no,
+        anomaly_type=anomaly.anomaly_type.value,
+        occurred_on=anomaly.occurred_on,
+        handling_status=anomaly.handling_status.value,
+        source_receipt_id=anomaly.source_receipt_id,
     )

@@ -1,0 +1,15 @@
+"""What the anomaly service's entrypoints need, bound once by bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
+from guanwu.platform.clock import Clock
+
+
+@dataclass(frozen=True)
+class AnomalyContext:
+    new_uow: Callable[[], AnomalyUnitOfWork]
+    clock: Clock

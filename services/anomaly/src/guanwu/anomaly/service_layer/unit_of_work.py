@@ -1,0 +1,14 @@
+"""The anomaly service's unit of work: its one repository."""
+
+from __future__ import annotations
+
+from guanwu.anomaly.adapters import AnomalyRepository
+from guanwu.platform.outbox import OutboxNotifier
+from guanwu.platform.store.port import DocumentStore
+from guanwu.platform.unit_of_work import UnitOfWork
+
+
+class AnomalyUnitOfWork(UnitOfWork):
+    def __init__(self, store: DocumentStore, outbox_written: OutboxNotifier) -> None:
+        super().__init__(store, outbox_written)
+        self.anomalies = AnomalyRepository(store, self)
