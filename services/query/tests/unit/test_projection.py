@@ -5,7 +5,8 @@ from __future__ import annotations
 from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationDrafted
 from guanwu.platform.events import envelope_for
 from guanwu.platform.store.memory import MemoryDocumentStore
-from guanwu.query.projection import DeclarationReadModel
+from guanwu.query.adapters import DeclarationReadModel
+from guanwu.query.service_layer.handlers import project_declaration_events
 
 SUMMARY = {"declaration_id": "d1", "ie_flag": "E", "bill_no": "BILL-1"}
 
@@ -21,7 +22,8 @@ async def test_rows_hold_the_summary_not_the_events_own_payload() -> None:
         requested_by="u1",
         message_b64="PERlY01lc3NhZ2Uv",
     )
-    assert await model.apply(envelope_for(declared, source="/t", tenant="acme")[1], declared)
+    envelope = envelope_for(declared, source="/t", tenant="acme")[1]
+    assert await project_declaration_events([(envelope, declared)], read_model=model) == 1
     row = await model.get("acme", "d1")
     assert row is not None and row["status"] == "申报中" and row["bill_no"] == "BILL-1"
     assert "message_b64" not in row and "request_id" not in row
@@ -32,8 +34,9 @@ async def test_an_older_version_arriving_late_changes_nothing() -> None:
     model = DeclarationReadModel(MemoryDocumentStore())
     newer = DeclarationDrafted(**SUMMARY, version=3, status="待审核")
     older = DeclarationDrafted(**SUMMARY, version=2, status="草稿")
-    await model.apply(envelope_for(newer, source="/t", tenant="acme")[1], newer)
-    assert not await model.apply(envelope_for(older, source="/t", tenant="acme")[1], older)
+    project = project_declaration_events
+    await project([(envelope_for(newer, source="/t", tenant="acme")[1], newer)], read_model=model)
+    assert await project([(envelope_for(older, source="/t", tenant="acme")[1], older)], read_model=model) == 0
     row = await model.get("acme", "d1")
     assert row is not None and row["status"] == "待审核"
     assert await model.get("other", "d1") is None
