@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from review_harness import PREPARER, submission
 
+from guanwu.platform.http.errors import refusal_body
 from guanwu.review.domain import (
     InvalidDecision,
     Reviewer,
@@ -29,6 +30,15 @@ def test_reject_refuses_a_blank_reason_whoever_calls_it() -> None:
     with pytest.raises(InvalidDecision) as refused:
         reject(task, reviewer=Reviewer("r1"), comment=" \n", marks=None, now=NOW)
     assert refused.value.field == "comment" and refused.value.code == "review.comment_required"
+    assert refused.value.status == 422
+    assert refusal_body(refused.value) == {
+        "error": {
+            "code": "review.comment_required",
+            "message_zh": "退回必须填写退回原因（comment）",
+            "message_en": "A returned review needs a reason (comment)",
+            "field": "comment",
+        }
+    }
 
 
 def test_approve_records_who_decided_when_and_drops_a_blank_comment() -> None:

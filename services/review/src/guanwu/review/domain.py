@@ -20,6 +20,11 @@ from guanwu.contracts.events import (
     ReviewOutcome,
     ReviewRejected,
 )
+from guanwu.platform.ids import deterministic_id
+from guanwu.platform.refusal import InvalidRequest, Noun, Refusal
+
+REVIEW_TASK = Noun("review", "审核任务", "review task")
+"""What not-found and version-conflict answers call a task (`review.not_found`, `review.version_conflict`)."""
 
 
 class ReviewStatus(StrEnum):
@@ -28,19 +33,15 @@ class ReviewStatus(StrEnum):
     REJECTED = "审核退回"
 
 
-class ReviewRefused(Exception):
-    """A command the task's state or the reviewer does not allow; the reason in both languages."""
-
-    def __init__(self, code: str, message_zh: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.code, self.message_zh, self.message_en = code, message_zh, message_en
+class ReviewRefused(Refusal):
+    """A command the task's state or the reviewer does not allow; the reason in both languages (HTTP 409)."""
 
 
-class InvalidDecision(ReviewRefused):
-    """A decision whose input is incomplete; `field` names what to fix."""
+class InvalidDecision(InvalidRequest):
+    """A decision whose input is incomplete; `field` names what to fix (HTTP 422, `field` in the answer)."""
 
     def __init__(self, code: str, message_zh: str, message_en: str, field: str) -> None:
-        super().__init__(code, message_zh, message_en)
+        super().__init__(code, message_zh, message_en, field=field)
         self.field = field
 
 
@@ -48,6 +49,32 @@ class InvalidDecision(ReviewRefused):
 class Reviewer:
     user_id: str
     may_review_own: bool = False  # admins may (a one-person enterprise has no second reviewer)
+
+
+@dataclass(frozen=True)
+class ReviewCommand:
+    """What a reviewer does to one task, based on the version they saw."""
+
+    tenant: str
+    review_id: str
+    reviewer: Reviewer
+    version: int
+
+
+@dataclass(frozen=True)
+class SaveMarks(ReviewCommand):
+    marks: Sequence[FieldMark]
+
+
+@dataclass(frozen=True)
+class ApproveReview(ReviewCommand):
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class RejectReview(ReviewCommand):
+    comment: str
+    marks: Sequence[FieldMark] | None
 
 
 class Mark(FieldMark):
@@ -109,6 +136,29 @@ def unique_paths(marks: list[FieldMark]) -> list[FieldMark]:
     return marks
 
 
+def review_id_for(tenant: str, declaration_id: str, declaration_version: int) -> str:
+    """One task per submitted declaration version: a redelivered submission derives the same id."""
+    return deterministic_id("review", tenant, declaration_id, str(declaration_version))
+
+
+def decision_event_id(task: ReviewTask) -> str:
+    """A task is decided once, so an id derived from it lets consumers drop a republished decision."""
+    return deterministic_id("decided", task.review_id)
+
+
+# The submission's head fields a task keeps: the list shows them and filters by some (F-10).
+_SUBMITTED_HEAD = (
+    "kind",
+    "ie_flag",
+    "seq_no",
+    "entry_id",
+    "bill_no",
+    "custom_master",
+    "trade_name",
+    "prepared_by",
+)
+
+
 def open_task(
     event: DeclarationSubmittedForReview,
     *,
@@ -126,14 +176,7 @@ def open_task(
         declaration_id=event.declaration_id,
         declaration_version=event.version,
         correlation_id=correlation_id,
-        kind=event.kind,
-        ie_flag=event.ie_flag,
-        seq_no=event.seq_no,
-        entry_id=event.entry_id,
-        bill_no=event.bill_no,
-        custom_master=event.custom_master,
-        trade_name=event.trade_name,
-        prepared_by=event.prepared_by,
+        **event.model_dump(include=set(_SUBMITTED_HEAD)),
         submitted_at=submitted_at,
         audit=[AuditEntry(at=submitted_at, by=submitter, action="submitted", version=1)],
     )
@@ -230,11 +273,8 @@ def outcome(task: ReviewTask) -> ReviewOutcome:
     event_class = {ReviewStatus.APPROVED: ReviewApproved, ReviewStatus.REJECTED: ReviewRejected}[task.status]
     assert task.decided_by is not None and task.decided_at is not None
     return event_class(
-        review_id=task.review_id,
-        declaration_id=task.declaration_id,
-        declaration_version=task.declaration_version,
+        **task.model_dump(include={"review_id", "declaration_id", "declaration_version", "comment"}),
         reviewer=task.decided_by,
         decided_at=task.decided_at,
-        comment=task.comment,
         marks=task.field_marks(),
     )

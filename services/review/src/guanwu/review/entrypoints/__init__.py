@@ -1,0 +1,1 @@
+"""Entry points of the review service: the HTTP API and the consumed events."""
