@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 from collections.abc import AsyncIterator
@@ -29,15 +30,16 @@ from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.events import envelope_for
 from guanwu.platform.runtime import Runtime, create_app
 from guanwu.platform.store.memory import MemoryCollection, MemoryDocumentStore
-from guanwu.platform.store.port import Document
+from guanwu.platform.store.port import Document, Filter
 from guanwu.singlewindow_sim.app import SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
 from guanwu.sync import bootstrap
+from guanwu.sync.adapters.repositories import DeclareRecordRepository
 from guanwu.sync.config import SyncSettings
-from guanwu.sync.declare import DeclarePorts
-from guanwu.sync.declare_records import DECLARATIONS, DeclareRecords
-from guanwu.sync.single_window import SingleWindow
+from guanwu.sync.entrypoints.background import resend_once
+from guanwu.sync.service_layer.context import SyncContext
 
+DECLARATIONS = DeclareRecordRepository.collection_name
 ISSUER = LocalTokenIssuer("unit-test-secret-" + "s" * 32)
 MESSAGE = canonical_sign_bytes(fixtures.export_sea_general_trade())
 CONTENT_SM3 = "ab" * 32
@@ -81,15 +83,23 @@ class SingleWindowLine(httpx.AsyncBaseTransport):
 
 
 class CrashingCollection(MemoryCollection):
-    """Fails the write that would mark a record sent, once, as a process dying after the POST would."""
+    """Fails the write that would mark a record sent, once, as a process dying after the POST would; and
+    can make reads slow, so that two handlers race."""
 
     crash_before_sent = False
+    slow_reads = False  # a read lets other tasks run first, as a read over the network would
 
-    async def replace(self, doc: Document, *, expected_version: int) -> Document:
+    async def find_one(self, filter: Filter) -> Document | None:
+        found = await super().find_one(filter)
+        if self.slow_reads:
+            await asyncio.sleep(0.01)
+        return found
+
+    async def replace_keeping_outbox(self, doc: Document, *, expected_version: int) -> Document:
         if self.crash_before_sent and doc.get("state") == "sent":
             self.crash_before_sent = False
             raise RuntimeError("process died before the write")
-        return await super().replace(doc, expected_version=expected_version)
+        return await super().replace_keeping_outbox(doc, expected_version=expected_version)
 
 
 class Store(MemoryDocumentStore):
@@ -106,10 +116,10 @@ class SyncService:
         bus: InProcessEventBus,
         simulator: SingleWindowState,
         line: SingleWindowLine,
-        single_window: SingleWindow | None,
+        context: SyncContext,
     ) -> None:
         self.client, self.runtime, self.bus = client, runtime, bus
-        self.simulator, self.line, self.single_window = simulator, line, single_window
+        self.simulator, self.line, self.context = simulator, line, context
 
     @property
     def records(self) -> CrashingCollection:
@@ -117,11 +127,9 @@ class SyncService:
         assert isinstance(collection, CrashingCollection)
         return collection
 
-    def ports(self) -> DeclarePorts:
-        assert self.single_window is not None
-        return DeclarePorts(
-            DeclareRecords(self.runtime.store), self.single_window, self.runtime.outbox_written
-        )
+    async def resend_ready(self) -> int:
+        """One resend sweep over every complete record left unsent, however recent."""
+        return await resend_once(self.context, min_age_seconds=0)
 
     async def declare_requested(
         self, request_id: str = "req-1", declaration_id: str = "d1", tenant: str = "acme", **extra: Any
@@ -200,7 +208,6 @@ async def running_sync(
     sim_app = FastAPI()
     sim_app.include_router(simulator_router(simulator))
     line = SingleWindowLine(httpx.ASGITransport(app=sim_app))
-    single_window = bootstrap.http_single_window("http://single-window", line) if connected else None
     store = store or Store()
     bus = InProcessEventBus(retry=RetryPolicy(attempts=3, first_delay_seconds=0.001))
     runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
@@ -218,7 +225,8 @@ async def running_sync(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client,
     ):
-        yield SyncService(client, runtime, bus, simulator, line, single_window)
+        assert isinstance(parts.context, SyncContext)
+        yield SyncService(client, runtime, bus, simulator, line, parts.context)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 
@@ -11,7 +12,6 @@ from guanwu.contracts import topics
 from guanwu.contracts.events import SignFailed
 from guanwu.customs.messages import canonical_sign_bytes_of_message, parse_dec_message_with_sign
 from guanwu.platform.events import envelope_for
-from guanwu.sync.declare import resend_ready
 
 from .conftest import MESSAGE, SIGNATURE_B64, SyncService, der_signature
 
@@ -77,6 +77,15 @@ async def test_a_crash_after_the_post_sends_again_but_announces_once(sync: SyncS
     [filing] = sync.simulator.filings.values()
     assert submitted.seq_no == filing.seq_no and (filing.submissions, len(filing.accepted)) == (2, 1)
     assert len(sync.simulator.receipts["acme"]) == 2  # the re-sent message made no new receipts
+    assert sync.bus.dead_letters == []
+
+
+async def test_halves_arriving_at_once_make_one_record_sent_once(sync: SyncService) -> None:
+    sync.records.slow_reads = True  # both handlers find no record, both try to create it
+    await asyncio.gather(sync.declare_requested(), sync.signed())
+    record = await sync.record()
+    assert record["state"] == "sent" and record["request"] and record["signature"]
+    assert len(sync.line.declared) == 1 and len(await sync.submitted()) == 1
     assert sync.bus.dead_letters == []
 
 
@@ -152,10 +161,10 @@ async def test_an_unreachable_single_window_is_retried_and_resent_later(
     record = await sync.record()
     assert record["state"] == "ready" and record["last_error"]["message"]
     sync.line.refuse_connection, sync.line.answer_status = False, None
-    assert await resend_ready(sync.ports(), min_age_seconds=0) == 1
+    assert await sync.resend_ready() == 1
     [(_, submitted)] = await sync.submitted()
     assert submitted.seq_no == (await sync.record())["seq_no"]
-    assert await resend_ready(sync.ports(), min_age_seconds=0) == 0  # sent: nothing left to resend
+    assert await sync.resend_ready() == 0  # sent: nothing left to resend
     assert len(sync.line.declared) == 4
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from guanwu.contracts import topics
+from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import DeleteReceiptReceived, ReceiptReceived
-from guanwu.platform.outbox import OUTBOX_FIELD
-from guanwu.sync.receipts import receipt_record
-from guanwu.sync.single_window import RemoteReceipt
+from guanwu.sync.domain.events import receipt_events
+from guanwu.sync.domain.receipts import received
+from guanwu.sync.domain.single_window import RemoteReceipt
 
 
 def remote(channel: str, receipt_id: str = "R-1") -> RemoteReceipt:
@@ -23,31 +24,27 @@ def remote(channel: str, receipt_id: str = "R-1") -> RemoteReceipt:
     )
 
 
-def pending(record: dict[str, object]) -> list[dict[str, object]]:
-    entries = record[OUTBOX_FIELD]
-    assert isinstance(entries, list)
-    return entries
+def announced(tenant: str, receipt: RemoteReceipt) -> list[tuple[str, Envelope]]:
+    return receipt_events(received(tenant, receipt))
 
 
 def test_any_channel_is_announced_as_receipt_received() -> None:
-    record = receipt_record("acme", remote("P"))
-    [entry] = pending(record)
-    assert entry["topic"] == topics.SYNC_EVENTS
-    envelope = entry["envelope"]
-    assert isinstance(envelope, dict) and envelope["type"] == ReceiptReceived.event_type
-    assert envelope["tenant"] == "acme" and envelope["data"]["channel"] == "P"
-    assert envelope["data"]["seq_no"] == "610120260000123456" and envelope["data"]["note"] == "回执说明"
+    [(topic, envelope)] = announced("acme", remote("P"))
+    assert topic == topics.SYNC_EVENTS
+    assert envelope.type == ReceiptReceived.event_type
+    assert envelope.tenant == "acme" and envelope.data["channel"] == "P"
+    assert envelope.data["seq_no"] == "610120260000123456" and envelope.data["note"] == "回执说明"
 
 
 def test_a_delete_receipt_is_also_a_delete_receipt_event() -> None:
-    types = [e["envelope"]["type"] for e in pending(receipt_record("acme", remote("D")))]  # type: ignore[index]
+    types = [envelope.type for _, envelope in announced("acme", remote("D"))]
     assert types == [ReceiptReceived.event_type, DeleteReceiptReceived.event_type]
 
 
 def test_reading_a_receipt_again_gives_the_same_event_ids() -> None:
     def ids(tenant: str, receipt_id: str) -> list[str]:
-        return [e["envelope"]["id"] for e in pending(receipt_record(tenant, remote("D", receipt_id)))]  # type: ignore[index]
+        return [envelope.id for _, envelope in announced(tenant, remote("D", receipt_id))]
 
     first = ids("acme", "R-1")
     assert first == ids("acme", "R-1") and len(set(first)) == 2
-    assert set(first).isdisjoint(ids("acme", "R-2")) and set(first).isdisjoint(ids("other", "R-1"))
+    assert set(first).isdisjoint(ids("other", "R-1")) and set(first).isdisjoint(ids("acme", "R-2"))

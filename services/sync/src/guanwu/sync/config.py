@@ -23,3 +23,16 @@ class SyncSettings(ServiceSettings):
     resend_interval_seconds: float = Field(
         30.0, gt=0, description="How often declarations the Single Window could not take are sent again"
     )
+    receipt_page_size: int = Field(200, gt=0, description="Receipts asked of the Single Window per request")
+    resend_batch_size: int = Field(
+        50, gt=0, description="Declarations the resend sweep sends at most per round (the rest wait a round)"
+    )
+    write_attempts: int = Field(
+        20,
+        gt=0,
+        description="How often a 申报 record write that met a concurrent one is tried again (the request and "
+        "the signature may arrive at the same moment)",
+    )
+    single_window_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long a request to the Single Window may take before it counts as failed"
+    )

@@ -1,44 +1,13 @@
-"""The port to the Single Window and its HTTP adapter. The sync service is its only client."""
+"""The Single Window over HTTP, and the stand-in when none is configured (both implement
+`domain.single_window.SingleWindow`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
-
 import httpx
-from pydantic import BaseModel
 
 from guanwu.customs.messages import XmlError
 from guanwu.customs.messages.receipts import DecImportResponse, parse_dec_import_response
-
-
-class RemoteReceipt(BaseModel):
-    receipt_id: str
-    position: int
-    channel: str
-    entry_id: str | None = None
-    seq_no: str | None = None
-    note: str | None = None
-    trade_name: str | None = None
-    ie_flag: str | None = None
-    notice_date: datetime
-
-
-class ReceiptPage(BaseModel):
-    receipts: list[RemoteReceipt]
-    next_position: int
-
-
-class SingleWindow(Protocol):
-    async def receipts_after(self, enterprise: str, position: int, limit: int) -> ReceiptPage: ...
-
-    async def declare(self, enterprise: str, message: bytes) -> DecImportResponse:
-        """申报 one signed DecMessage. Returns the answer, accepted or refused (4xx included); raises when
-        the Single Window could not answer (connection, timeout, 5xx), so the caller tries again later."""
-
-
-class SingleWindowAbsent(Exception):
-    """No Single Window is configured (embedded without --simulator or --single-window-url)."""
+from guanwu.sync.domain.single_window import ReceiptPage, SingleWindowAbsent
 
 
 class NoSingleWindow:
@@ -74,6 +43,15 @@ class HttpSingleWindow:
         if response.status_code >= 500 or response.status_code == 429:
             response.raise_for_status()
         return import_response_of(response)
+
+
+def http_single_window(
+    base_url: str, transport: httpx.AsyncBaseTransport | None, *, timeout_seconds: float
+) -> HttpSingleWindow:
+    """`transport` carries the HTTP some other way than a socket (the embedded simulator, tests)."""
+    return HttpSingleWindow(
+        httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout_seconds)
+    )
 
 
 def import_response_of(response: httpx.Response) -> DecImportResponse:

@@ -1,0 +1,1 @@
+"""How sync is driven: its HTTP API, the events it consumes, and its background loops."""

@@ -1,0 +1,22 @@
+"""The unit of work of the sync service, naming its repositories."""
+
+from __future__ import annotations
+
+from guanwu.platform.outbox import OutboxNotifier
+from guanwu.platform.store.port import DocumentStore
+from guanwu.platform.unit_of_work import UnitOfWork
+from guanwu.sync.adapters.repositories import (
+    DeclareRecordRepository,
+    KnownTenantRepository,
+    ReceiptCursorRepository,
+    ReceiptRepository,
+)
+
+
+class SyncUnitOfWork(UnitOfWork):
+    def __init__(self, store: DocumentStore, outbox_written: OutboxNotifier) -> None:
+        super().__init__(store, outbox_written)
+        self.declarations = DeclareRecordRepository(store, self)
+        self.receipts = ReceiptRepository(store, self)
+        self.cursors = ReceiptCursorRepository(store, self)
+        self.tenants = KnownTenantRepository(store, self)
