@@ -14,12 +14,13 @@ from prometheus_client import generate_latest
 from guanwu.card_signer.adapters.pcsc import PcscSigner
 from guanwu.card_signer.domain import FailureReason, Pin, PinPolicy, Signature, SignFailure
 from guanwu.card_signer.domain.sm2 import der_to_rs, verify
-from guanwu.card_signer.entrypoints.consumer import handle_sign_requested
 from guanwu.card_signer.metrics import PrometheusCardMetrics
 from guanwu.card_signer.service_layer.card_queue import CardQueue
+from guanwu.card_signer.service_layer.handlers import answer_to
 from guanwu.card_signer.service_layer.owners import CardOwners
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
+from guanwu.platform.clock import utc_now
 
 from .conftest import CARD_PIN, PCSCD_SH, READER, CardProcess, wait_until
 
@@ -162,45 +163,61 @@ async def test_card_removed_during_a_burst_of_100(slow_card: CardProcess) -> Non
             assert verify(outcome.certificate.public_key, message, outcome.rs, outcome.user_id)
 
 
+def sign_request(i: int) -> Envelope:
+    payload = SignRequested(
+        request_id=f"r{i}", declaration_id=f"d{i}", content_b64=base64.b64encode(MESSAGE).decode()
+    )
+    return Envelope(
+        source="/guanwu/declaration", type=payload.event_type, subject=f"d{i}", tenant="t1",
+        correlationid=f"c{i}", data=payload.model_dump(mode="json"),
+    )  # fmt: skip
+
+
+async def answer_twice_then_pull_the_card(
+    card: CardProcess, pin: str, metrics: PrometheusCardMetrics, published: list[tuple[str, Envelope]]
+) -> list[str]:
+    """Two sign requests answered with `pin`, the card's state read, then a signature with the card out;
+    returns every text the failures and states showed (the PIN must be in none of them)."""
+    errors: list[str] = []
+    owners = CardOwners(["t1"], recorder=metrics)
+    signer = pcsc_signer(pin, observer=metrics)
+    queue = CardQueue(signer, recorder=metrics)
+    await queue.start()
+    try:
+        for _ in range(2):
+            published.append(
+                await answer_to(sign_request(len(published)), queue=queue, owners=owners, clock=utc_now)
+            )
+        errors += [repr(status) for status in await queue.status()]
+        await asyncio.to_thread(card.remove)
+        try:
+            await queue.sign(MESSAGE, timeout_s=0.5)
+        except SignFailure as failure:
+            errors += [str(failure), repr(failure), failure.detail]
+        await asyncio.to_thread(card.insert)
+    finally:
+        await queue.stop()
+        signer.close()
+    return errors
+
+
+def assert_no_pin_in(texts: dict[str, str]) -> None:
+    pin_forms = {CARD_PIN, CARD_PIN.encode().hex(), CARD_PIN.encode().hex().upper(), " ".join(CARD_PIN)}
+    pin_forms |= {" ".join(f"{b:02X}" for b in CARD_PIN.encode()), str(list(CARD_PIN.encode()))[1:-1]}
+    for where, text in texts.items():
+        for form in pin_forms:
+            assert form not in text, f"the PIN appears in the {where}"
+
+
 async def test_consumer_round_trip_and_no_pin_anywhere(
     card: CardProcess, pcscd: Path, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     caplog.set_level(logging.DEBUG)
     metrics = PrometheusCardMetrics()
     published: list[tuple[str, Envelope]] = []
-
-    async def publish(topic: str, envelope: Envelope) -> None:
-        published.append((topic, envelope))
-
-    def request(i: int) -> Envelope:
-        payload = SignRequested(
-            request_id=f"r{i}", declaration_id=f"d{i}", content_b64=base64.b64encode(MESSAGE).decode()
-        )
-        return Envelope(
-            source="/guanwu/declaration", type=payload.event_type, subject=f"d{i}", tenant="t1",
-            correlationid=f"c{i}", data=payload.model_dump(mode="json"),
-        )  # fmt: skip
-
     errors: list[str] = []
-    owners = CardOwners(["t1"], recorder=metrics)
     for pin in ("000000", CARD_PIN):  # a wrong PIN first, then the right one
-        signer = pcsc_signer(pin, observer=metrics)
-        queue = CardQueue(signer, recorder=metrics)
-        await queue.start()
-        try:
-            await handle_sign_requested(request(len(published)), queue, publish, owners)
-            await handle_sign_requested(request(len(published)), queue, publish, owners)
-            for status in await queue.status():
-                errors.append(repr(status))
-            await asyncio.to_thread(card.remove)
-            try:
-                await queue.sign(MESSAGE, timeout_s=0.5)
-            except SignFailure as failure:
-                errors += [str(failure), repr(failure), failure.detail]
-            await asyncio.to_thread(card.insert)
-        finally:
-            await queue.stop()
-            signer.close()
+        errors += await answer_twice_then_pull_the_card(card, pin, metrics, published)
 
     failed = [SignFailed.model_validate(e.data) for _, e in published if e.type == SignFailed.event_type]
     signed = [
@@ -216,8 +233,6 @@ async def test_consumer_round_trip_and_no_pin_anywhere(
         rs = der_to_rs(base64.b64decode(event.signature_b64))
         assert verify(cert_public_key.public_key, MESSAGE, rs, event.user_id.encode())
 
-    pin_forms = {CARD_PIN, CARD_PIN.encode().hex(), CARD_PIN.encode().hex().upper(), " ".join(CARD_PIN)}
-    pin_forms |= {" ".join(f"{b:02X}" for b in CARD_PIN.encode()), str(list(CARD_PIN.encode()))[1:-1]}
     texts = {
         "captured logs": caplog.text,
         "card log": _read(card.log_path),
@@ -226,9 +241,7 @@ async def test_consumer_round_trip_and_no_pin_anywhere(
         "errors": "\n".join(errors),
         "metrics": generate_latest().decode(),
     }
-    for where, text in texts.items():
-        for form in pin_forms:
-            assert form not in text, f"the PIN appears in the {where}"
+    assert_no_pin_in(texts)
     assert "guanwu_card_signer_signatures_total" in texts["metrics"]
 
 

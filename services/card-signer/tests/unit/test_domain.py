@@ -5,8 +5,10 @@ import pickle
 import gmalglib
 import pytest
 
-from guanwu.card_signer.domain import Pin, PinDecision, PinPolicy
+from guanwu.card_signer.domain import FailureReason, Pin, PinDecision, PinPolicy, SignFailure
+from guanwu.card_signer.domain.refusals import MESSAGES_ZH, refusal_of
 from guanwu.card_signer.domain.sm2 import der_to_rs, rs_to_der, signing_digest, verify
+from guanwu.platform.http.errors import refusal_body
 
 
 def test_pin_never_prints_itself() -> None:
@@ -58,3 +60,30 @@ def test_digest_is_sm3_of_z_and_message_per_gmt_0009() -> None:
     assert verify(pk, b"declaration", rs, uid)
     assert not verify(pk, b"declaration", rs, b"1234567812345678")
     assert not verify(pk, b"Declaration", rs, uid)
+
+
+R = FailureReason
+STATUS_OF = {  # as the API answered before refusals moved to the platform
+    **{reason: 503 for reason in (R.NO_READER, R.NO_CARD, R.CARD_REMOVED, R.PIN_MISSING, R.TOKEN_LOCKED)},
+    **{reason: 409 for reason in (R.PIN_WRONG, R.PIN_LAST_TRY_REFUSED, R.PIN_BLOCKED)},
+    R.BAD_REQUEST: 400,
+    R.TENANT_NOT_SERVED: 403,
+    R.BUSY: 429,
+    R.CARD_ERROR: 503,
+    R.TIMEOUT: 504,
+}
+
+
+@pytest.mark.parametrize("reason", list(FailureReason))
+def test_a_failure_over_http_is_refused_with_the_status_and_body_of_its_reason(reason: FailureReason) -> None:
+    refusal = refusal_of(SignFailure(reason, "what happened", 2))
+    assert refusal.status == STATUS_OF[reason]
+    assert refusal_body(refusal) == {
+        "error": {
+            "code": f"card_signer.{reason.value}",
+            "message_zh": MESSAGES_ZH[reason],
+            "message_en": "what happened",
+            "retries_left": 2,
+        }
+    }
+    assert refusal_body(refusal_of(SignFailure(reason)))["error"]["message_en"] == reason.value

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from guanwu.card_signer.config import CardSignerSettings
 from guanwu.card_signer.domain import FailureReason, Pin, PinPolicy, Secret, Signer, SignFailure
-from guanwu.card_signer.entrypoints.api import build_router
-from guanwu.card_signer.entrypoints.consumer import handle_sign_requested
+from guanwu.card_signer.entrypoints import api, consumers
 from guanwu.card_signer.metrics import PrometheusCardMetrics
-from guanwu.card_signer.service_layer.card_queue import CardQueue
+from guanwu.card_signer.service_layer.card_queue import CardQueue, watch_card
+from guanwu.card_signer.service_layer.context import CardSignerContext
 from guanwu.card_signer.service_layer.owners import CardOwners
-from guanwu.card_signer.service_layer.results import COLLECTION, SignResults
+from guanwu.card_signer.service_layer.unit_of_work import CardSignerUnitOfWork
 from guanwu.contracts import topics
-from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events.base import Event
-from guanwu.contracts.events.signer import SignRequested
-from guanwu.platform.bus.port import Subscription
+from guanwu.platform.clock import utc_now
+from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 
-GROUP = "card-signer.signing"
 log = logging.getLogger("guanwu.card_signer")
 
 
@@ -82,9 +78,11 @@ def build_signer(settings: CardSignerSettings, metrics: PrometheusCardMetrics) -
 def build(
     settings: CardSignerSettings,
     store: DocumentStore,
-    outbox_written: Callable[[], None],
+    outbox_written: OutboxNotifier,
+    *,
     signer: Signer | None = None,
 ) -> ServiceParts:
+    """`signer` replaces the one the settings name (tests pass a fake)."""
     metrics = PrometheusCardMetrics()
     queue = CardQueue(
         signer or build_signer(settings, metrics),
@@ -92,35 +90,23 @@ def build(
         timeout_s=settings.timeout_seconds,
         recorder=metrics,
     )
-    results = SignResults(store.collection(COLLECTION), outbox_written)
-    owners = CardOwners(settings.tenants, recorder=metrics)
-
-    async def on_sign_requested(envelope: Envelope, _event: Event) -> None:
-        if await results.answered(envelope):
-            return  # redelivered: answered before, do not sign twice
-        await handle_sign_requested(envelope, queue, results.recorder(envelope), owners)
-
-    async def watch_card() -> None:
-        """Keeps the card gauges fresh between signatures; stops the queue when the runtime stops."""
-        try:
-            while True:
-                with contextlib.suppress(SignFailure):
-                    for status in await queue.status(timeout_s=settings.timeout_seconds):
-                        if status.card_present or status.error in ("no_card", "card_removed"):
-                            metrics.card_seen(status.card_present, status.pin_retries_left)
-                await asyncio.sleep(settings.status_poll_seconds)
-        finally:
-            await queue.stop()
-
+    context = CardSignerContext(
+        new_uow=partial(CardSignerUnitOfWork, store, outbox_written),
+        clock=utc_now,
+        queue=queue,
+        owners=CardOwners(settings.tenants, recorder=metrics),
+    )
+    watch = partial(
+        watch_card, queue, metrics, timeout_s=settings.timeout_seconds, poll_s=settings.status_poll_seconds
+    )
     return ServiceParts(
         name="card-signer",
-        routers=[build_router(queue, owners)],
-        subscriptions=[
-            Subscription(GROUP, topics.SIGNER_REQUESTS, {SignRequested.event_type: on_sign_requested})
-        ],
-        outbox_collections=[results.collection],
+        routers=[api.router],
+        subscriptions=consumers.subscriptions(context),
+        outbox_collections=[context.new_uow().results.collection],
         publishes_to=[topics.SIGNER_EVENTS],
         on_start=[queue.start],
-        background=[watch_card],
+        background=[watch],
         tags=[{"name": "card-signer", "description": "IC 卡签名 — signatures with the operator's card"}],
+        context=context,
     )

@@ -1,4 +1,5 @@
-"""The card signer's model:  Signer port, results and failures with reason codes, the PIN policy (no I/O)."""
+"""The card signer's model: the Signer port, signatures and failures with reason codes, the PIN policy;
+`refusals` says how a failure is answered over HTTP, `results` what is kept of each answer. No I/O."""
 
 from guanwu.card_signer.domain.model import (
     DEFAULT_USER_ID,

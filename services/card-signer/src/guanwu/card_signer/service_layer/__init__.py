@@ -1,1 +1,1 @@
-"""Use cases: the single-slot card queue and the SignRequested handler."""
+"""Use cases: the single-slot card queue, whose card it is, and the handlers of sign requests."""

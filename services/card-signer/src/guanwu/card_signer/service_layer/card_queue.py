@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from guanwu.card_signer.domain import (
     DEFAULT_USER_ID,
+    CardObserver,
     CardStatus,
     FailureReason,
     Signature,
@@ -172,6 +173,19 @@ class CardQueue:
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+
+async def watch_card(queue: CardQueue, observer: CardObserver, *, timeout_s: float, poll_s: float) -> None:
+    """Keeps the card gauges fresh between signatures; stops the queue when the runtime stops."""
+    try:
+        while True:
+            with contextlib.suppress(SignFailure):
+                for status in await queue.status(timeout_s=timeout_s):
+                    if status.card_present or status.error in ("no_card", "card_removed"):
+                        observer.card_seen(status.card_present, status.pin_retries_left)
+            await asyncio.sleep(poll_s)
+    finally:
+        await queue.stop()
 
 
 def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
