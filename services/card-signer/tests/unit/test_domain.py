@@ -6,7 +6,7 @@ import gmalglib
 import pytest
 
 from guanwu.card_signer.domain import FailureReason, Pin, PinDecision, PinPolicy, SignFailure
-from guanwu.card_signer.domain.refusals import MESSAGES_ZH, refusal_of
+from guanwu.card_signer.domain.refusals import MESSAGES_ZH, SignRefused
 from guanwu.card_signer.domain.sm2 import der_to_rs, rs_to_der, signing_digest, verify
 from guanwu.platform.http.errors import refusal_body
 
@@ -76,7 +76,7 @@ STATUS_OF = {  # as the API answered before refusals moved to the platform
 
 @pytest.mark.parametrize("reason", list(FailureReason))
 def test_a_failure_over_http_is_refused_with_the_status_and_body_of_its_reason(reason: FailureReason) -> None:
-    refusal = refusal_of(SignFailure(reason, "what happened", 2))
+    refusal = SignRefused(SignFailure(reason, "what happened", 2))
     assert refusal.status == STATUS_OF[reason]
     assert refusal_body(refusal) == {
         "error": {
@@ -86,4 +86,4 @@ def test_a_failure_over_http_is_refused_with_the_status_and_body_of_its_reason(r
             "retries_left": 2,
         }
     }
-    assert refusal_body(refusal_of(SignFailure(reason)))["error"]["message_en"] == reason.value
+    assert refusal_body(SignRefused(SignFailure(reason)))["error"]["message_en"] == reason.value

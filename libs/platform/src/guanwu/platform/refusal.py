@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from guanwu.platform.store.port import ConcurrencyConflict
 
@@ -29,7 +29,8 @@ class Refusal(Exception):
     `findings` are what block it (JSON-able values or pydantic models), so a client can take the user to the
     fields; `details` are further JSON-able members of the answer."""
 
-    status: ClassVar[int] = 409
+    status: int = 409
+    """The HTTP status: a class's default, which a refusal whose status depends on its cause sets itself."""
 
     def __init__(
         self,
@@ -54,13 +55,13 @@ class Refusal(Exception):
 class InvalidRequest(Refusal):
     """Input that passed the schema but not the domain's rules (HTTP 422); `field` names the culprit."""
 
-    status = 422
+    status: int = 422
 
 
 class NotFound(Refusal):
     """No such thing in the caller's tenant (HTTP 404)."""
 
-    status = 404
+    status: int = 404
 
     def __init__(self, noun: Noun) -> None:
         super().__init__(f"{noun.code}.not_found", f"{noun.zh}不存在", f"{noun.en.capitalize()} not found")
@@ -71,7 +72,7 @@ class VersionConflict(Refusal, ConcurrencyConflict):
     ETag so the client can reload and redo its change). Also a ConcurrencyConflict: an event handler that
     retries on those retries on this as well."""
 
-    status = 412
+    status: int = 412
 
     def __init__(self, noun: Noun, collection: str, doc_id: str, expected_version: int, current: int | None):
         Refusal.__init__(

@@ -1,8 +1,5 @@
 """A failed signature as the HTTP API answers it: the reason's code, a Chinese and an English message, the PIN
 tries left, and the status the reason calls for.
-
-Choices: the platform's `Refusal` carries its HTTP status on the class, so each status a reason maps to gets a
-subclass of `SignRefused` here, rather than every route translating `SignFailure` into an answer itself.
 """
 
 from __future__ import annotations
@@ -42,7 +39,7 @@ OTHER_STATUS = 503
 
 
 class SignRefused(Refusal):
-    """A signature the card signer did not make, with its reason; `refusal_of` gives it its status."""
+    """A signature the card signer did not make, with its reason and the status that reason calls for."""
 
     def __init__(self, failure: SignFailure) -> None:
         super().__init__(
@@ -52,17 +49,4 @@ class SignRefused(Refusal):
             retries_left=failure.retries_left,
         )
         self.reason = failure.reason
-
-
-def _refused_with(http_status: int) -> type[SignRefused]:
-    class Refused(SignRefused):
-        status = http_status
-
-    return Refused
-
-
-_REFUSED_WITH = {status: _refused_with(status) for status in {*STATUS_BY_REASON.values(), OTHER_STATUS}}
-
-
-def refusal_of(failure: SignFailure) -> SignRefused:
-    return _REFUSED_WITH[STATUS_BY_REASON.get(failure.reason, OTHER_STATUS)](failure)
+        self.status = STATUS_BY_REASON.get(failure.reason, OTHER_STATUS)

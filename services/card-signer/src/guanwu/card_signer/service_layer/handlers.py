@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from guanwu.card_signer.domain import CardStatus, FailureReason, Signature, SignFailure
-from guanwu.card_signer.domain.refusals import refusal_of
+from guanwu.card_signer.domain.refusals import SignRefused
 from guanwu.card_signer.domain.results import SignResult, answer_event_id, sign_result_id
 from guanwu.card_signer.service_layer.card_queue import CardQueue
 from guanwu.card_signer.service_layer.owners import CardOwners
@@ -134,4 +134,4 @@ def _refused_with_its_reason() -> Iterator[None]:
     try:
         yield
     except SignFailure as failure:
-        raise refusal_of(failure) from None
+        raise SignRefused(failure) from None
