@@ -7,7 +7,8 @@ from declaration_harness import Service, auth
 
 from guanwu.contracts.declaration import DocumentKind
 from guanwu.customs.codes import load_default_tables
-from guanwu.declaration.form import UnknownDistrict, form_metadata
+from guanwu.declaration.domain.errors import UnknownDistrict
+from guanwu.declaration.domain.form import form_metadata
 
 TABLES = load_default_tables()
 

@@ -9,7 +9,8 @@ from guanwu.contracts.declaration import DocumentKind
 from guanwu.customs import fixtures
 from guanwu.customs.codes import load_default_tables
 from guanwu.customs.rules import Level, check
-from guanwu.declaration.from_bonded_list import NotApproved, declaration_from_bonded_list
+from guanwu.declaration.domain.errors import NotApproved
+from guanwu.declaration.domain.from_bonded_list import declaration_from_bonded_list
 
 TABLES = load_default_tables()
 

@@ -16,16 +16,8 @@ from guanwu.contracts.events import (
     SignFailed,
 )
 from guanwu.customs import fixtures
-from guanwu.declaration.domain import (
-    Declaration,
-    LifecycleError,
-    Status,
-    delete,
-    draft,
-    revise,
-    transition,
-)
-from guanwu.declaration.lifecycle import (
+from guanwu.declaration.domain.errors import LifecycleError
+from guanwu.declaration.domain.lifecycle import (
     apply_receipt,
     apply_review,
     mark_submitted,
@@ -34,6 +26,7 @@ from guanwu.declaration.lifecycle import (
     record_signature,
     request_declare,
 )
+from guanwu.declaration.domain.model import Declaration, Status, delete, draft, revise, transition
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SM3 = "ab" * 32

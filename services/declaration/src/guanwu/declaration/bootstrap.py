@@ -1,35 +1,42 @@
-"""Composition root of the declaration service."""
+"""Composition root of the declaration service: the unit of work over the store, the context its entrypoints
+share, its routers and its subscriptions."""
 
 from __future__ import annotations
 
 from guanwu.contracts import topics
-from guanwu.declaration.api import build_router
 from guanwu.declaration.config import DeclarationSettings
-from guanwu.declaration.parked import ParkedReceipts
-from guanwu.declaration.reactions import Followers, subscriptions
-from guanwu.declaration.repository import DeclarationRepository
-from guanwu.declaration.templates import TemplateRepository
-from guanwu.declaration.templates import build_router as templates_router
+from guanwu.declaration.entrypoints import api, consumers
+from guanwu.declaration.service_layer.context import DeclarationContext
+from guanwu.declaration.service_layer.unit_of_work import DeclarationUnitOfWork
+from guanwu.platform.clock import Clock, utc_now
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
 
 
 def build(
-    settings: DeclarationSettings, store: DocumentStore, outbox_written: OutboxNotifier
+    settings: DeclarationSettings,
+    store: DocumentStore,
+    outbox_written: OutboxNotifier,
+    *,
+    clock: Clock = utc_now,
 ) -> ServiceParts:
-    repository = DeclarationRepository(store)
-    templates = TemplateRepository(store)
-    parked = ParkedReceipts(store)
+    def new_uow() -> DeclarationUnitOfWork:
+        return DeclarationUnitOfWork(store, outbox_written)
+
+    context = DeclarationContext(new_uow=new_uow, clock=clock, reaction_attempts=settings.reaction_attempts)
+    uow = new_uow()  # for what the runtime needs at start: indexes, the collection the relay sweeps
     return ServiceParts(
         name="declaration",
-        routers=[
-            build_router(repository, outbox_written),
-            templates_router(templates, repository, outbox_written),
-        ],
-        subscriptions=subscriptions(Followers(repository, parked, outbox_written)),
-        outbox_collections=[repository.collection],
+        routers=[api.router, api.templates_router],
+        subscriptions=consumers.subscriptions(context),
+        outbox_collections=[uow.declarations.collection],
         publishes_to=[topics.DECLARATION_EVENTS, topics.SIGNER_REQUESTS],
-        on_start=[repository.ensure_indexes, templates.ensure_indexes, parked.ensure_indexes],
+        on_start=[
+            uow.declarations.ensure_indexes,
+            uow.templates.ensure_indexes,
+            uow.parked_receipts.ensure_indexes,
+        ],
         tags=[{"name": "declaration", "description": "报关单制单 — declaration drafting"}],
+        context=context,
     )

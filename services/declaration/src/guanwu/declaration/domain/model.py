@@ -14,8 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import DeclarationDrafted, DeclarationSummary
-from guanwu.customs.rules import Finding
-from guanwu.declaration.records import ReceiptRecord, ReviewNote, SigningState, SubmissionFailure
+from guanwu.customs.rules import Finding, Level, check
+from guanwu.declaration.domain.errors import LifecycleError
+from guanwu.declaration.domain.records import ReceiptRecord, ReviewNote, SigningState, SubmissionFailure
+from guanwu.platform import ids
+
+new_declaration_id = ids.new_id
 
 
 class Status(StrEnum):
@@ -39,18 +43,6 @@ class Status(StrEnum):
 EDITABLE = frozenset({Status.DRAFT, Status.RETURNED, Status.RETURNED_BY_CUSTOMS, Status.DECLARE_FAILED})
 """States in which the preparer may change the declaration: before review, after 审核退回, and after the
 Single Window refused it or the customs returned it (申报失败, 退单), to be corrected and reviewed again."""
-
-
-class LifecycleError(Exception):
-    """A command that the current state does not allow; carries the reason in both languages and, when
-    logic checks were the reason, the findings (field path, rule, message) that block it."""
-
-    def __init__(
-        self, code: str, message_zh: str, message_en: str, findings: list[Finding] | None = None
-    ) -> None:
-        super().__init__(message_en)
-        self.code, self.message_zh, self.message_en = code, message_zh, message_en
-        self.findings = findings or []
 
 
 def ensure_editable(status: Status) -> None:
@@ -110,6 +102,24 @@ class FindingView(BaseModel):
             severity=finding.severity.value,
             message_zh=finding.message_zh,
             message_en=finding.message_en,
+        )
+
+
+def validate(document: DeclarationDocument, level: Level) -> list[Finding]:
+    """逻辑校验 at 暂存 or 申报 level."""
+    return check(document, level)
+
+
+def refuse_blocking(findings: list[Finding], message_zh: str, message_en: str) -> None:
+    """Refuse a step while error-level findings block it, naming them (so the console can take the preparer
+    there); the messages say what is refused, with `{errors}` for how many findings block it."""
+    errors = [f for f in findings if f.blocks_declare]
+    if errors:
+        raise LifecycleError(
+            "declaration.has_errors",
+            message_zh.format(errors=len(errors)),
+            message_en.format(errors=len(errors)),
+            findings=[FindingView.of(f) for f in errors],
         )
 
 
@@ -254,14 +264,11 @@ def submit_for_review(
 ) -> Declaration:
     """提交审核 only from an editable state and only without error-level findings at the 申报 level."""
     ensure_editable(declaration.status)
-    errors = [f for f in declare_findings if f.blocks_declare]
-    if errors:
-        raise LifecycleError(
-            "declaration.has_errors",
-            f"报关单还有 {len(errors)} 个错误，不能提交审核",
-            f"The declaration still has {len(errors)} error-level findings and cannot be submitted for review",
-            errors,
-        )
+    refuse_blocking(
+        declare_findings,
+        "报关单还有 {errors} 个错误，不能提交审核",
+        "The declaration still has {errors} error-level findings and cannot be submitted for review",
+    )
     return transition(
         declaration, Status.PENDING_REVIEW, action="submit_for_review", user_id=user_id, now=now
     )
@@ -280,3 +287,9 @@ def delete(declaration: Declaration, *, user_id: str, now: datetime) -> Declarat
             f"The declaration is {declaration.status.name.lower()}: only a declaration never declared can be deleted",
         )
     return transition(declaration, Status.DELETED, action="delete", user_id=user_id, now=now)
+
+
+def copied_document(declaration: Declaration) -> DeclarationDocument:
+    """复制: the same document for a new draft, minus what customs assigned to the original."""
+    head = declaration.document.head.model_copy(update={"seq_no": None, "entry_id": None})
+    return declaration.document.model_copy(update={"head": head})

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from guanwu.contracts.declaration import DocumentKind
 from guanwu.customs.codes import CodeTables
 from guanwu.customs.codes.registry import Table
+from guanwu.declaration.domain.errors import UnknownDistrict
 
 Presence = Literal["required", "optional", "hidden"]
 
@@ -26,10 +27,6 @@ class FormMetadata(BaseModel):
     mode: Literal["southern", "northern"] = Field(description="南方模式 (广东关区) or 北方模式")
     kind: DocumentKind
     fields: dict[str, FieldRule] = Field(description="Field path → how the form treats it")
-
-
-class UnknownDistrict(ValueError):
-    pass
 
 
 def form_metadata(custom_master: str, kind: DocumentKind, tables: CodeTables) -> FormMetadata:

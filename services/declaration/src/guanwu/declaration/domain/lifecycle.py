@@ -23,8 +23,9 @@ from guanwu.contracts.events import (
 )
 from guanwu.customs.messages.receipts import DecReceipt, ReceiptStatus
 from guanwu.customs.rules import Finding
-from guanwu.declaration.domain import Declaration, LifecycleError, Status, record, transition
-from guanwu.declaration.records import (
+from guanwu.declaration.domain.errors import LifecycleError
+from guanwu.declaration.domain.model import Declaration, Status, record, refuse_blocking, transition
+from guanwu.declaration.domain.records import (
     ReceiptRecord,
     ReviewNote,
     Signature,
@@ -86,14 +87,11 @@ def request_declare(
 ) -> Declaration:
     """申报: only after 审核通过, and only if the 申报-level checks still pass (code tables may have changed)."""
     ensure_approved(declaration)
-    errors = [f for f in declare_findings if f.blocks_declare]
-    if errors:
-        raise LifecycleError(
-            "declaration.has_errors",
-            f"报关单还有 {len(errors)} 个错误，不能申报",
-            f"The declaration has {len(errors)} error-level findings and cannot be declared",
-            errors,
-        )
+    refuse_blocking(
+        declare_findings,
+        "报关单还有 {errors} 个错误，不能申报",
+        "The declaration has {errors} error-level findings and cannot be declared",
+    )
     signing = SigningState(
         request_id=request_id, requested_by=user_id, requested_at=now, content_sm3=content_sm3
     )
@@ -131,14 +129,7 @@ def record_signature(
             failed_at=signed.signed_at,
         )
         return record_sign_failure(declaration, mismatch, now=now)
-    signature = Signature(
-        signature_b64=signed.signature_b64,
-        signature_algorithm=signed.signature_algorithm,
-        certificate_serial=signed.certificate_serial,
-        signer_subject=signed.signer_subject,
-        device=signed.device,
-        signed_at=signed.signed_at,
-    )
+    signature = Signature.model_validate(signed, from_attributes=True)
     return record(
         declaration,
         action=f"signed ({signed.device}, 证书 {signed.certificate_serial})",
@@ -153,12 +144,7 @@ def record_sign_failure(declaration: Declaration, failed: SignFailed, *, now: da
     signing = _awaiting_signature(declaration, failed.request_id)
     if signing is None:
         return None
-    failure = SignFailure(
-        reason=failed.reason,
-        detail=failed.detail,
-        retries_left=failed.retries_left,
-        failed_at=failed.failed_at,
-    )
+    failure = SignFailure.model_validate(failed, from_attributes=True)
     return transition(
         declaration,
         Status.APPROVED,
@@ -202,9 +188,7 @@ def mark_submit_failed(
         or signing.request_id != failed.request_id
     ):
         return None
-    failure = SubmissionFailure(
-        request_id=failed.request_id, code=failed.code, message=failed.message, failed_at=failed.failed_at
-    )
+    failure = SubmissionFailure.model_validate(failed, from_attributes=True)
     return transition(
         declaration,
         Status.DECLARE_FAILED,

@@ -1,0 +1,18 @@
+"""The declaration service's unit of work: its repositories, written together at commit."""
+
+from __future__ import annotations
+
+from guanwu.declaration.adapters.declarations import DeclarationRepository
+from guanwu.declaration.adapters.parked_receipts import ParkedReceiptRepository
+from guanwu.declaration.adapters.templates import TemplateRepository
+from guanwu.platform.outbox import OutboxNotifier
+from guanwu.platform.store.port import DocumentStore
+from guanwu.platform.unit_of_work import UnitOfWork
+
+
+class DeclarationUnitOfWork(UnitOfWork):
+    def __init__(self, store: DocumentStore, outbox_written: OutboxNotifier) -> None:
+        super().__init__(store, outbox_written)
+        self.declarations = DeclarationRepository(store, self)
+        self.templates = TemplateRepository(store, self)
+        self.parked_receipts = ParkedReceiptRepository(store, self)
