@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
@@ -60,10 +60,13 @@ Edited = Annotated[Edit, Depends(edit_of)]
 (422) before a missing If-Match (428)."""
 
 
-def tagged(declaration: Declaration, response: Response) -> Declaration:
-    """The declaration with its version as ETag: the If-Match of the caller's next change."""
-    response.headers["ETag"] = etag(declaration.version)
-    return declaration
+Versioned = TypeVar("Versioned", Declaration, Template)
+
+
+def tagged(answer: Versioned, response: Response) -> Versioned:
+    """The answer with its version as ETag: the If-Match of the caller's next change."""
+    response.headers["ETag"] = etag(answer.version)
+    return answer
 
 
 async def edited(
@@ -292,8 +295,7 @@ async def update_template(
         uow=context.new_uow(),
         clock=context.clock,
     )
-    response.headers["ETag"] = etag(saved.version)
-    return saved
+    return tagged(saved, response)
 
 
 @templates_router.delete(
