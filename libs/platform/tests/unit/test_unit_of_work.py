@@ -176,3 +176,16 @@ async def test_a_bound_event_handler_gets_a_fresh_unit_of_work_each_call() -> No
     assert [await handle("p1"), await handle("p2")] == [7, 7]
     assert seen[0] is not seen[1] and handle.__name__ == "weigh"
     assert await store.collection("parcels").count({"weight": 7}) == 2
+
+
+async def test_a_removal_is_staged_until_commit_and_tolerates_a_document_already_gone() -> None:
+    store = MemoryDocumentStore()
+    uow = ParcelUnitOfWork(store, Kicks())
+    uow.parcels.add(Parcel(parcel_id="p1", tenant="t", weight=1))
+    await uow.commit()
+    uow.parcels.remove("p1")
+    assert await uow.parcels.get("t", "p1") is not None  # staged, not yet deleted
+    await uow.commit()
+    assert await uow.parcels.get("t", "p1") is None
+    uow.parcels.remove("p1")
+    await uow.commit()

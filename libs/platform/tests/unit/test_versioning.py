@@ -1,11 +1,14 @@
-"""If-Match parsing and the 412 answer every versioned API shares."""
+"""If-Match parsing, the ETag of an answer, and the 412 answer every versioned API shares."""
 
 from __future__ import annotations
 
-import pytest
-from fastapi import HTTPException
+from types import SimpleNamespace
 
-from guanwu.platform.http.versioning import expected_version, version_conflict
+import pytest
+from fastapi import HTTPException, Response
+
+from guanwu.platform.http.versioning import expected_version, tagged
+from guanwu.platform.refusal import Noun, VersionConflict
 
 
 @pytest.mark.parametrize(("header", "version"), [('"3"', 3), ('W/"12"', 12), (" 7 ", 7)])
@@ -22,8 +25,17 @@ def test_a_missing_or_malformed_if_match_is_refused(header: str | None, status: 
 
 
 def test_a_conflict_names_the_current_version_in_body_and_etag() -> None:
-    conflict = version_conflict("thing.version_conflict", "模版", "template", 4)
-    assert conflict.status_code == 412 and conflict.headers == {"ETag": '"4"'}
-    assert conflict.detail["current_version"] == 4  # type: ignore[index]
-    assert "模版已被他人修改（当前版本 4）" in conflict.detail["message_zh"]  # type: ignore[index]
-    assert version_conflict("x", "单", "doc", None).headers is None  # the document is gone
+    conflict = VersionConflict(Noun("thing", "模版", "template"), "things", "t1", 3, 4)
+    assert conflict.status == 412 and conflict.headers() == {"ETag": '"4"'}
+    assert conflict.details["current_version"] == 4
+    assert "模版已被他人修改（当前版本 4）" in conflict.message_zh
+    assert (
+        VersionConflict(Noun("x", "单", "doc"), "docs", "d1", 1, None).headers() is None
+    )  # the document is gone
+
+
+def test_an_answer_carries_its_version_as_etag() -> None:
+    response = Response()
+    task = SimpleNamespace(version=7)
+    assert tagged(task, response) is task
+    assert response.headers["ETag"] == '"7"'

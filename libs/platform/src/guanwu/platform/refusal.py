@@ -14,6 +14,16 @@ from typing import Any
 from guanwu.platform.store.port import ConcurrencyConflict
 
 
+def field_path(loc: Sequence[Any]) -> str:
+    """('body', 'goods', 3, 'decl_total') -> 'goods[3].decl_total': how answers name a field, so the console can
+    highlight it (the request part — body, query, path, header — is left out)."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
 @dataclass(frozen=True)
 class Noun:
     """What a service calls the thing a refusal is about, for codes and messages ("declaration", "报关单")."""

@@ -56,6 +56,7 @@ class Write:
     doc: Document
     expected_version: int | None = None  # None: a new document
     once: bool = False
+    delete: bool = False
     written: Document | None = None
 
     @property
@@ -116,7 +117,7 @@ def _groups(staged: list[Write]) -> list[list[Write]]:
 
 
 def _batchable(write: Write) -> bool:
-    return write.once and write.expected_version is None
+    return write.once and write.expected_version is None and not write.delete
 
 
 async def _insert_once(group: list[Write]) -> None:
@@ -127,6 +128,10 @@ async def _insert_once(group: list[Write]) -> None:
 
 async def _write_one(write: Write) -> None:
     collection = write.collection
+    if write.delete:
+        # Nothing rides on a deletion, so it has no events; a document already gone is not an error.
+        await collection.delete(write.doc["_id"])
+        return
     if write.expected_version is None:
         write.written = await collection.insert(write.doc)  # DuplicateKeyError: a refusal for the caller
         return
@@ -209,6 +214,11 @@ class Repository(Generic[A]):
         id taken means a redelivery (the write reports `stored` False) rather than a DuplicateKeyError."""
         doc = add_events(self.to_document(aggregate), events)
         return self._uow.stage(Write(self.collection, self.noun, doc, once=once))
+
+    def remove(self, aggregate_id: str) -> Write:
+        """Stage the deletion of a stored aggregate (no event can ride on it: announce a deletion by saving
+        the aggregate in a deleted state instead)."""
+        return self._uow.stage(Write(self.collection, self.noun, {"_id": aggregate_id}, delete=True))
 
     def save(self, aggregate: A, events: Events = ()) -> Write:
         """Stage the changed aggregate with its events, replacing the version it was derived from."""

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from guanwu.platform.refusal import Refusal
+from guanwu.platform.refusal import Refusal, field_path
 
 # Chinese wording for pydantic's most common error types; anything else falls back to pydantic's English.
 _ZH_BY_TYPE = {
@@ -64,15 +64,6 @@ _ZH_BY_STATUS = {
     429: "请求过于频繁，请稍后再试",
     503: "服务暂不可用",
 }
-
-
-def field_path(loc: tuple[Any, ...]) -> str:
-    """('body', 'goods', 3, 'decl_total') -> 'goods[3].decl_total' (the console highlights this path)."""
-    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def error_body(code: str, message_zh: str, message_en: str, **extra: Any) -> dict[str, Any]:

@@ -3,9 +3,9 @@ based on an older version is refused with the current one."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
-from fastapi import Header, HTTPException
+from fastapi import Header, HTTPException, Response
 
 IfMatch = Annotated[
     str | None,
@@ -13,8 +13,22 @@ IfMatch = Annotated[
 ]
 
 
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def tagged(answer: V, response: Response) -> V:
+    """The answer with its version as ETag: the If-Match of the caller's next change."""
+    response.headers["ETag"] = etag(answer.version)
+    return answer
 
 
 def expected_version(if_match: str | None) -> int:
@@ -39,17 +53,3 @@ def expected_version(if_match: str | None) -> int:
             },
         )
     return int(text)
-
-
-def version_conflict(code: str, thing_zh: str, thing_en: str, current_version: int | None) -> HTTPException:
-    """412 naming the current version (also as ETag), so the client can reload and redo its change."""
-    return HTTPException(
-        412,
-        detail={
-            "code": code,
-            "message_zh": f"{thing_zh}已被他人修改（当前版本 {current_version}），请刷新后重试",
-            "message_en": f"The {thing_en} changed since you read it (current version {current_version})",
-            "current_version": current_version,
-        },
-        headers={"ETag": etag(current_version)} if current_version else None,
-    )

@@ -63,7 +63,6 @@ class ParkedReceiptRepository(Repository[ParkedReceipt]):
                     found[str(doc["_id"])] = self.from_document(doc).envelope
         return sorted(found.values(), key=lambda env: (str(env.data.get("notice_date")), env.time, env.id))
 
-    async def release(self, tenant: str, receipt_id: str) -> None:
-        """Delete at once: the platform's unit of work stages inserts and replaces only, and a release is
-        written on its own (after the receipt it kept was applied)."""
-        await self.collection.delete(_parked_id(tenant, receipt_id))
+    def release(self, tenant: str, receipt_id: str) -> Write:
+        """Stage the removal of a parked receipt once it has been applied."""
+        return self.remove(_parked_id(tenant, receipt_id))

@@ -19,8 +19,3 @@ class TemplateRepository(Repository[Template]):
     async def list_for(self, tenant: str) -> list[Template]:
         docs = await self.collection.find({"tenant": tenant}, sort=[("name", 1)])
         return [self.from_document(doc) for doc in docs]
-
-    async def remove(self, template: Template) -> None:
-        """Delete at once: the platform's unit of work stages inserts and replaces only, and no event rides
-        on a template, so there is nothing a deletion would have to be written together with."""
-        await self.collection.delete(template.template_id)

@@ -17,6 +17,7 @@ from guanwu.contracts.declaration import BondedList, DeclarationDocument, Docume
 from guanwu.customs.codes import CodeTables
 from guanwu.customs.codes.registry import Table
 from guanwu.declaration.domain.errors import NotApproved, Unmappable
+from guanwu.platform.refusal import field_path
 
 APPROVED = "0"  # ListStat / InvtStucd 0 = 审核通过
 RECORD_LIST_DEC_TYPES = frozenset({"3", "4", "5", "6"})  # 进/出境备案清单, 两单一审
@@ -79,7 +80,7 @@ def declaration_from_bonded_list(bonded: BondedList, tables: CodeTables) -> Decl
     except ValidationError as exc:
         raise Unmappable(
             [
-                {"field": _field_path(err["loc"]), "type": err["type"], "message_en": err["msg"]}
+                {"field": field_path(tuple(err["loc"])), "type": err["type"], "message_en": err["msg"]}
                 for err in exc.errors()
             ]
         ) from exc
@@ -123,8 +124,3 @@ def _kind(dec_type: str | None) -> DocumentKind:
     if dec_type in TRANSIT_RECORD_LIST_DEC_TYPES:
         return DocumentKind.TRANSIT_RECORD_LIST
     return DocumentKind.DECLARATION
-
-
-def _field_path(loc: Iterable[int | str]) -> str:
-    """('goods', 3, 'decl_total') -> 'goods[3].decl_total', as the API names declaration fields."""
-    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).removeprefix(".")

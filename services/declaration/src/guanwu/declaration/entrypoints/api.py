@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
@@ -24,7 +24,7 @@ from guanwu.declaration.service_layer.context import DeclarationContext
 from guanwu.declaration.service_layer.handlers import declarations, templates
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 from guanwu.platform.http.context import service_context
-from guanwu.platform.http.versioning import IfMatch, etag, expected_version
+from guanwu.platform.http.versioning import IfMatch, expected_version, tagged
 
 LEVELS = {"stage": Level.STAGE, "declare": Level.DECLARE}
 READERS = ("preparer", "reviewer", "manager", "integration")
@@ -58,15 +58,6 @@ def edit_of(declaration_id: str, principal: CurrentPrincipal, if_match: IfMatch 
 Edited = Annotated[Edit, Depends(edit_of)]
 """For changes without a body; `update` calls `edit_of` itself, so that a malformed document is still reported
 (422) before a missing If-Match (428)."""
-
-
-Versioned = TypeVar("Versioned", Declaration, Template)
-
-
-def tagged(answer: Versioned, response: Response) -> Versioned:
-    """The answer with its version as ETag: the If-Match of the caller's next change."""
-    response.headers["ETag"] = etag(answer.version)
-    return answer
 
 
 async def edited(

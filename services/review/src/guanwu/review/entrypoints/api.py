@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from guanwu.contracts.events import FieldMark
 from guanwu.platform.auth import CurrentPrincipal, Principal, require_roles
 from guanwu.platform.http.context import service_context
-from guanwu.platform.http.versioning import IfMatch, etag, expected_version
+from guanwu.platform.http.versioning import IfMatch, expected_version, tagged
 from guanwu.review.domain import (
     ApproveReview,
     RejectReview,
@@ -65,12 +65,6 @@ def reviewer_of(principal: Principal) -> Reviewer:
 def addressed(review_id: str, principal: Principal, if_match: str | None) -> tuple[str, str, Reviewer, int]:
     """What every reviewer's command starts with: tenant, task, reviewer and the version they saw."""
     return principal.tenant, review_id, reviewer_of(principal), expected_version(if_match)
-
-
-def tagged(task: ReviewTask, response: Response) -> ReviewTask:
-    """The task with its version as ETag: the If-Match of the reviewer's next change."""
-    response.headers["ETag"] = etag(task.version)
-    return task
 
 
 async def run(

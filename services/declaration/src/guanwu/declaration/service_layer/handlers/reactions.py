@@ -129,7 +129,8 @@ async def mark_declared(
         for receipt_envelope in parked:
             receipt = ReceiptReceived.model_validate(receipt_envelope.data)
             if await _apply_receipt(receipt_envelope, receipt, uow, clock, attempts) is not Outcome.MISSING:
-                await uow.parked_receipts.release(envelope.tenant, receipt.receipt_id)
+                uow.parked_receipts.release(envelope.tenant, receipt.receipt_id)
+                await uow.commit()
     return outcome
 
 
@@ -145,7 +146,8 @@ async def apply_customs_receipt(
         # Look again: the acceptance may have been stored (and its replay run) while this was parked.
         outcome = await _apply_receipt(envelope, event, uow, clock, attempts)
         if outcome is not Outcome.MISSING:
-            await uow.parked_receipts.release(envelope.tenant, event.receipt_id)
+            uow.parked_receipts.release(envelope.tenant, event.receipt_id)
+            await uow.commit()
     return _reported(outcome, envelope)
 
 

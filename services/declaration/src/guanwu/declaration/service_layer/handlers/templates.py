@@ -44,7 +44,8 @@ async def update_template(
 
 async def delete_template(template_id: str, *, caller: Caller, uow: DeclarationUnitOfWork) -> None:
     template = await uow.templates.load(caller.tenant, template_id)
-    await uow.templates.remove(template)
+    uow.templates.remove(template.template_id)
+    await uow.commit()
 
 
 async def draft_from_template(
