@@ -7,19 +7,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from service_http import TEST_AUTH
+from service_http import ISSUER, TEST_AUTH, built_with, serving
 
 from guanwu.contracts import topics
 from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import DeclarationDrafted
 from guanwu.declaration import bootstrap
 from guanwu.declaration.config import DeclarationSettings
-from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bus.inprocess import InProcessEventBus
-from guanwu.platform.runtime import Runtime, create_app
-from guanwu.platform.store.memory import MemoryDocumentStore
-
-ISSUER = LocalTokenIssuer("unit-test-secret-" + "z" * 32)
+from guanwu.platform.runtime import Runtime
 
 
 def auth(tenant: str = "acme", roles: tuple[str, ...] = ("preparer",)) -> dict[str, str]:
@@ -43,16 +39,12 @@ class Service:
 
 @asynccontextmanager
 async def running_service() -> AsyncIterator[Service]:
-    store, bus = MemoryDocumentStore(), InProcessEventBus()
-    runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
-    runtime.register(bootstrap.build(DeclarationSettings(auth=TEST_AUTH), store, runtime.outbox_written))
-    app = create_app(runtime, ISSUER, title="declaration", service_label="declaration")
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://svc") as client,
+    async with serving(built_with(bootstrap.build, DeclarationSettings(auth=TEST_AUTH)), "declaration") as (
+        client,
+        runtime,
     ):
-        yield Service(client, runtime, bus)
+        assert isinstance(runtime.bus, InProcessEventBus)
+        yield Service(client, runtime, runtime.bus)
 
 
 def as_json(document: DeclarationDocument) -> dict[str, Any]:

@@ -7,20 +7,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from service_http import TEST_AUTH
+from service_http import ISSUER, TEST_AUTH, built_with, serving
 
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import DeclarationSubmittedForReview, ReviewOutcome
-from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.events import envelope_for
-from guanwu.platform.runtime import Runtime, create_app
-from guanwu.platform.store.memory import MemoryDocumentStore
+from guanwu.platform.runtime import Runtime
 from guanwu.review import bootstrap
 from guanwu.review.config import ReviewSettings
 
-ISSUER = LocalTokenIssuer("unit-test-secret-" + "r" * 32)
 PREPARER = "p1"
 REVIEWER = "r1"
 
@@ -80,13 +77,9 @@ class Service:
 
 @asynccontextmanager
 async def running_service() -> AsyncIterator[Service]:
-    store, bus = MemoryDocumentStore(), InProcessEventBus()
-    runtime = Runtime(store, bus, relay_sweep_seconds=0.05)
-    runtime.register(bootstrap.build(ReviewSettings(auth=TEST_AUTH), store, runtime.outbox_written))
-    app = create_app(runtime, ISSUER, title="review", service_label="review")
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://svc") as client,
+    async with serving(built_with(bootstrap.build, ReviewSettings(auth=TEST_AUTH)), "review") as (
+        client,
+        runtime,
     ):
-        yield Service(client, runtime, bus)
+        assert isinstance(runtime.bus, InProcessEventBus)
+        yield Service(client, runtime, runtime.bus)

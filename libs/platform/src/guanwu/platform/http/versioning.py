@@ -3,9 +3,12 @@ based on an older version is refused with the current one."""
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Header, HTTPException, Response
+
+from guanwu.platform.clock import Clock
 
 IfMatch = Annotated[
     str | None,
@@ -53,3 +56,21 @@ def expected_version(if_match: str | None) -> int:
             },
         )
     return int(text)
+
+
+class CommandContext(Protocol):
+    """What a service's route context offers a command: a fresh unit of work and the clock."""
+
+    @property
+    def new_uow(self) -> Callable[[], Any]: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+async def answer_change(
+    handler: Callable[..., Awaitable[V]], command: object, context: CommandContext, response: Response
+) -> V:
+    """Run a command that changes one versioned aggregate, in a fresh unit of work, and answer with the
+    changed aggregate, its new version as ETag."""
+    return tagged(await handler(command, uow=context.new_uow(), clock=context.clock), response)

@@ -6,7 +6,6 @@ them (404, 409, 412, 422), so no route catches anything.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, Literal
 
@@ -24,7 +23,7 @@ from guanwu.declaration.service_layer.context import DeclarationContext
 from guanwu.declaration.service_layer.handlers import declarations, templates
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 from guanwu.platform.http.context import service_context
-from guanwu.platform.http.versioning import IfMatch, expected_version, tagged
+from guanwu.platform.http.versioning import IfMatch, answer_change, expected_version, tagged
 
 LEVELS = {"stage": Level.STAGE, "declare": Level.DECLARE}
 READERS = ("preparer", "reviewer", "manager", "integration")
@@ -58,16 +57,6 @@ def edit_of(declaration_id: str, principal: CurrentPrincipal, if_match: IfMatch 
 Edited = Annotated[Edit, Depends(edit_of)]
 """For changes without a body; `update` calls `edit_of` itself, so that a malformed document is still reported
 (422) before a missing If-Match (428)."""
-
-
-async def edited(
-    handler: Callable[..., Awaitable[Declaration]],
-    edit: Edit,
-    context: DeclarationContext,
-    response: Response,
-) -> Declaration:
-    """Run a change of one stored declaration and answer with its new version."""
-    return tagged(await handler(edit, uow=context.new_uow(), clock=context.clock), response)
 
 
 # ── declarations ───────────────────────────────────────────────────────────────────────────────────────
@@ -139,7 +128,9 @@ async def update(
     if_match: IfMatch = None,
 ) -> Declaration:
     edit = edit_of(declaration_id, principal, if_match)
-    return await edited(partial(declarations.update_declaration, document=document), edit, context, response)
+    return await answer_change(
+        partial(declarations.update_declaration, document=document), edit, context, response
+    )
 
 
 @router.delete(
@@ -149,7 +140,7 @@ async def update(
     dependencies=WRITERS,
 )
 async def remove(edit: Edited, response: Response, context: Context) -> Declaration:
-    return await edited(declarations.delete_declaration, edit, context, response)
+    return await answer_change(declarations.delete_declaration, edit, context, response)
 
 
 @router.post(
@@ -159,7 +150,7 @@ async def remove(edit: Edited, response: Response, context: Context) -> Declarat
     dependencies=WRITERS,
 )
 async def submit(edit: Edited, response: Response, context: Context) -> Declaration:
-    return await edited(declarations.submit_declaration_for_review, edit, context, response)
+    return await answer_change(declarations.submit_declaration_for_review, edit, context, response)
 
 
 @router.post(
@@ -169,7 +160,7 @@ async def submit(edit: Edited, response: Response, context: Context) -> Declarat
     dependencies=WRITERS,
 )
 async def declare(edit: Edited, response: Response, context: Context) -> Declaration:
-    return await edited(declarations.declare_declaration, edit, context, response)
+    return await answer_change(declarations.declare_declaration, edit, context, response)
 
 
 @router.post(

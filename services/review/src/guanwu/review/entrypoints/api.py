@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -11,11 +10,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from guanwu.contracts.events import FieldMark
 from guanwu.platform.auth import CurrentPrincipal, Principal, require_roles
 from guanwu.platform.http.context import service_context
-from guanwu.platform.http.versioning import IfMatch, expected_version, tagged
+from guanwu.platform.http.versioning import IfMatch, answer_change, expected_version, tagged
 from guanwu.review.domain import (
     ApproveReview,
     RejectReview,
-    ReviewCommand,
     Reviewer,
     ReviewStatus,
     ReviewTask,
@@ -65,16 +63,6 @@ def reviewer_of(principal: Principal) -> Reviewer:
 def addressed(review_id: str, principal: Principal, if_match: str | None) -> tuple[str, str, Reviewer, int]:
     """What every reviewer's command starts with: tenant, task, reviewer and the version they saw."""
     return principal.tenant, review_id, reviewer_of(principal), expected_version(if_match)
-
-
-async def run(
-    handler: Callable[..., Awaitable[ReviewTask]],
-    command: ReviewCommand,
-    context: ReviewContext,
-    response: Response,
-) -> ReviewTask:
-    """A reviewer's command in a fresh unit of work; the changed task is the answer."""
-    return tagged(await handler(command, uow=context.new_uow(), clock=context.clock), response)
 
 
 @router.get(
@@ -133,7 +121,7 @@ async def save_marks(
     if_match: IfMatch = None,
 ) -> ReviewTask:
     command = SaveMarks(*addressed(review_id, principal, if_match), marks=body.marks)
-    return await run(handlers.save_marks, command, context, response)
+    return await answer_change(handlers.save_marks, command, context, response)
 
 
 @router.post(
@@ -153,7 +141,7 @@ async def approve(
     command = ApproveReview(
         *addressed(review_id, principal, if_match), comment=body.comment if body else None
     )
-    return await run(handlers.approve_review, command, context, response)
+    return await answer_change(handlers.approve_review, command, context, response)
 
 
 @router.post(
@@ -171,4 +159,4 @@ async def reject(
     if_match: IfMatch = None,
 ) -> ReviewTask:
     command = RejectReview(*addressed(review_id, principal, if_match), comment=body.comment, marks=body.marks)
-    return await run(handlers.reject_review, command, context, response)
+    return await answer_change(handlers.reject_review, command, context, response)
