@@ -25,7 +25,7 @@ installed_version() {
 }
 
 find_go() {
-  if [[ -n "${GUANWU_GO:-}" ]]; then echo "$GUANWU_GO"; return; fi
+  if [[ -n "${GUANWU_GO:-}" ]]; then [[ -x "$GUANWU_GO" ]] && echo "$GUANWU_GO"; return; fi
   if command -v go >/dev/null 2>&1; then command -v go; return; fi
   if [[ -x /usr/local/go/bin/go ]]; then echo /usr/local/go/bin/go; return; fi
   return 1
@@ -33,7 +33,7 @@ find_go() {
 
 build() {
   local go
-  go="$(find_go)" || { log "no Go toolchain (go >= 1.22) on PATH or in /usr/local/go; install Go first"; exit 2; }
+  go="$(find_go)" || { log "no Go toolchain (go >= 1.22.7) in \$GUANWU_GO, on PATH or in /usr/local/go; install Go"; exit 2; }
   mkdir -p "$BIN_DIR"
   log "building $MODULE@$VERSION with $("$go" version) into $BIN_DIR (about 40 s)"
   # GOTOOLCHAIN=local: never download another Go toolchain; GOBIN: install next to the repository's other tools.
