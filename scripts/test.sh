@@ -40,8 +40,8 @@ export GUANWU_REQUIRE_INTEGRATION=1
 
 step "tools for the deployment files (kustomize from its Go module; promtool/prometheus; the AsyncAPI CLI)"
 bash deploy/local/kustomize.sh
-[ -f deploy/local/prometheus.sh ] && bash deploy/local/prometheus.sh
-[ -f deploy/local/asyncapi.sh ] && bash deploy/local/asyncapi.sh
+bash deploy/local/prometheus.sh
+bash deploy/local/asyncapi.sh
 
 step "tests: unit, integration, e2e"
 $UV run pytest "$@"
