@@ -12,6 +12,7 @@ its own cleanup, or an editor who wrote back an entry the relay had already publ
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ import structlog
 from guanwu.contracts.envelope import Envelope
 from guanwu.platform import metrics
 from guanwu.platform.bus.port import EventPublisher
+from guanwu.platform.clock import Clock, utc_now
 from guanwu.platform.store.port import (
     OUTBOX_FIELD,
     OUTBOX_PENDING_FIELD,
@@ -77,6 +79,7 @@ class OutboxRelay:
         max_backoff_seconds: float = 10.0,
         max_cleanup_backlog: int = 2_000,
         recently_published_capacity: int = 50_000,
+        clock: Clock = utc_now,
     ) -> None:
         self._publisher = publisher
         self._collections = {c.name: c for c in collections}
@@ -94,6 +97,9 @@ class OutboxRelay:
         self._cleaner: asyncio.Task[None] | None = None
         self._max_cleanup_backlog = max_cleanup_backlog
         self._published = RecentlyPublished(capacity=recently_published_capacity)
+        self._clock = clock
+        for name in self._collections:
+            metrics.start_outbox_series(name)
 
     def kick(
         self, collection: str | None = None, doc_id: str | None = None, written: Document | None = None
@@ -207,9 +213,7 @@ class OutboxRelay:
         while True:
             docs = await collection.find({OUTBOX_PENDING_FIELD: True}, limit=self._batch_size)
             metrics.OUTBOX_PENDING_DOCUMENTS.labels(collection.name).set(len(docs))
-            if not docs:
-                return published
-            relayed = await self._relay_documents(collection, docs)
+            relayed = await self._relay_documents(collection, docs) if docs else 0
             published += relayed
             # A full page whose documents are all still being cleaned up would come back unchanged: stop.
             if len(docs) < self._batch_size or not relayed:
@@ -229,12 +233,29 @@ class OutboxRelay:
         fresh = [item for batch in batches for item in batch if item[1].id not in self._published]
         # One acknowledged batch for the whole page: documents are distinct aggregates and each keeps its
         # events in order, so the per-key order survives; a failure leaves every document pending.
-        await _publish_in_order(self._publisher, fresh)
+        await self._publish_observed(collection.name, fresh)
         self._published.add(env.id for _, env in fresh)
         metrics.OUTBOX_RELAYED.labels(collection.name).inc(len(fresh))
         cleaning.update(d["_id"] for d in docs)
         await self._schedule_cleanup(collection, docs, batches)
         return len(fresh)
+
+    async def _publish_observed(self, collection: str, items: list[tuple[str, Envelope]]) -> None:
+        """Publish a page, showing how old its oldest event is until it is acknowledged (then 0).
+
+        A failed pass keeps its page and backs off; the next pass tries it again (hinted documents before
+        newer hints, swept ones in the sweep that ends the pass), so while the broker refuses, the gauge
+        shows that page, older at every retry, and a younger page published meanwhile shows 0 only until
+        the pass reaches the failing one."""
+        if not items:
+            return
+        age = metrics.OUTBOX_OLDEST_PENDING_AGE.labels(collection)
+        oldest = min(env.time for _, env in items)
+        age.set(max((self._clock() - oldest).total_seconds(), 0.0))
+        started = time.perf_counter()
+        await _publish_in_order(self._publisher, items)
+        metrics.OUTBOX_PUBLISH_DURATION.labels(collection).observe(time.perf_counter() - started)
+        age.set(0)
 
     async def _schedule_cleanup(
         self, collection: Collection, docs: list[Document], batches: list[list[tuple[str, Envelope]]]

@@ -52,11 +52,23 @@ class ServiceParts:
 
 
 class Runtime:
-    def __init__(self, store: DocumentStore, bus: EventBus, *, relay_sweep_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        bus: EventBus,
+        *,
+        relay_sweep_seconds: float = 5.0,
+        readiness_refresh_seconds: float = 5.0,
+        service_label: str | None = None,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.services: list[ServiceParts] = []
         self._relay_sweep = relay_sweep_seconds
+        self._readiness_refresh = readiness_refresh_seconds
+        self.service_label = service_label
+        """The `service` label of this process's series (`create_app` sets it); by default the one service's
+        name, or `embedded` for several."""
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -72,15 +84,25 @@ class Runtime:
         if self.relay is not None:
             self.relay.kick(collection, doc_id, written)
 
+    @property
+    def label(self) -> str:
+        if self.service_label is not None:
+            return self.service_label
+        return self.services[0].name if len(self.services) == 1 else "embedded"
+
     async def start(self) -> None:
+        metrics.PROCESS_READY.labels(self.label).set(0)  # the series exists from start: not ready yet
         for parts in self.services:
             for hook in parts.on_start:
                 await hook()
             for subscription in parts.subscriptions:
                 self.bus.subscribe(subscription)
+        published = [t for parts in self.services for t in parts.publishes_to]
+        for topic in published:
+            metrics.start_publisher_series(topic)
         declare = getattr(self.bus, "declare_topics", None)
         if declare is not None:
-            declare([t for parts in self.services for t in parts.publishes_to])
+            declare(published)
         await self.bus.start()
         collections = [c for parts in self.services for c in parts.outbox_collections]
         self.relay = OutboxRelay(self.bus, collections, sweep_interval_seconds=self._relay_sweep)
@@ -88,6 +110,9 @@ class Runtime:
         for parts in self.services:
             for task in parts.background:
                 self._tasks.append(asyncio.create_task(_supervised(task), name=f"{parts.name}-background"))
+        # Refreshed without any probe asking, so Prometheus sees readiness flapping between its scrapes.
+        watch = every(self._readiness_refresh, self._check_readiness, what="readiness")
+        self._tasks.append(asyncio.create_task(_supervised(watch), name="readiness"))
         log.info("runtime started", services=[p.name for p in self.services])
 
     async def stop(self) -> None:
@@ -99,8 +124,34 @@ class Runtime:
         await self.store.close()
 
     async def readiness(self) -> dict[str, bool]:
+        """The checks of /readyz; `guanwu_process_ready` follows every answer."""
         store_ok, bus_ok = await asyncio.gather(self.store.ping(), self.bus.ping())
-        return {"store": store_ok, "bus": bus_ok, "consumers": not self.bus.stalled_consumers()}
+        checks = {"store": store_ok, "bus": bus_ok, "consumers": not self.bus.stalled_consumers()}
+        metrics.PROCESS_READY.labels(self.label).set(1 if all(checks.values()) else 0)
+        return checks
+
+    async def _check_readiness(self) -> None:
+        """One refresh of `guanwu_process_ready`: a check that raises counts as not ready."""
+        try:
+            await self.readiness()
+        except Exception:
+            metrics.PROCESS_READY.labels(self.label).set(0)
+            raise
+
+
+def every(seconds: float, action: Hook, *, what: str) -> BackgroundTask:
+    """A background loop that runs `action` at once and then every `seconds` (e.g. a gauge refreshed from a
+    count in the store). A failed run is logged and the loop goes on: the next run may succeed."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await action()
+            except Exception as exc:
+                log.warning("periodic task failed", task=what, error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(seconds)
+
+    return loop
 
 
 async def _supervised(task: BackgroundTask) -> None:
@@ -140,6 +191,7 @@ def create_app(
     app = FastAPI(title=title, lifespan=lifespan, openapi_tags=[t for p in runtime.services for t in p.tags])
     app.state.token_verifier = verifier
     app.state.runtime = runtime
+    runtime.service_label = service_label
     app.state.service_contexts = {parts.name: parts.context for parts in runtime.services}
     install_error_handlers(app)
     install_request_checks(app)  # before the routers: JSON bodies, text the customs XML can carry

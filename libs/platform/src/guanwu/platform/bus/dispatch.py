@@ -140,6 +140,8 @@ class Dispatcher:
         self._registry = registry
         self.progress = (health or ConsumerHealth()).track(subscription.group, subscription.topic)
         self._counters: dict[str, Any] = {}
+        metrics.start_subscription_series(subscription.topic, subscription.group)
+        self._handler_failures = metrics.HANDLER_FAILURES.labels(subscription.topic, subscription.group)
 
     async def dispatch(
         self, key: bytes | None, value: bytes, *, partition: int | None = None, offset: int | None = None
@@ -250,6 +252,7 @@ class Dispatcher:
             error = "stray CancelledError"
         except Exception as exc:
             error = _short(exc)
+        self._handler_failures.inc()  # the batch attempt; each event's own attempts count as they run
         # One of them may be poison: each again on its own, so only that one is retried and dead-lettered.
         log.warning(
             "batch handler failed: one at a time", event_type=run[0].envelope.type, size=len(run), error=error
@@ -276,6 +279,7 @@ class Dispatcher:
                 # A CancelledError nobody asked for (a handler's own task juggling) must not end the consumer
                 # or count as done: treat it as the handler failing instead.
                 last_error = exc
+                self._handler_failures.inc()
                 log.warning(
                     "handler raised a stray CancelledError", event_type=envelope.type, attempt=attempt
                 )
@@ -283,6 +287,7 @@ class Dispatcher:
                     await asyncio.sleep(self._retry.delay(attempt))
             except Exception as exc:  # a handler bug must not kill the consumer: retry, then dead-letter
                 last_error = exc
+                self._handler_failures.inc()
                 log.warning(
                     "handler failed",
                     event_type=envelope.type,

@@ -9,8 +9,9 @@ default the same guarantee as Kafka: nothing lost, and duplicates absorbed by id
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from guanwu.contracts.envelope import Envelope, new_event_id
@@ -45,6 +46,9 @@ class InProcessEventBus:
         self._dispatchers[subscription.topic].append(
             Dispatcher(subscription, self, self._retry, self._registry, self.health)
         )
+        # Delivery happens inside `publish`, so no message ever waits for a group: its lag is 0, reported
+        # as one partition `0` so that dashboards and alerts read both buses alike.
+        metrics.CONSUMER_LAG.labels(subscription.topic, subscription.group, "0").set(0)
 
     async def start(self) -> None:
         return None
@@ -70,18 +74,20 @@ class InProcessEventBus:
             message = RawMessage(envelope.subject.encode("utf-8"), envelope.to_json_bytes())
             by_topic.setdefault(topic, []).append(message)
         for topic, messages in by_topic.items():
-            for dispatcher in self._dispatchers.get(topic, []):
-                async with self._group_locks[dispatcher.subscription.group]:
-                    await dispatcher.dispatch_many(messages)
+            with _counted_failure(topic, len(messages)):
+                for dispatcher in self._dispatchers.get(topic, []):
+                    async with self._group_locks[dispatcher.subscription.group]:
+                        await dispatcher.dispatch_many(messages)
             metrics.PUBLISHED.labels(topic).inc(len(messages))
         self._remember(items)
 
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Deliver bytes as they would arrive from a broker (tests use it to send poison messages)."""
-        for dispatcher in self._dispatchers.get(topic, []):
-            # One message at a time per group keeps per-key order, as a Kafka partition would.
-            async with self._group_locks[dispatcher.subscription.group]:
-                await dispatcher.dispatch(key, value)
+        with _counted_failure(topic, 1):
+            for dispatcher in self._dispatchers.get(topic, []):
+                # One message at a time per group keeps per-key order, as a Kafka partition would.
+                async with self._group_locks[dispatcher.subscription.group]:
+                    await dispatcher.dispatch(key, value)
         metrics.PUBLISHED.labels(topic).inc()
 
     def _remember(self, items: Sequence[tuple[str, Envelope]]) -> None:
@@ -92,5 +98,20 @@ class InProcessEventBus:
     async def dead_letter(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
         record = dlq_record(key, value, headers)
         if self._dead_letter_collection is not None:
-            await self._dead_letter_collection.insert({"_id": new_event_id(), "topic": topic, **record})
+            try:
+                await self._dead_letter_collection.insert({"_id": new_event_id(), "topic": topic, **record})
+            except Exception:
+                metrics.DEAD_LETTER_FAILURES.labels(topic).inc()
+                raise
         self.dead_letters.append((topic, record))
+
+
+@contextlib.contextmanager
+def _counted_failure(topic: str, count: int) -> Iterator[None]:
+    """A delivery that raised (a dead letter could not be stored) was not acknowledged: the outbox keeps the
+    events and publishes them again."""
+    try:
+        yield
+    except BaseException:
+        metrics.PUBLISH_FAILURES.labels(topic).inc(count)
+        raise
