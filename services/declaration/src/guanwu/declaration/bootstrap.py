@@ -6,11 +6,13 @@ from __future__ import annotations
 from guanwu.contracts import topics
 from guanwu.declaration.config import DeclarationSettings
 from guanwu.declaration.entrypoints import api, consumers
+from guanwu.declaration.metrics import PrometheusDeclarationMetrics
 from guanwu.declaration.service_layer.context import DeclarationContext
+from guanwu.declaration.service_layer.handlers.declarations import count_declarations_by_status
 from guanwu.declaration.service_layer.unit_of_work import DeclarationUnitOfWork
 from guanwu.platform.clock import Clock, utc_now
 from guanwu.platform.outbox import OutboxNotifier
-from guanwu.platform.runtime import ServiceParts
+from guanwu.platform.runtime import ServiceParts, every
 from guanwu.platform.store.port import DocumentStore
 
 
@@ -21,8 +23,13 @@ def build(
     *,
     clock: Clock = utc_now,
 ) -> ServiceParts:
+    metrics = PrometheusDeclarationMetrics()
+
     def new_uow() -> DeclarationUnitOfWork:
-        return DeclarationUnitOfWork(store, outbox_written)
+        return DeclarationUnitOfWork(store, outbox_written, status_changes=metrics)
+
+    async def count_declarations() -> None:
+        metrics.counted(await count_declarations_by_status(uow=new_uow()))
 
     context = DeclarationContext(new_uow=new_uow, clock=clock, reaction_attempts=settings.reaction_attempts)
     uow = new_uow()  # for what the runtime needs at start: indexes, the collection the relay sweeps
@@ -36,6 +43,9 @@ def build(
             uow.declarations.ensure_indexes,
             uow.templates.ensure_indexes,
             uow.parked_receipts.ensure_indexes,
+        ],
+        background=[
+            every(settings.metrics_refresh_seconds, count_declarations, what="declarations by status")
         ],
         tags=[{"name": "declaration", "description": "报关单制单 — declaration drafting"}],
         context=context,

@@ -21,3 +21,9 @@ class DeclarationSettings(ServiceSettings):
         description="How often a reaction to another service's event re-applies its lifecycle step when a "
         "concurrent edit of the declaration wins the write, before the event fails and the bus retries it",
     )
+    metrics_refresh_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the declarations are counted by status for the `guanwu_declaration_declarations` "
+        "gauge (one indexed count per status)",
+    )

@@ -7,17 +7,61 @@ from __future__ import annotations
 
 from guanwu.declaration.domain.errors import DECLARATION
 from guanwu.declaration.domain.model import Declaration, Status
-from guanwu.platform.unit_of_work import Repository
+from guanwu.platform.store.port import Document, DocumentStore
+from guanwu.platform.unit_of_work import Events, Repository, UnitOfWork, Write
 
 
 class DeclarationRepository(Repository[Declaration]):
+    """Besides the declarations, it knows which status changes its unit of work staged (`staged_moves`): the
+    status each declaration had when it was read, against the status it is saved with."""
+
     collection_name = "declaration_declarations"
     noun = DECLARATION
     model = Declaration
-    indexes = ([("tenant", 1), ("created_at", -1)], [("tenant", 1), ("document.head.entry_id", 1)])
+    indexes = (
+        [("tenant", 1), ("created_at", -1)],
+        [("tenant", 1), ("document.head.entry_id", 1)],
+        [("status", 1)],  # the background count of each status (metrics) reads this index only
+    )
+
+    def __init__(self, store: DocumentStore, uow: UnitOfWork) -> None:
+        super().__init__(store, uow)
+        self._read_status: dict[str, Status] = {}
+        self._moves: list[tuple[Write, Status]] = []
 
     def id_of(self, aggregate: Declaration) -> str:
         return aggregate.declaration_id
+
+    def from_document(self, doc: Document) -> Declaration:
+        declaration = super().from_document(doc)
+        self._read_status[declaration.declaration_id] = declaration.status
+        return declaration
+
+    def add(self, aggregate: Declaration, events: Events = (), *, once: bool = False) -> Write:
+        write = super().add(aggregate, events, once=once)
+        self._moves.append((write, aggregate.status))
+        return write
+
+    def save(self, aggregate: Declaration, events: Events = ()) -> Write:
+        write = super().save(aggregate, events)
+        if self._read_status.get(aggregate.declaration_id) != aggregate.status:
+            self._moves.append((write, aggregate.status))
+        return write
+
+    def staged_moves(self) -> list[tuple[Write, Status]]:
+        """The writes staged since the last call that put a declaration into a new status, with that status
+        (a write tells after the commit whether it was stored)."""
+        moves, self._moves = self._moves, []
+        return moves
+
+    async def count_by_status(self) -> dict[Status, int]:
+        """How many declarations each status has, over all tenants (an operator's view, for metrics).
+
+        Choices: one count per status on the `status` index rather than a grouped count in the store: the
+        store port has no grouping (FerretDB 1.x and the SQLite adapter would each need their own), the
+        statuses are a short closed list, and a status with no declaration is then counted 0 rather than
+        missing."""
+        return {status: await self.collection.count({"status": status.value}) for status in Status}
 
     async def find_by_customs_numbers(
         self, tenant: str, *, entry_id: str | None, seq_no: str | None

@@ -26,6 +26,7 @@ from guanwu.declaration.domain.from_bonded_list import declaration_from_bonded_l
 from guanwu.declaration.domain.lifecycle import ensure_approved, request_declare
 from guanwu.declaration.domain.model import (
     Declaration,
+    Status,
     copied_document,
     delete,
     draft,
@@ -180,3 +181,8 @@ def _declare_events(declaration: Declaration, content: bytes, caller: Caller) ->
     )
     correlation_id = announced[1].correlationid
     return [announced, envelope_for(sign, source=SOURCE, tenant=caller.tenant, correlation_id=correlation_id)]
+
+
+async def count_declarations_by_status(*, uow: DeclarationUnitOfWork) -> dict[Status, int]:
+    """How many declarations each status has, over all tenants (operators' metrics, never an API answer)."""
+    return await uow.declarations.count_by_status()
