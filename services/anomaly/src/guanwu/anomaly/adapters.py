@@ -4,19 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
-from guanwu.anomaly.domain import Anomaly, AnomalySearch
+from guanwu.anomaly.domain import Anomaly, AnomalySearch, AnomalyType, HandlingStatus
 from guanwu.platform.refusal import Noun
-from guanwu.platform.unit_of_work import Repository
+from guanwu.platform.store.port import DocumentStore
+from guanwu.platform.unit_of_work import Events, Repository, UnitOfWork, Write
 
 
 class AnomalyRepository(Repository[Anomaly]):
+    """Besides the records, it knows which records its unit of work staged as new (`staged_additions`)."""
+
     collection_name = "anomaly_records"
     noun = Noun("anomaly", "异常记录", "anomaly record")
     model = Anomaly
-    indexes = ([("tenant", 1), ("document_no", 1)], [("tenant", 1), ("occurred_on", -1)])
+    indexes = (
+        [("tenant", 1), ("document_no", 1)],
+        [("tenant", 1), ("occurred_on", -1)],
+        [("anomaly_type", 1), ("handling_status", 1)],  # the background count (metrics) reads this index only
+    )
+
+    def __init__(self, store: DocumentStore, uow: UnitOfWork) -> None:
+        super().__init__(store, uow)
+        self._added: list[tuple[Write, Anomaly]] = []
 
     def id_of(self, aggregate: Anomaly) -> str:
         return aggregate.anomaly_id
+
+    def add(self, aggregate: Anomaly, events: Events = (), *, once: bool = False) -> Write:
+        write = super().add(aggregate, events, once=once)
+        self._added.append((write, aggregate))
+        return write
+
+    def staged_additions(self) -> list[tuple[Write, Anomaly]]:
+        """The records staged as new since the last call (a write tells after the commit whether it was
+        stored: a redelivered receipt's record was not)."""
+        added, self._added = self._added, []
+        return added
+
+    async def count_by_type_and_status(self) -> dict[tuple[AnomalyType, HandlingStatus], int]:
+        """How many records each type and handling status have, over all tenants (operators' metrics).
+
+        Choices: one count per pair on their index rather than a grouped count in the store: the store port
+        has no grouping, the pairs are a short closed list (5 x 3), and a pair with no record is counted 0
+        rather than missing."""
+        return {
+            (kind, status): await self.collection.count(
+                {"anomaly_type": kind.value, "handling_status": status.value}
+            )
+            for kind in AnomalyType
+            for status in HandlingStatus
+        }
 
     async def search(
         self, tenant: str, criteria: AnomalySearch, *, skip: int, limit: int

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from guanwu.anomaly.domain import (
     Anomaly,
     AnomalyInput,
+    AnomalyType,
+    HandlingStatus,
     anomaly_entered,
     anomaly_for_delete_receipt,
     new_anomaly_id,
@@ -50,3 +52,11 @@ async def register_anomaly(
     uow.anomalies.add(anomaly, [envelope_for(registered(anomaly), source=SOURCE, tenant=tenant)])
     await uow.commit()
     return anomaly
+
+
+async def count_anomalies_by_type_and_status(
+    *, uow: AnomalyUnitOfWork
+) -> dict[tuple[AnomalyType, HandlingStatus], int]:
+    """How many records each type and handling status have, over all tenants (operators' metrics, never an
+    API answer)."""
+    return await uow.anomalies.count_by_type_and_status()
