@@ -12,10 +12,11 @@ from guanwu.platform.clock import utc_now
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import BackgroundTask, ServiceParts
 from guanwu.platform.store.port import DocumentStore
-from guanwu.sync.adapters.single_window import NoSingleWindow, http_single_window
+from guanwu.sync.adapters.single_window import NoSingleWindow, SingleWindowCalls, http_single_window
 from guanwu.sync.config import SyncSettings
 from guanwu.sync.domain.single_window import SingleWindow
 from guanwu.sync.entrypoints import api, background, consumers
+from guanwu.sync.metrics import PrometheusSyncMetrics
 from guanwu.sync.service_layer.context import SyncContext
 from guanwu.sync.service_layer.handlers.receipts import PolledTenants
 from guanwu.sync.service_layer.unit_of_work import SyncUnitOfWork
@@ -23,11 +24,18 @@ from guanwu.sync.service_layer.unit_of_work import SyncUnitOfWork
 log = structlog.get_logger(__name__)
 
 
-def single_window_of(settings: SyncSettings, transport: httpx.AsyncBaseTransport | None) -> SingleWindow:
+def single_window_of(
+    settings: SyncSettings,
+    transport: httpx.AsyncBaseTransport | None,
+    calls: SingleWindowCalls | None = None,
+) -> SingleWindow:
     if settings.single_window_url is None:
         return NoSingleWindow()
     return http_single_window(
-        settings.single_window_url, transport, timeout_seconds=settings.single_window_timeout_seconds
+        settings.single_window_url,
+        transport,
+        timeout_seconds=settings.single_window_timeout_seconds,
+        calls=calls,
     )
 
 
@@ -42,12 +50,14 @@ def build(
     kept, so a sync started later with a Single Window sends them; nothing is polled or retried meanwhile.
     `transport` carries the HTTP to the Single Window some other way than a socket (the embedded simulator)."""
     connected = settings.single_window_url is not None
+    metrics = PrometheusSyncMetrics()
     context = SyncContext(
         new_uow=partial(SyncUnitOfWork, store, outbox_written),
         clock=utc_now,
-        single_window=single_window_of(settings, transport),
+        single_window=single_window_of(settings, transport, metrics),
         tenants=PolledTenants(settings.tenants),
         settings=settings,
+        observer=metrics,
     )
     uow = context.new_uow()
     loops: list[BackgroundTask] = [

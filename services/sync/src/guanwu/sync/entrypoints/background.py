@@ -21,18 +21,22 @@ async def poll_forever(context: SyncContext) -> None:
     while True:
         busy = False
         for tenant in await context.tenants.all(uow=context.new_uow()):
+            ok = True
             try:
                 read = await read_receipts(
                     tenant,
                     uow=context.new_uow(),
                     single_window=context.single_window,
                     limit=settings.receipt_page_size,
+                    observer=context.observer,
                 )
                 busy |= read > 0
             except ConcurrencyConflict:
-                busy = True  # another poller moved the cursor: read again
+                busy = True  # another poller moved the cursor (the receipts are kept): read again
             except Exception as exc:  # the Single Window is an outside system: keep polling
+                ok = False
                 log.warning("receipt poll failed", tenant=tenant, error=f"{type(exc).__name__}: {exc}")
+            context.observer.job_ran("receipt_poll", ok=ok)
         if not busy:
             await asyncio.sleep(settings.poll_interval_seconds)
 
@@ -46,6 +50,7 @@ async def resend_once(context: SyncContext, *, min_age_seconds: float) -> int:
         write_attempts=context.settings.write_attempts,
         min_age_seconds=min_age_seconds,
         limit=context.settings.resend_batch_size,
+        observer=context.observer,
     )
 
 

@@ -38,6 +38,7 @@ def subscriptions(context: SyncContext) -> list[Subscription]:
         clock=context.clock,
         single_window=context.single_window,
         write_attempts=context.settings.write_attempts,
+        observer=context.observer,
     )
     follow = with_new_unit_of_work(follow_tenant_receipts, context.new_uow, tenants=context.tenants)
     return [

@@ -9,6 +9,7 @@ from guanwu.platform.clock import Clock
 from guanwu.sync.config import SyncSettings
 from guanwu.sync.domain.single_window import SingleWindow
 from guanwu.sync.service_layer.handlers.receipts import PolledTenants
+from guanwu.sync.service_layer.observer import UNOBSERVED, SyncObserver
 from guanwu.sync.service_layer.unit_of_work import SyncUnitOfWork
 
 
@@ -19,3 +20,4 @@ class SyncContext:
     single_window: SingleWindow
     tenants: PolledTenants
     settings: SyncSettings
+    observer: SyncObserver = UNOBSERVED

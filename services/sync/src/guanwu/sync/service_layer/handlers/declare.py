@@ -44,6 +44,7 @@ from guanwu.sync.domain.records import (
 )
 from guanwu.sync.domain.signed_message import NotSendable, signed_message
 from guanwu.sync.domain.single_window import SingleWindow, SingleWindowAbsent
+from guanwu.sync.service_layer.observer import UNOBSERVED, SyncObserver
 from guanwu.sync.service_layer.unit_of_work import SyncUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -61,13 +62,19 @@ async def keep_half(
     clock: Clock,
     single_window: SingleWindow,
     write_attempts: int,
+    observer: SyncObserver = UNOBSERVED,
 ) -> None:
     """Keep the event's part of its request's record; send the record if that completed it."""
     assert isinstance(event, FollowedEvent)
     half = half_of(envelope, event)
     record = await _retrying(lambda: _keep(envelope.tenant, event, half, uow, clock), write_attempts)
     await send_record(
-        record, uow=uow, clock=clock, single_window=single_window, write_attempts=write_attempts
+        record,
+        uow=uow,
+        clock=clock,
+        single_window=single_window,
+        write_attempts=write_attempts,
+        observer=observer,
     )
 
 
@@ -106,41 +113,57 @@ async def send_record(
     clock: Clock,
     single_window: SingleWindow,
     write_attempts: int,
+    observer: SyncObserver = UNOBSERVED,
 ) -> None:
-    """Send a record that holds both halves and record the answer; anything else waits or is done."""
+    """Send a record that holds both halves and record the answer; anything else waits or is done. The
+    observer hears how it ended, when this call ended it (a record finished meanwhile was counted there)."""
     if record.state != State.READY:
         return
     assert record.request is not None and record.signature is not None
     try:
         message = signed_message(record.request, record.signature)
     except NotSendable as exc:
-        await _reject(record, exc.code, exc.message, uow=uow, clock=clock, write_attempts=write_attempts)
+        if await _reject(record, exc.code, exc.message, uow=uow, clock=clock, write_attempts=write_attempts):
+            observer.declaration_sent("refused")
         return
-    answer = await _declare(record, message, uow=uow, clock=clock, single_window=single_window)
+    answer = await _declare(
+        record, message, uow=uow, clock=clock, single_window=single_window, observer=observer
+    )
     if answer is None:
         return
     refusal = refusal_in(answer)
     if refusal is not None:
-        await _reject(record, *refusal, uow=uow, clock=clock, write_attempts=write_attempts)
+        if await _reject(record, *refusal, uow=uow, clock=clock, write_attempts=write_attempts):
+            observer.declaration_sent("refused")
         return
     seq_no = str(answer.seq_no)
     if await _finish(record, lambda r: sent(r, seq_no, clock()), announce_submitted, uow, write_attempts):
+        observer.declaration_sent("submitted")
         log.info("declaration.submitted", declaration_id=record.declaration_id, seq_no=seq_no)
 
 
 async def _declare(
-    record: DeclareRecord, message: bytes, *, uow: SyncUnitOfWork, clock: Clock, single_window: SingleWindow
+    record: DeclareRecord,
+    message: bytes,
+    *,
+    uow: SyncUnitOfWork,
+    clock: Clock,
+    single_window: SingleWindow,
+    observer: SyncObserver = UNOBSERVED,
 ) -> DecImportResponse | None:
-    """The Single Window's answer; None when there is no Single Window to answer."""
+    """The Single Window's answer; None when there is no Single Window to answer. Without an answer the
+    record is deferred: kept ready, and sent again."""
     try:
         return await single_window.declare(record.tenant, message)
     except SingleWindowAbsent as exc:
         # Nothing to retry against: the record stays ready (the API shows why) and is sent by the resend
         # sweep of a sync that has a Single Window, e.g. after a restart with one.
+        observer.declaration_sent("deferred")
         await _note(record, str(exc), uow, clock)
         log.warning("declaration.kept_unsent", declaration_id=record.declaration_id, reason=str(exc))
         return None
     except Exception as exc:
+        observer.declaration_sent("deferred")
         await _note(record, f"{type(exc).__name__}: {exc}"[:500], uow, clock)
         raise  # the dispatcher retries; resend_ready takes over if it gives up
 
@@ -155,14 +178,17 @@ async def _note(record: DeclareRecord, message: str, uow: SyncUnitOfWork, clock:
 
 async def _reject(
     record: DeclareRecord, code: str, message: str, *, uow: SyncUnitOfWork, clock: Clock, write_attempts: int
-) -> None:
-    """Kept on the record (the API shows it) and announced, so the declaration shows 申报失败 with the reason."""
+) -> bool:
+    """Kept on the record (the API shows it) and announced, so the declaration shows 申报失败 with the reason;
+    False when the record was finished meanwhile."""
     if await _finish(
         record, lambda r: rejected(r, code, message, clock()), announce_refusal, uow, write_attempts
     ):
         log.warning(
             "declaration.refused", declaration_id=record.declaration_id, code=code, message=message[:200]
         )
+        return True
+    return False
 
 
 async def _finish(
@@ -194,19 +220,33 @@ async def resend_ready(
     write_attempts: int,
     min_age_seconds: float,
     limit: int,
+    observer: SyncObserver = UNOBSERVED,
 ) -> int:
     """Send complete records nobody is working on any more (e.g. dead-lettered while the Single Window was
-    down); returns how many were sent or refused."""
+    down); returns how many were sent or refused. The observer counts the sweep failed when a record could
+    not be sent (the Single Window is still unreachable) or the records could not be read."""
     cutoff = clock() - timedelta(seconds=min_age_seconds)
-    done = 0
-    for record in await uow.declarations.ready_before(cutoff, limit):
+    try:
+        records = await uow.declarations.ready_before(cutoff, limit)
+    except Exception:
+        observer.job_ran("resend", ok=False)
+        raise
+    done = failed = 0
+    for record in records:
         try:
             await send_record(
-                record, uow=uow, clock=clock, single_window=single_window, write_attempts=write_attempts
+                record,
+                uow=uow,
+                clock=clock,
+                single_window=single_window,
+                write_attempts=write_attempts,
+                observer=observer,
             )
             done += 1
         except Exception as exc:  # still unreachable: the next round tries again
+            failed += 1
             log.warning("declaration.resend_failed", record=record.id, error=f"{type(exc).__name__}: {exc}")
+    observer.job_ran("resend", ok=not failed)
     return done
 
 

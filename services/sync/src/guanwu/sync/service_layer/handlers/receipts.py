@@ -11,21 +11,33 @@ from guanwu.contracts.events.base import Event
 from guanwu.sync.domain.events import receipt_events
 from guanwu.sync.domain.receipts import KnownTenant, advanced, received
 from guanwu.sync.domain.single_window import SingleWindow
+from guanwu.sync.service_layer.observer import UNOBSERVED, SyncObserver
 from guanwu.sync.service_layer.unit_of_work import SyncUnitOfWork
 
 
-async def read_receipts(tenant: str, *, uow: SyncUnitOfWork, single_window: SingleWindow, limit: int) -> int:
+async def read_receipts(
+    tenant: str,
+    *,
+    uow: SyncUnitOfWork,
+    single_window: SingleWindow,
+    limit: int,
+    observer: SyncObserver = UNOBSERVED,
+) -> int:
     """Pull one page of receipts for a tenant; returns how many were read."""
     async with uow:
         cursor = await uow.cursors.of(tenant)
         page = await single_window.receipts_after(tenant, cursor.position, limit)
+        writes = []
         for receipt in page.receipts:
             kept = received(tenant, receipt)
             # One write for the page; a receipt read again after a crash finds its record (once).
-            uow.receipts.add(kept, receipt_events(kept), once=True)
+            writes.append((uow.receipts.add(kept, receipt_events(kept), once=True), kept.channel))
         # The receipts before the cursor: it never passes a receipt not kept, and they are announced even
         # when another poller moved the cursor meanwhile.
         await uow.commit()
+        for write, channel in writes:
+            if write.stored:
+                observer.receipt_stored(channel)
         if page.receipts:
             moved = advanced(cursor, page.next_position)
             if cursor.version:
