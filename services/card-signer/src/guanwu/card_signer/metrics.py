@@ -19,7 +19,11 @@ SIGN_DURATION = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 CARD_PRESENT = Gauge("guanwu_card_signer_card_present", "1 when the signing card was seen in its reader")
-PIN_RETRIES_LEFT = Gauge("guanwu_card_signer_pin_retries_left", "PIN tries left on the card, when last known")
+PIN_RETRIES_LEFT = Gauge(
+    "guanwu_card_signer_pin_retries_left", "PIN tries left on the card, when last known (NaN until then)"
+)
+# Unknown until a card says (a soft token never does): NaN, not 0, which would read as a card about to block.
+PIN_RETRIES_LEFT.set(float("nan"))
 ALERTS = Counter(
     "guanwu_card_signer_alerts_total",
     "Conditions that need a person (e.g. one PIN try left: guanwu refused to try)",
@@ -30,7 +34,14 @@ _alert_log = logging.getLogger("guanwu.card_signer.alert")
 
 
 class PrometheusCardMetrics:
-    """Implements CardObserver (card state, alerts), SignRecorder (outcomes, durations), RefusalRecorder."""
+    """Implements CardObserver (card state, alerts), SignRecorder (outcomes, durations), RefusalRecorder.
+    Every outcome and alert reason has its series from the start (0), so a rate or an alert sees the first."""
+
+    def __init__(self) -> None:
+        SIGNATURES.labels(outcome="signed")
+        for reason in FailureReason:
+            SIGNATURES.labels(outcome=reason.value)
+            ALERTS.labels(reason=reason.value)
 
     def signed(self, outcome: str, seconds: float) -> None:
         SIGNATURES.labels(outcome=outcome).inc()
