@@ -47,7 +47,7 @@ CATALOGUE: dict[str, tuple[str, frozenset[str]]] = {
         ("guanwu_anomaly_records", "gauge", "anomaly_type handling_status"),
         ("guanwu_anomaly_registered_total", "counter", "anomaly_type source"),
         ("guanwu_sync_receipts_total", "counter", "channel"),
-        ("guanwu_sync_jobs_total", "counter", "job outcome"),
+        ("guanwu_sync_jobs_total", "counter", "sync_job outcome"),
         ("guanwu_sync_declarations_total", "counter", "outcome"),
         ("guanwu_sync_single_window_requests_total", "counter", "operation outcome"),
         ("guanwu_sync_single_window_request_duration_seconds", "histogram", "operation"),
@@ -58,11 +58,10 @@ CATALOGUE: dict[str, tuple[str, frozenset[str]]] = {
         ("guanwu_card_signer_alerts_total", "counter", "reason"),
     )
 }
-# Labels every stored series may carry besides its own: the target's (instance, job), `exported_job` (the
-# metric's own `job` renamed by a default scrape), `le` of histogram buckets, and `sync_job`, which our
-# queries make with label_replace from whichever of job/exported_job holds the sync job.
-TARGET_LABELS = frozenset({"instance", "job", "exported_job"})
-DERIVED_LABELS = frozenset({"le", "sync_job"})
+# Labels every stored series may carry besides its own: the target's (instance, job) and `le` of histogram
+# buckets.
+TARGET_LABELS = frozenset({"instance", "job"})
+DERIVED_LABELS = frozenset({"le"})
 # Values of enumerated labels, from the catalogue: a matcher with `=` on these must use one of them.
 LABEL_VALUES: dict[tuple[str, str], frozenset[str]] = {
     ("guanwu_bus_messages_consumed_total", "outcome"): frozenset(

@@ -215,8 +215,7 @@ def wait_for(prometheus: Server, guanwu: Server, probe: Any, what: str) -> Any:
 
 
 def sync_jobs(prometheus: Server) -> set[str]:
-    """The sync_job values of the business dashboard's sync-jobs panel (this scrape stores the metric's `job`
-    label as `exported_job`, as docker-compose's Prometheus does)."""
+    """The sync_job values of the business dashboard's sync-jobs panel."""
     (panel,) = [q for q in all_queries() if q.where.startswith("business › 同步任务运行")]
     return {
         series["metric"].get("sync_job", "")

@@ -29,7 +29,7 @@ def counters() -> dict[str, float]:
         found[key] = sample("guanwu_sync_single_window_request_duration_seconds_count", operation=operation)
     for job in ("receipt_poll", "resend"):
         for outcome in ("ok", "failed"):
-            found[f"{job}:{outcome}"] = sample(JOBS, job=job, outcome=outcome)
+            found[f"{job}:{outcome}"] = sample(JOBS, sync_job=job, outcome=outcome)
     for channel in ("P", "D", "?"):
         found[f"receipt:{channel}"] = sample("guanwu_sync_receipts_total", channel=channel)
     return found

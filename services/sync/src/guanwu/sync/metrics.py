@@ -20,7 +20,7 @@ JOBS = Counter(
     "guanwu_sync_jobs_total",
     "Runs of sync's background jobs: one tenant's receipt poll, one resend sweep (failed: the Single Window "
     "or the store did not answer)",
-    ["job", "outcome"],
+    ["sync_job", "outcome"],  # not `job`: Prometheus reserves that for the scrape target
 )
 DECLARATIONS = Counter(
     "guanwu_sync_declarations_total",
