@@ -214,6 +214,15 @@ async def test_two_deployments_with_their_own_group_prefix_each_receive_every_me
             await bus.stop()
     assert sorted(seen["blue"]) == sorted(seen["green"]) == list(range(20))
     assert buses[0].group_id("same.group") == "blue.same.group"
+    # Lag is labelled with the subscription's group, like the other consumer metrics, not the broker's id.
+    lag = [
+        METRICS.get_sample_value(
+            "guanwu_bus_consumer_lag_messages", {"topic": topic, "group": group, "partition": str(p)}
+        )
+        for group in ("same.group", "blue.same.group")
+        for p in range(3)
+    ]
+    assert any(value is not None for value in lag[:3]) and lag[3:] == [None, None, None]
 
 
 async def test_consuming_leaves_nothing_in_the_working_folder(

@@ -138,6 +138,8 @@ class GroupConsumer:
     def _observe_lag(self, tp: TopicPartition, next_offset: int) -> None:
         highwater = self._consumer.highwater(tp)
         if highwater is not None:
-            metrics.CONSUMER_LAG.labels(tp.topic, self.group_id, str(tp.partition)).set(
+            # The subscription's group, as the other consumer metrics label it (not the broker's prefixed id).
+            group = self._dispatchers[tp.topic].subscription.group
+            metrics.CONSUMER_LAG.labels(tp.topic, group, str(tp.partition)).set(
                 max(highwater - next_offset, 0)
             )
