@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import jsonschema
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from guanwu.contracts import schemas
 from guanwu.contracts.compat import incompatibilities
@@ -135,6 +135,20 @@ def test_added_optional_field_is_compatible() -> None:
         extra: str | None = Field(default=None, max_length=10)
 
     assert incompatibilities(_schema(V1), _schema(V2)) == []
+
+
+def test_an_optional_field_added_to_a_closed_object_is_reported() -> None:
+    """Consumers built from the old model (extra="forbid") would refuse the new field and dead-letter it."""
+
+    class Closed(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        path: str
+
+    class ClosedV2(Closed):
+        note: str | None = None
+
+    problems = incompatibilities(_schema(Closed), _schema(ClosedV2))
+    assert problems == ["$.note: property added to a closed object (old consumers refuse it)"]
 
 
 def test_removed_field_is_reported() -> None:

@@ -185,6 +185,10 @@ class _Checker:
         for name in sorted(new_required - old_required):
             what = "new required property" if name not in old_props else "property became required"
             self._report(f"{path}.{name}", what)
+        if _is_closed(old.get("additionalProperties", True)):
+            # A consumer built from the old schema refuses any property it does not know.
+            for name in sorted(set(new_props) - set(old_props)):
+                self._report(f"{path}.{name}", "property added to a closed object (old consumers refuse it)")
         self._compare_additional(old, new, path)
 
     def _compare_additional(self, old: JsonSchema, new: JsonSchema, path: str) -> None:
@@ -192,8 +196,8 @@ class _Checker:
         new_add = new.get("additionalProperties", True)
         if _is_open(new_add):
             return
-        if new_add is False or new_add == {"not": {}}:
-            if old_add is not False and old_add != {"not": {}}:
+        if _is_closed(new_add):
+            if not _is_closed(old_add):
                 self._report(path, "additionalProperties tightened (no longer allowed)")
             return
         if _is_open(old_add):
@@ -270,6 +274,11 @@ def _enum_values(schema: JsonSchema) -> list[Any] | None:
 
 def _is_open(schema: Any) -> bool:
     return schema is True or schema == {}
+
+
+def _is_closed(additional: Any) -> bool:
+    """`additionalProperties` that admits nothing (pydantic's `extra="forbid"`)."""
+    return additional is False or additional == {"not": {}}
 
 
 def _show(values: list[Any]) -> str:
