@@ -65,6 +65,13 @@ def _card_signer() -> ServiceEntry:
     return ServiceEntry(CardSignerSettings, bootstrap.build)
 
 
+def _console() -> ServiceEntry:
+    from guanwu.console import bootstrap
+    from guanwu.console.config import ConsoleSettings
+
+    return ServiceEntry(ConsoleSettings, bootstrap.build)
+
+
 SERVICES: dict[str, Callable[[], ServiceEntry]] = {
     "declaration": _declaration,
     "query": _query,
@@ -73,10 +80,14 @@ SERVICES: dict[str, Callable[[], ServiceEntry]] = {
     "sync": _sync,
     "card-signer": _card_signer,
 }
+CONSOLE: dict[str, Callable[[], ServiceEntry]] = {"console": _console}
+"""Served by `guanwu serve console` like a service, but not one: no API of its own (no OpenAPI snapshot),
+only pages over the services' APIs (GUANWU_CONSOLE_<SERVICE>_URL)."""
+SERVABLE: dict[str, Callable[[], ServiceEntry]] = {**SERVICES, **CONSOLE}
 
 
 def build_service_app(name: str) -> tuple[FastAPI, ServiceSettings]:
-    entry = SERVICES[name]()
+    entry = SERVABLE[name]()
     settings = entry.settings_class()
     configure_logging(name, settings.log_level, settings.log_json)
     store = build_store(settings.store)

@@ -19,6 +19,8 @@ from guanwu.anomaly import bootstrap as anomaly_bootstrap
 from guanwu.anomaly.config import AnomalySettings
 from guanwu.card_signer import bootstrap as card_signer_bootstrap
 from guanwu.card_signer.config import CardSignerSettings
+from guanwu.console import bootstrap as console_bootstrap
+from guanwu.console.config import ConsoleSettings
 from guanwu.declaration import bootstrap as declaration_bootstrap
 from guanwu.declaration.config import DeclarationSettings
 from guanwu.platform.auth import LocalTokenIssuer
@@ -123,6 +125,8 @@ def build_embedded(
     if data_dir is not None:
         signer_settings = soft_signer_settings(data_dir, secret, tenants)
         runtime.register(card_signer_bootstrap.build(signer_settings, store, notify))
+    # The web console at / calls the services above through this same app (no base URLs: in process).
+    runtime.register(console_bootstrap.build(ConsoleSettings(auth=auth), store, notify))
     issuer = LocalTokenIssuer(secret)
     users = LocalUserStore(store)
     app = create_app(

@@ -121,15 +121,15 @@ def _serve_embedded(
 @app.command()
 def serve(
     service: Annotated[
-        str, typer.Argument(help="declaration | query | anomaly | review | sync | card-signer")
+        str, typer.Argument(help="declaration | query | anomaly | review | sync | card-signer | console")
     ],
 ) -> None:
     """Run one service (distributed mode); settings come from GUANWU_<SERVICE>_* environment variables."""
-    from guanwu.cli.distributed import SERVICES, build_service_app
+    from guanwu.cli.distributed import SERVABLE, build_service_app
 
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
-    http = SERVICES[service]().settings_class().http  # the port first: building a service may write files
+    if service not in SERVABLE:
+        raise typer.BadParameter(f"unknown service {service!r}; choose one of {', '.join(SERVABLE)}")
+    http = SERVABLE[service]().settings_class().http  # the port first: building a service may write files
     with _claim_port(f"guanwu serve {service}", http.host, http.port) as sock:
         fastapi_app, settings = build_service_app(service)
         server = uvicorn.Server(

@@ -1,0 +1,106 @@
+"""The services' public HTTP APIs as the console calls them, with the signed-in user's bearer token.
+
+Embedded, every call goes through `httpx.ASGITransport` to the very app serving the console (no socket);
+distributed, to each service's base URL. The console never imports a service: the APIs are its only contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+IN_PROCESS_BASE = "http://guanwu.internal"
+
+
+class SessionExpired(Exception):
+    """The API refused the token (401): the user must sign in again."""
+
+
+class ApiRefused(Exception):
+    """The API answered with an error the console shows to the user."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    access_token: str
+    tenant: str
+    roles: list[str]
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    """Base URL per service; None: the same process."""
+
+    auth: str | None = None
+    declaration: str | None = None
+    review: str | None = None
+    query: str | None = None
+    anomaly: str | None = None
+
+    def base(self, service: str) -> str:
+        url: str | None = getattr(self, service)
+        return (url or IN_PROCESS_BASE).rstrip("/")
+
+
+def _message(response: httpx.Response) -> str:
+    """The platform's refusal shape carries a Chinese message; anything else is named by its status."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"服务返回错误（HTTP {response.status_code}）"
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, dict) and detail.get("message_zh"):
+        return str(detail["message_zh"])
+    if isinstance(body, dict) and body.get("message_zh"):
+        return str(body["message_zh"])
+    return f"服务返回错误（HTTP {response.status_code}）"
+
+
+class ServiceApis:
+    def __init__(self, http: httpx.AsyncClient, urls: ServiceUrls) -> None:
+        self._http = http
+        self._urls = urls
+
+    async def login(self, username: str, password: str) -> LoginResult | None:
+        """None: wrong username or password."""
+        response = await self._http.post(
+            f"{self._urls.base('auth')}/api/auth/token", json={"username": username, "password": password}
+        )
+        if response.status_code == 401:
+            return None
+        if response.is_error:
+            raise ApiRefused(response.status_code, _message(response))
+        body = response.json()
+        return LoginResult(body["access_token"], body["tenant"], list(body["roles"]))
+
+    async def get(
+        self, service: str, path: str, token: str, params: Mapping[str, str | int] | None = None
+    ) -> Any:
+        response = await self._http.get(
+            f"{self._urls.base(service)}{path}",
+            params={k: v for k, v in (params or {}).items() if v not in ("", None)},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return _answer(response)
+
+    async def post(self, service: str, path: str, token: str, body: Any) -> Any:
+        response = await self._http.post(
+            f"{self._urls.base(service)}{path}", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+        return _answer(response)
+
+
+def _answer(response: httpx.Response) -> Any:
+    if response.status_code == 401:
+        raise SessionExpired()
+    if response.is_error:
+        raise ApiRefused(response.status_code, _message(response))
+    return response.json()

@@ -1,0 +1,26 @@
+"""Composition root of the web console: its routes and the client of the services' APIs."""
+
+from __future__ import annotations
+
+from guanwu.console.adapters import ServiceUrls
+from guanwu.console.config import ConsoleSettings
+from guanwu.console.entrypoints import pages
+from guanwu.console.service_layer import ConsoleContext
+from guanwu.platform.outbox import OutboxNotifier
+from guanwu.platform.runtime import ServiceParts
+from guanwu.platform.store.port import DocumentStore
+
+
+def build(settings: ConsoleSettings, store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
+    # The console owns no data and publishes nothing: `store` and `outbox_written` are unused; the signature
+    # is every service's, so the CLI composes it like the others.
+    del store, outbox_written
+    urls = ServiceUrls(
+        auth=settings.auth_url,
+        declaration=settings.declaration_url,
+        review=settings.review_url,
+        query=settings.query_url,
+        anomaly=settings.anomaly_url,
+    )
+    context = ConsoleContext(urls, settings.page_size, settings.api_timeout_seconds)
+    return ServiceParts(name="console", routers=[pages.router], context=context)

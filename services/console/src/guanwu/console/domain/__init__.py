@@ -1,0 +1,1 @@
+"""The console's pure parts: the seed's menu and roles, its list screens, Chinese formats."""

@@ -1,0 +1,235 @@
+"""The console's screens: module-level routes rendering Jinja2 templates from the services' APIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from guanwu.console.adapters import ApiRefused, SessionExpired
+from guanwu.console.domain.menu import DECLARATION_SCREENS, MENU, may_open, menu_for, menu_item
+from guanwu.console.domain.screens import (
+    QUERY_DECLARATIONS,
+    REVIEW_TASKS,
+    ListScreen,
+    anomaly_screen,
+    declaration_screen,
+    format_cell,
+)
+from guanwu.console.entrypoints.session import (
+    Session,
+    csrf_token,
+    end_session,
+    read_session,
+    require_csrf,
+    set_csrf_cookie,
+    start_session,
+)
+from guanwu.console.service_layer import ConsoleContext, load_list
+from guanwu.platform.http.context import service_context
+
+PACKAGE = Path(__file__).resolve().parent.parent
+STATIC = PACKAGE / "static"
+STATIC_FILES = frozenset(p.name for p in STATIC.iterdir() if p.suffix in (".js", ".css"))
+templates = Jinja2Templates(directory=PACKAGE / "templates")
+templates.env.globals["format_cell"] = format_cell
+
+Context = Annotated[ConsoleContext, Depends(service_context("console"))]
+router = APIRouter(include_in_schema=False)
+
+
+def render(
+    request: Request, name: str, session: Session | None, status: int = 200, **values: Any
+) -> Response:
+    csrf = session.csrf if session and session.csrf else csrf_token(request)
+    menu = menu_for(session.principal.roles) if session else []
+    page = {"session": session, "menu": menu, "csrf": csrf, "current_path": request.url.path, **values}
+    response = templates.TemplateResponse(request, name, page, status_code=status)
+    if not request.cookies.get("guanwu_csrf"):
+        set_csrf_cookie(request, response, csrf)
+    return response
+
+
+def to_login(request: Request, *, expired: bool) -> Response:
+    query = {"next": request.url.path + (f"?{request.url.query}" if request.url.query else "")}
+    if expired:
+        query["expired"] = "1"
+    target = f"/console/login?{urlencode(query)}"
+    response: Response
+    if request.headers.get("HX-Request"):
+        response = Response(status_code=204, headers={"HX-Redirect": target})
+    else:
+        response = RedirectResponse(target, status_code=303)
+    if expired:
+        end_session(request, response)
+    return response
+
+
+def safe_next(target: str) -> str:
+    """Only a path of the console itself: never another site (`//evil`, `https://…`)."""
+    ok = target.startswith("/console/") and not target.startswith("//") and "\\" not in target
+    return target if ok else "/console/"
+
+
+@router.get("/")
+async def root() -> Response:
+    return RedirectResponse("/console/", status_code=303)
+
+
+@router.get("/console/static/{name}")
+async def static(name: str) -> Response:
+    if name not in STATIC_FILES:
+        raise HTTPException(404)
+    return FileResponse(STATIC / name, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/console/login")
+async def login_page(request: Request, next: str = "/console/", expired: str | None = None) -> Response:
+    return render(
+        request,
+        "login.html",
+        None,
+        title="登录",
+        next=safe_next(next),
+        expired=bool(expired),
+        error=None,
+        username="",
+    )
+
+
+@router.post("/console/login", dependencies=[Depends(require_csrf)])
+async def login(
+    request: Request,
+    context: Context,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next: Annotated[str, Form(max_length=2000)] = "/console/",
+) -> Response:
+    async with context.apis(request.app) as apis:
+        result = await apis.login(username, password)
+    if result is None:
+        return render(
+            request,
+            "login.html",
+            None,
+            status=401,
+            title="登录",
+            next=safe_next(next),
+            expired=False,
+            error="用户名或密码错误",
+            username=username,
+        )
+    response = RedirectResponse(safe_next(next), status_code=303)
+    start_session(request, response, result.access_token)
+    return response
+
+
+@router.post("/console/logout", dependencies=[Depends(require_csrf)])
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/console/login", status_code=303)
+    end_session(request, response)
+    return response
+
+
+@router.get("/console/")
+async def home(request: Request) -> Response:
+    session = read_session(request)
+    if session is None:
+        return to_login(request, expired=bool(request.cookies.get("guanwu_session")))
+    return render(request, "home.html", session, title="首页")
+
+
+def signed_in(request: Request, menu_path: str) -> Session | Response:
+    """The session, or the answer instead of the page: the login page, or 403 for a menu entry the user's
+    roles do not show."""
+    session = read_session(request)
+    if session is None:
+        return to_login(request, expired=bool(request.cookies.get("guanwu_session")))
+    if not may_open(session.principal.roles, menu_path):
+        return render(
+            request, "message.html", session, status=403, title="无权访问", message="您的角色无权使用此功能。"
+        )
+    return session
+
+
+async def list_page(request: Request, context: Context, screen: ListScreen, page: int) -> Response:
+    session = signed_in(request, request.url.path)
+    if not isinstance(session, Session):
+        return session
+    form = dict(request.query_params)
+    try:
+        async with context.apis(request.app) as apis:
+            result = await load_list(apis, session.token, screen, form, page, context.page_size)
+    except SessionExpired:
+        return to_login(request, expired=True)
+    except ApiRefused as refused:
+        return render(
+            request,
+            "list.html",
+            session,
+            status=200,
+            title=screen.title,
+            screen=screen,
+            result=None,
+            error=refused.message,
+            page_url=None,
+        )
+
+    def page_url(number: int) -> str:
+        return f"{request.url.path}?{urlencode({**result.values, 'page': number})}"
+
+    return render(
+        request,
+        "list.html",
+        session,
+        title=screen.title,
+        screen=screen,
+        result=result,
+        error=None,
+        page_url=page_url,
+    )
+
+
+@router.get("/console/declarations/{slug}")
+async def declarations(request: Request, context: Context, slug: str, page: int = 1) -> Response:
+    if slug not in DECLARATION_SCREENS:
+        raise HTTPException(404)
+    return await list_page(request, context, declaration_screen(slug), page)
+
+
+@router.get("/console/review/tasks")
+async def review_tasks(request: Request, context: Context, page: int = 1) -> Response:
+    return await list_page(request, context, REVIEW_TASKS, page)
+
+
+@router.get("/console/query/declarations")
+async def query_declarations(request: Request, context: Context, page: int = 1) -> Response:
+    return await list_page(request, context, QUERY_DECLARATIONS, page)
+
+
+@router.get("/console/anomalies/declaration")
+async def declaration_anomalies(request: Request, context: Context, page: int = 1) -> Response:
+    return await list_page(request, context, anomaly_screen("declaration"), page)
+
+
+@router.get("/console/anomalies/bonded-list")
+async def bonded_list_anomalies(request: Request, context: Context, page: int = 1) -> Response:
+    return await list_page(request, context, anomaly_screen("bonded_list"), page)
+
+
+async def not_built(request: Request) -> Response:
+    session = signed_in(request, request.url.path)
+    if not isinstance(session, Session):
+        return session
+    item = menu_item(request.url.path)
+    return render(request, "not_built.html", session, title=item.title if item else "尚未建成")
+
+
+for _group in MENU:
+    for _item in _group.items:
+        if not _item.built:
+            router.add_api_route(_item.path, not_built, methods=["GET"], response_class=HTMLResponse)
