@@ -42,6 +42,7 @@ step "tools for the deployment files (kustomize from its Go module; promtool/pro
 bash deploy/local/kustomize.sh
 bash deploy/local/prometheus.sh
 bash deploy/local/asyncapi.sh
+bash deploy/local/chromium.sh
 
 step "tests: unit, integration, e2e"
 $UV run pytest "$@"

@@ -85,6 +85,7 @@ _ENTRY_ID = Filter("entry_id", "海关编号", max_length=18)
 _SUMMARY_COLUMNS = (
     Column("进出口标志", "ie_flag", "ie"),
     Column("单据类型", "kind", "kind"),
+    Column("系统编号", "declaration_id"),
     Column("统一编号", "seq_no"),
     Column("海关编号", "entry_id"),
     Column("系统状态", "status"),
@@ -119,7 +120,6 @@ def declaration_screen(slug: str) -> ListScreen:
         row_id="declaration_id",
         fixed={"ie_flag": ie_flag, "kind": kind},
         note=_DRAFTING_NOTE,
-        detail_path="/console/declarations/view/{id}",
     )
 
 
@@ -140,7 +140,6 @@ QUERY_DECLARATIONS = ListScreen(
     columns=_SUMMARY_COLUMNS,
     row_id="declaration_id",
     note="按最近操作时间筛选（最近 7 天）尚未支持：查询接口没有日期条件，显示全部记录。",
-    detail_path="/console/declarations/view/{id}",
 )
 
 REVIEW_TASKS = ListScreen(

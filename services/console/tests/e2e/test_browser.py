@@ -1,0 +1,136 @@
+"""The console in a real browser: Debian's chromium driven by Playwright against `guanwu up --simulator` on a
+free port, as `make run` serves it. Screenshots of every screen go to .local/artifacts/console/."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from watching import activity, wait_while_moving
+
+from guanwu.console.domain.menu import MENU
+from guanwu.customs import fixtures
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path(os.environ.get("GUANWU_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).resolve().parents[4] / ".local" / "artifacts" / "console"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ready(url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    return False
+
+
+@contextlib.contextmanager
+def guanwu_up(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`guanwu up --simulator` on a free port; its URL and data folder. Killed at the end."""
+    port, data = free_port(), tmp_path / "data"
+    logs = tmp_path / "guanwu.log"
+    with logs.open("wb") as out:
+        args = ["up", "--simulator", "--port", str(port), "--data-dir", str(data)]
+        popen = subprocess.Popen([sys.executable, "-m", "guanwu.cli.main", *args], stdout=out, stderr=out)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            moving = activity(popen, files=(logs,))
+            wait_while_moving(lambda: ready(url) or popen.poll() is not None, moving, "guanwu up to start")
+            assert popen.poll() is None, logs.read_text()
+            yield url, data
+        finally:
+            popen.kill()
+            popen.wait()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))
+  .map(e => e.outerHTML)"""
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in_by_keyboard(page: Page, url: str, password: str) -> None:
+    page.goto(f"{url}/")
+    expect(page.get_by_role("heading", name="用户登录")).to_be_visible()
+    shot(page, "00-登录")
+    expect(page.locator("#username")).to_be_focused()  # autofocus
+    page.keyboard.type("demo")
+    page.keyboard.press("Tab")
+    expect(page.locator("#password")).to_be_focused()
+    page.keyboard.type(password)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="登录")).to_be_focused()
+    assert page.evaluate(UNLABELLED) == []
+    page.keyboard.press("Enter")
+    expect(page.locator(".who .user")).to_have_text("用户：demo")
+    expect(page.locator(".who .tenant")).to_have_text("企业：demo")
+
+
+def draft_export_declaration(url: str, password: str) -> str:
+    token = httpx.post(f"{url}/api/auth/token", json={"username": "demo", "password": password}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    document = fixtures.export_sea_general_trade().model_dump(mode="json", exclude_none=True)
+    created = httpx.post(f"{url}/api/declaration/declarations", json=document, headers=headers)
+    assert created.status_code == 201, created.text
+    declaration_id: str = created.json()["declaration_id"]
+
+    def projected() -> Any:
+        rows = httpx.get(f"{url}/api/query/declarations", headers=headers).json()["items"]
+        return any(row["declaration_id"] == declaration_id for row in rows)
+
+    wait_while_moving(projected, lambda: None, "the query service to project the draft")
+    return declaration_id
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium: run deploy/local/chromium.sh")
+def test_a_person_logs_in_opens_every_screen_and_finds_a_draft(tmp_path: Path) -> None:
+    with guanwu_up(tmp_path) as (url, data), chromium() as browser:
+        password = (data / "demo-password").read_text().strip()
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        log_in_by_keyboard(page, url, password)
+        shot(page, "01-首页")
+        number = 2
+        for group in MENU:
+            for item in group.items:
+                page.locator("nav.menu").get_by_role("link", name=item.title, exact=True).click()
+                expect(page.get_by_role("heading", level=1)).to_have_text(item.title)
+                assert page.evaluate(UNLABELLED) == [], item.title
+                shot(page, f"{number:02d}-{group.title}-{item.title}")
+                number += 1
+        declaration_id = draft_export_declaration(url, password)
+        page.locator("nav.menu").get_by_role("link", name="出口报关单", exact=True).click()
+        expect(page.locator("table.grid tbody tr", has_text=declaration_id)).to_be_visible()
+        expect(page.locator("table.grid tbody tr", has_text=declaration_id)).to_contain_text("草稿")
+        shot(page, "20-出口报关单-草稿")
