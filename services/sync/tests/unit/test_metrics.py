@@ -39,12 +39,19 @@ def moved(before: dict[str, float]) -> dict[str, float]:
     return {key: n - before[key] for key, n in counters().items() if n != before[key]}
 
 
+def declaring_moved(before: dict[str, float]) -> dict[str, float]:
+    """What moved apart from receipt polling: the service follows a tenant as soon as it declares, so its
+    poller may run (and count) at any moment of a test about 申报."""
+    polling = ("receipt_poll:", "receipts:", "receipt:")
+    return {key: n for key, n in moved(before).items() if not key.startswith(polling)}
+
+
 async def test_a_submitted_declaration_counts_once_with_its_call(sync: SyncService) -> None:
     before = counters()
     request = await sync.declare_requested()
     await sync.signed()
     await sync.bus.publish("declaration.events.v1", request)  # redelivered: nothing is sent again
-    assert moved(before) == {"sent:submitted": 1, "declare:ok": 1, "declare:seconds": 1}
+    assert declaring_moved(before) == {"sent:submitted": 1, "declare:ok": 1, "declare:seconds": 1}
 
 
 async def test_a_refusal_is_an_answer_and_a_refused_declaration(sync: SyncService) -> None:
@@ -52,7 +59,7 @@ async def test_a_refusal_is_an_answer_and_a_refused_declaration(sync: SyncServic
     before = counters()
     await sync.declare_requested()
     await sync.signed()
-    assert moved(before) == {"sent:refused": 1, "declare:ok": 1, "declare:seconds": 1}
+    assert declaring_moved(before) == {"sent:refused": 1, "declare:ok": 1, "declare:seconds": 1}
 
 
 async def test_no_answer_defers_each_attempt_and_a_resend_sweep_counts_as_a_job(sync: SyncService) -> None:
@@ -60,12 +67,12 @@ async def test_no_answer_defers_each_attempt_and_a_resend_sweep_counts_as_a_job(
     before = counters()
     await sync.declare_requested()
     await sync.signed()  # the dispatcher tries three times, then dead-letters the event
-    assert moved(before) == {"sent:deferred": 3, "declare:error": 3, "declare:seconds": 3}
+    assert declaring_moved(before) == {"sent:deferred": 3, "declare:error": 3, "declare:seconds": 3}
     assert await sync.resend_ready() == 0  # still no answer: the sweep failed
-    assert moved(before)["resend:failed"] == 1
+    assert declaring_moved(before)["resend:failed"] == 1
     sync.line.refuse_connection = False
     assert await sync.resend_ready() == 1
-    changes = moved(before)
+    changes = declaring_moved(before)
     assert (changes["resend:ok"], changes["sent:submitted"], changes["declare:ok"]) == (1, 1, 1)
 
 
