@@ -96,10 +96,9 @@ _SUMMARY_COLUMNS = (
     Column("最近操作时间", "updated_at", "datetime"),
 )
 
-_DRAFTING_NOTE = (
-    "列表来自业务数据查询服务（GET /api/query/declarations）：制单服务的列表接口不能按进出口与单据类型筛选。"
-    "提交后的变化可能在数秒后才显示。"
-)
+# The list reads the query service's projection (the declaration API cannot filter by 进出口标志 and 单据类型),
+# so a change shows once the projection has it: say so to the user, without the plumbing.
+_DRAFTING_NOTE = "刚保存或提交的报关单可能在数秒后才出现在列表中。"
 
 
 def declaration_screen(slug: str) -> ListScreen:
