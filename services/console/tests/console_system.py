@@ -6,11 +6,13 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 from embedded_system import running_embedded
 
 from guanwu.cli.embedded import EmbeddedSystem
+from guanwu.customs import fixtures
 from guanwu.platform.local_users import LocalUser
 
 PASSWORD = "correct horse battery staple"
@@ -40,3 +42,13 @@ async def log_in(client: httpx.AsyncClient, username: str, password: str = PASSW
     page = await client.get("/console/login")
     form = {"username": username, "password": password, "csrf_token": hidden_csrf(page.text)}
     return await client.post("/console/login", data=form)
+
+
+async def draft(system: EmbeddedSystem, client: httpx.AsyncClient, tenant: str, user: str) -> dict[str, Any]:
+    """A draft export declaration of `user` in `tenant`, through the declaration API."""
+    document = fixtures.export_sea_general_trade().model_dump(mode="json", exclude_none=True)
+    headers = {"Authorization": f"Bearer {system.issuer.issue(user, tenant, ['preparer'])}"}
+    answer = await client.post("/api/declaration/declarations", json=document, headers=headers)
+    assert answer.status_code == 201, answer.text
+    body: dict[str, Any] = answer.json()
+    return body

@@ -97,6 +97,16 @@ class ServiceApis:
         )
         return _answer(response)
 
+    async def change(self, method: str, service: str, path: str, token: str, body: Any, version: int) -> Any:
+        """A change guarded by the version the user read (`If-Match`): a stale one is the API's to refuse."""
+        response = await self._http.request(
+            method,
+            f"{self._urls.base(service)}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", "If-Match": f'"{version}"'},
+        )
+        return _answer(response)
+
 
 def _answer(response: httpx.Response) -> Any:
     if response.status_code == 401:

@@ -74,6 +74,7 @@ class ListScreen:
     note: str | None = None
     detail_path: str | None = None
     """Where a row's 查看 leads (`{id}` is the row id); None: no detail screen yet."""
+    detail_label: str = "查看"
 
 
 _SEQ_NO = Filter("seq_no", "统一编号", max_length=18)
@@ -119,6 +120,7 @@ def declaration_screen(slug: str) -> ListScreen:
         row_id="declaration_id",
         fixed={"ie_flag": ie_flag, "kind": kind},
         note=_DRAFTING_NOTE,
+        detail_path="/console/declarations/{id}",
     )
 
 
@@ -138,6 +140,7 @@ QUERY_DECLARATIONS = ListScreen(
     ),
     columns=_SUMMARY_COLUMNS,
     row_id="declaration_id",
+    detail_path="/console/declarations/{id}",
     note="按最近操作时间筛选（最近 7 天）尚未支持：查询接口没有日期条件，显示全部记录。",
 )
 
@@ -164,6 +167,8 @@ REVIEW_TASKS = ListScreen(
         Column("提交时间", "submitted_at", "datetime"),
     ),
     row_id="review_id",
+    detail_path="/console/review/{id}",
+    detail_label="审核",
     note="按最近操作时间筛选（默认最近 7 天）尚未支持：审单接口没有日期条件，显示全部审核任务。",
 )
 

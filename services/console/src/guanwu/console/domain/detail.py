@@ -1,0 +1,101 @@
+"""The declaration detail and review screens: which fields show, their Chinese labels, their mark paths.
+
+Labels come from the declaration document model's field descriptions (`"TradeName 境内收发货人名称"` →
+`境内收发货人名称`), so a field the model gains shows up with its label without a second list to keep.
+A field's mark path is the one the review API expects (`FieldMark.field_path`): `head.<field>` and
+`goods[<0-based index>].<field>`, as the declaration API names them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from guanwu.contracts.declaration.goods import DecList
+from guanwu.contracts.declaration.head import DecHead
+
+GOODS_COLUMNS = (
+    "g_no", "code_ts", "g_name", "g_model", "g_qty", "g_unit", "decl_price", "decl_total", "trade_curr",
+    "origin_country", "destination_country", "district_code", "duty_mode",
+)  # fmt: skip
+"""The goods lines' columns on screen (the seed's 表体 grid), in order; the rest of a line stays in the API."""
+
+AUDIT_ACTIONS = {
+    "create": "新建",
+    "created": "新建",
+    "update": "修改",
+    "submit": "提交审核",
+    "review_approved": "审核通过",
+    "review_rejected": "审核退回",
+    "declare": "申报",
+    "updated": "修改",
+    "submitted": "提交审核",
+    "marks": "保存标记",
+    "approve": "审核通过",
+    "approved": "审核通过",
+    "reject": "审核退回",
+    "rejected": "审核退回",
+    "declared": "申报",
+    "deleted": "删除",
+}
+
+
+def label_of(description: str | None, name: str) -> str:
+    """`"CodeTS 商品编号 (HS 10位)"` → `商品编号`: the wire code and any parenthesised note dropped."""
+    if not description:
+        return name
+    words = description.split(" ", 1)
+    text = words[1] if len(words) == 2 and re.fullmatch(r"[A-Za-z0-9]+", words[0]) else description
+    text = re.split(r" \(|（", text, maxsplit=1)[0]
+    return text.split(":")[0].strip() or name
+
+
+@cache
+def labels(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, label_of(f.description, name)) for name, f in model.model_fields.items())
+
+
+@dataclass(frozen=True)
+class Cell:
+    path: str
+    """The field as the review API names it: head.trade_name, goods[0].g_qty."""
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class DeclarationView:
+    head: list[Cell]
+    goods_columns: list[tuple[str, str]]
+    goods: list[list[Cell]]
+
+    def labels(self) -> dict[str, str]:
+        """Each mark path's Chinese name (第 n 行 for a goods line), for the page's list of problem fields."""
+        named = {c.path: c.label for c in self.head}
+        for number, line in enumerate(self.goods, start=1):
+            named.update({c.path: f"第{number}行 {c.label}" for c in line})
+        return named
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def declaration_view(document: dict[str, Any]) -> DeclarationView:
+    head = document.get("head") or {}
+    head_cells = [Cell(f"head.{name}", label, _text(head.get(name))) for name, label in labels(DecHead)]
+    goods_labels = dict(labels(DecList))
+    columns = [(name, goods_labels.get(name, name)) for name in GOODS_COLUMNS]
+    goods = [
+        [Cell(f"goods[{index}].{name}", label, _text(line.get(name))) for name, label in columns]
+        for index, line in enumerate(document.get("goods") or [])
+    ]
+    return DeclarationView(head_cells, columns, goods)
+
+
+def audit_action(action: str) -> str:
+    return AUDIT_ACTIONS.get(action, action)
