@@ -3,12 +3,15 @@ free port, as `make run` serves it. Screenshots of every screen go to .local/art
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,8 @@ from watching import activity, wait_while_moving
 
 from guanwu.console.domain.menu import MENU
 from guanwu.customs import fixtures
+from guanwu.platform.local_users import LocalUser, LocalUserStore
+from guanwu.platform.store.sqlite import SqliteDocumentStore
 
 pytestmark = pytest.mark.e2e
 
@@ -98,9 +103,28 @@ def log_in_by_keyboard(page: Page, url: str, password: str) -> None:
     expect(page.locator(".who .tenant")).to_have_text("企业：demo")
 
 
-def draft_export_declaration(url: str, password: str) -> str:
-    token = httpx.post(f"{url}/api/auth/token", json={"username": "demo", "password": password}).json()
-    headers = {"Authorization": f"Bearer {token['access_token']}"}
+def bearer_of(url: str, username: str, password: str) -> dict[str, str]:
+    token = httpx.post(f"{url}/api/auth/token", json={"username": username, "password": password}).json()
+    return {"Authorization": f"Bearer {token['access_token']}"}
+
+
+def add_user(data: Path, user: LocalUser, password: str) -> None:
+    """A second user of the demo enterprise, straight into the running system's SQLite store (the embedded
+    LocalUserStore has no API to add one)."""
+
+    async def add() -> None:
+        store = SqliteDocumentStore(data)
+        try:
+            await LocalUserStore(store).add(user, password)
+        finally:
+            await store.close()
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API already runs an event loop in this one
+        thread.submit(asyncio.run, add()).result()
+
+
+def draft_export_declaration(url: str, password: str, username: str = "demo") -> str:
+    headers = bearer_of(url, username, password)
     document = fixtures.export_sea_general_trade().model_dump(mode="json", exclude_none=True)
     created = httpx.post(f"{url}/api/declaration/declarations", json=document, headers=headers)
     assert created.status_code == 201, created.text
@@ -134,3 +158,69 @@ def test_a_person_logs_in_opens_every_screen_and_finds_a_draft(tmp_path: Path) -
         expect(page.locator("table.grid tbody tr", has_text=declaration_id)).to_be_visible()
         expect(page.locator("table.grid tbody tr", has_text=declaration_id)).to_contain_text("草稿")
         shot(page, "20-出口报关单-草稿")
+
+
+REVIEWER_PASSWORD = "审单员 reviewer password 2024"
+
+
+def log_in_by_form(page: Page, url: str, username: str, password: str) -> None:
+    page.goto(f"{url}/console/login")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator(".who .user")).to_have_text(f"用户：{username}")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium: run deploy/local/chromium.sh")
+def test_a_reviewer_marks_fields_and_returns_a_declaration(tmp_path: Path) -> None:
+    with guanwu_up(tmp_path) as (url, data), chromium() as browser:
+        password = (data / "demo-password").read_text().strip()
+        add_user(data, LocalUser(username="reviewer", tenant="demo", roles=["reviewer"]), REVIEWER_PASSWORD)
+        declaration_id = draft_export_declaration(url, password)
+        submit = httpx.post(
+            f"{url}/api/declaration/declarations/{declaration_id}/submit",
+            headers={**bearer_of(url, "demo", password), "If-Match": '"1"'},
+        )
+        assert submit.status_code < 300, submit.text
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+
+        log_in_by_form(page, url, "demo", password)  # the preparer sees the detail from the list
+        page.locator("nav.menu").get_by_role("link", name="出口报关单", exact=True).click()
+        row = page.locator("table.grid tbody tr", has_text=declaration_id)
+        row.get_by_role("link", name="查看").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("报关单详情")
+        expect(page.locator(".summary .status")).to_have_text("待审核")
+        expect(page.locator(".fcell", has_text="境内收发货人名称")).to_contain_text("宁波远帆进出口有限公司")
+        assert page.evaluate(UNLABELLED) == []
+        shot(page, "21-报关单详情")
+        page.get_by_role("button", name="退出").click()
+
+        log_in_by_form(page, url, "reviewer", REVIEWER_PASSWORD)
+        page.locator("nav.menu").get_by_role("link", name="报关单审核", exact=True).click()
+        row = page.locator("table.grid tbody tr", has_text=declaration_id)
+        expect(row).to_contain_text("待审核")
+        row.get_by_role("link", name="审核").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("报关单审核")
+        trade_name = page.locator(".fcell.mark", has=page.locator('[data-path="head.trade_name"]'))
+        quantity = page.locator("td.mark", has=page.locator('[data-path="goods[0].g_qty"]'))
+        trade_name.locator("button").click()
+        expect(trade_name).to_have_class(re.compile(r"\bok\b"))
+        trade_name.locator("button").click()
+        expect(trade_name).to_have_class(re.compile(r"\bwrong\b"))
+        quantity.locator("button").click()
+        expect(quantity).to_have_class(re.compile(r"\bok\b"))
+        page.get_by_label("境内收发货人名称").fill("名称与合同不符")
+        assert page.evaluate(UNLABELLED) == []
+        shot(page, "22-报关单审核-标记")
+        page.get_by_role("button", name="保存标记").click()
+        expect(page.get_by_role("status")).to_have_text("标记已保存。")
+        expect(trade_name).to_have_class(re.compile(r"\bwrong\b"))  # as saved
+        expect(quantity).to_have_class(re.compile(r"\bok\b"))
+        page.get_by_label("退回原因").fill("境内收发货人名称有误")
+        page.get_by_role("button", name="退回").click()
+        expect(page.get_by_role("status")).to_have_text("已退回制单人。")
+        expect(page.locator(".summary .status")).to_have_text("审核退回")
+        shot(page, "23-报关单审核-已退回")
+        page.locator("nav.menu").get_by_role("link", name="报关单审核", exact=True).click()
+        expect(page.locator("table.grid tbody tr", has_text=declaration_id)).to_contain_text("审核退回")
+        shot(page, "24-报关单审核-列表")

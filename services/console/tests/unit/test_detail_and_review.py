@@ -14,7 +14,7 @@ from console_system import console_system, draft, log_in
 from embedded_system import bearer, eventually
 
 from guanwu.cli.embedded import EmbeddedSystem
-from guanwu.console.domain.detail import label_of
+from guanwu.console.domain.detail import audit_action, label_of
 from guanwu.platform.local_users import LocalUser
 
 pytestmark = pytest.mark.unit
@@ -24,6 +24,14 @@ def test_labels_drop_the_wire_code_and_notes() -> None:
     assert label_of("CodeTS 商品编号 (HS 10位)", "code_ts") == "商品编号"
     assert label_of("IEFlag 进出口标志: I 进口, E 出口", "ie_flag") == "进出口标志"
     assert label_of(None, "x") == "x"
+
+
+def test_audit_actions_read_in_chinese() -> None:
+    assert audit_action("submit_for_review") == "提交审核"
+    assert audit_action("submitted") == "提交审核"  # the review task's
+    assert audit_action("submitted: 统一编号 1") == "已申报: 统一编号 1"  # the declaration's
+    assert audit_action("sign_failed: 无卡") == "签名失败: 无卡"
+    assert audit_action("something new") == "something new"
 
 
 async def test_the_detail_shows_head_goods_status_and_audit(tmp_path: Path) -> None:

@@ -29,6 +29,11 @@ AUDIT_ACTIONS = {
     "created": "新建",
     "update": "修改",
     "submit": "提交审核",
+    "submit_for_review": "提交审核",
+    "delete": "删除",
+    "signed": "签名",
+    "sign_failed": "签名失败",
+    "submit_failed": "申报失败",
     "review_approved": "审核通过",
     "review_rejected": "审核退回",
     "declare": "申报",
@@ -98,4 +103,10 @@ def declaration_view(document: dict[str, Any]) -> DeclarationView:
 
 
 def audit_action(action: str) -> str:
-    return AUDIT_ACTIONS.get(action, action)
+    """The audit's action in Chinese; one with details (`submitted: 统一编号 …`) keeps them after its name."""
+    if action.startswith("submitted:"):  # the declaration's: the Single Window took the 申报
+        return "已申报" + action.removeprefix("submitted")
+    found = re.match(r"([a-z_]+)(.*)", action, re.DOTALL)
+    if found is None or found[1] not in AUDIT_ACTIONS:
+        return action
+    return AUDIT_ACTIONS[found[1]] + found[2]
