@@ -171,6 +171,20 @@ def log_in_by_form(page: Page, url: str, username: str, password: str) -> None:
     expect(page.locator(".who .user")).to_have_text(f"用户：{username}")
 
 
+def preparer_opens_the_detail(page: Page, url: str, password: str, declaration_id: str) -> None:
+    """The preparer finds the submitted declaration in 出口报关单 and opens its 查看; then logs out."""
+    log_in_by_form(page, url, "demo", password)  # the preparer sees the detail from the list
+    page.locator("nav.menu").get_by_role("link", name="出口报关单", exact=True).click()
+    row = page.locator("table.grid tbody tr", has_text=declaration_id)
+    row.get_by_role("link", name="查看").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("报关单详情")
+    expect(page.locator(".summary .status")).to_have_text("待审核")
+    expect(page.locator(".fcell", has_text="境内收发货人名称")).to_contain_text("宁波远帆进出口有限公司")
+    assert page.evaluate(UNLABELLED) == []
+    shot(page, "21-报关单详情")
+    page.get_by_role("button", name="退出").click()
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium: run deploy/local/chromium.sh")
 def test_a_reviewer_marks_fields_and_returns_a_declaration(tmp_path: Path) -> None:
     with guanwu_up(tmp_path) as (url, data), chromium() as browser:
@@ -184,16 +198,7 @@ def test_a_reviewer_marks_fields_and_returns_a_declaration(tmp_path: Path) -> No
         assert submit.status_code < 300, submit.text
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
 
-        log_in_by_form(page, url, "demo", password)  # the preparer sees the detail from the list
-        page.locator("nav.menu").get_by_role("link", name="出口报关单", exact=True).click()
-        row = page.locator("table.grid tbody tr", has_text=declaration_id)
-        row.get_by_role("link", name="查看").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("报关单详情")
-        expect(page.locator(".summary .status")).to_have_text("待审核")
-        expect(page.locator(".fcell", has_text="境内收发货人名称")).to_contain_text("宁波远帆进出口有限公司")
-        assert page.evaluate(UNLABELLED) == []
-        shot(page, "21-报关单详情")
-        page.get_by_role("button", name="退出").click()
+        preparer_opens_the_detail(page, url, password, declaration_id)
 
         log_in_by_form(page, url, "reviewer", REVIEWER_PASSWORD)
         page.locator("nav.menu").get_by_role("link", name="报关单审核", exact=True).click()
@@ -209,6 +214,13 @@ def test_a_reviewer_marks_fields_and_returns_a_declaration(tmp_path: Path) -> No
         expect(trade_name).to_have_class(re.compile(r"\bwrong\b"))
         quantity.locator("button").click()
         expect(quantity).to_have_class(re.compile(r"\bok\b"))
+        bill_no = page.locator(".fcell.mark", has=page.locator('[data-path="head.bill_no"]'))
+        for verdict in ("ok", "wrong"):
+            bill_no.locator("button").click()
+            expect(bill_no).to_have_class(re.compile(rf"\b{verdict}\b"))
+        bill_no.locator("button").click()  # the third click resets
+        expect(bill_no).not_to_have_class(re.compile(r"\b(ok|wrong)\b"))
+        expect(page.locator(".legend b").first).to_have_text("1")  # 已核对 1 项
         page.get_by_label("境内收发货人名称").fill("名称与合同不符")
         assert page.evaluate(UNLABELLED) == []
         shot(page, "22-报关单审核-标记")

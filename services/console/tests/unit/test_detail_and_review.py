@@ -161,3 +161,30 @@ async def test_reviewing_your_own_declaration_is_refused_in_chinese(tmp_path: Pa
         assert answer.status_code == 200
         message = re.search(r'<p class="error" role="alert">([^<]+)</p>', answer.text)
         assert message and re.search(r"[\u4e00-\u9fff]", message[1]), answer.text[-2000:]
+
+
+async def test_approving_saves_changed_marks_first_then_approves_that_version(tmp_path: Path) -> None:
+    async with console_system(tmp_path) as (system, client):
+        task = await submitted_task(system, client)
+        await log_in(client, "li")
+        page = (await client.get(f"/console/review/{task['review_id']}")).text
+        marks = [{"field_path": "head.bill_no", "verdict": "ok"}]
+        form = {
+            "csrf_token": csrf_of(page),
+            "version": str(task["version"]),
+            "marks": json.dumps(marks),
+            "marks_changed": "true",
+            "comment": "单证相符",
+        }
+        approved = await client.post(f"/console/review/{task['review_id']}/approve", data=form)
+        assert approved.status_code == 303, approved.text[-1500:]
+        api = (
+            await client.get(f"/api/review/tasks/{task['review_id']}", headers=bearer(system, "acme"))
+        ).json()
+        assert api["status"] == "审核通过" and api["comment"] == "单证相符"
+        assert [(m["field_path"], m["verdict"]) for m in api["marks"]] == [("head.bill_no", "ok")]
+        assert [e["action"] for e in api["audit"]] == ["submitted", "marks", "approve"]
+        done = (await client.get(approved.headers["location"])).text
+        assert (
+            "已审核通过" in done and "保存标记" not in done.split("<h2>审核记录</h2>")[0]
+        )  # no buttons left

@@ -311,8 +311,11 @@ async def review_action(
     version: Annotated[int, Form()],
     marks: Annotated[str, Form(max_length=500_000)] = "[]",
     comment: Annotated[str, Form(max_length=1000)] = "",
+    marks_changed: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    """保存标记 / 通过 / 退回: forwarded to the review API with the task's version as If-Match."""
+    """保存标记 / 通过 / 退回: forwarded to the review API with the task's version as If-Match. 通过 with marks
+    changed since the page was read saves them first (the approve API takes no marks), then approves the
+    version that save answered, so no click of the reviewer is lost."""
     if action not in REVIEW_DONE:
         raise HTTPException(404)
     session = signed_in(request, "/console/review/tasks")
@@ -330,6 +333,12 @@ async def review_action(
     path = f"/api/review/tasks/{quote(review_id, safe='')}/{action}"
     try:
         async with context.apis(request.app) as apis:
+            if action == "approve" and marks_changed == "true":
+                marks_path = f"/api/review/tasks/{quote(review_id, safe='')}/marks"
+                saved = await apis.change(
+                    "PUT", "review", marks_path, session.token, {"marks": parse_marks(marks)}, version
+                )
+                version = int(saved["version"])
             await apis.change(method, "review", path, session.token, body, version)
     except SessionExpired:
         return to_login(request, expired=True)
