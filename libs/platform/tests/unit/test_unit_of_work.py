@@ -189,3 +189,20 @@ async def test_a_removal_is_staged_until_commit_and_tolerates_a_document_already
     assert await uow.parcels.get("t", "p1") is None
     uow.parcels.remove("p1")
     await uow.commit()
+
+
+async def test_what_a_commit_stored_is_reported_also_when_a_later_write_fails() -> None:
+    store, kicks = MemoryDocumentStore(), Kicks()
+    uow = ParcelUnitOfWork(store, kicks)
+    uow.parcels.add(Parcel(parcel_id="p1", tenant="t", weight=1), once=True)
+    await uow.commit()
+    heard: list[str] = []
+    redelivered = uow.parcels.add(Parcel(parcel_id="p1", tenant="t", weight=1), once=True)
+    redelivered.when_stored(lambda: heard.append("p1 again"))  # found its id taken: not stored
+    stored = uow.parcels.add(Parcel(parcel_id="p2", tenant="t", weight=2), [event(2)])
+    stored.when_stored(lambda: heard.append("p2"))
+    uow.parcels.add(Parcel(parcel_id="p1", tenant="t", weight=3))  # a duplicate: the commit fails here
+    with pytest.raises(DuplicateKeyError):
+        await uow.commit()
+    assert heard == ["p2"]
+    assert [(c, d) for c, d, _ in kicks.calls] == [("parcels", "p2")]  # the relay need not wait for a sweep

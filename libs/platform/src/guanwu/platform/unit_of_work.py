@@ -18,7 +18,7 @@ therefore changes one aggregate per command, or writes idempotently (derived ids
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -58,10 +58,16 @@ class Write:
     once: bool = False
     delete: bool = False
     written: Document | None = None
+    _when_stored: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
     def stored(self) -> bool:
         return self.written is not None
+
+    def when_stored(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the commit has stored this write (not when it found its id taken, lost a
+        version race or was refused): how a repository reports committed facts, e.g. to metrics."""
+        self._when_stored.append(callback)
 
 
 class UnitOfWork:
@@ -91,18 +97,27 @@ class UnitOfWork:
         self._staged.clear()
 
     async def commit(self) -> None:
-        """Write what was staged, in order, then tell the relay about each document that carries events.
+        """Write what was staged, in order; then tell the relay about each document that carries events and
+        run the writes' `when_stored` callbacks — also for the writes stored before a later one failed.
 
         Consecutive idempotent inserts into one collection go in one `insert_many` (a consumer's batch)."""
         staged, self._staged = self._staged, []
-        for group in _groups(staged):
-            if _batchable(group[0]):
-                await _insert_once(group)
-            else:
-                await _write_one(group[0])
-        for write in staged:
-            if write.written is not None and write.written.get(OUTBOX_PENDING_FIELD):
-                self._outbox_written(write.collection.name, write.written["_id"], write.written)
+        try:
+            for group in _groups(staged):
+                if _batchable(group[0]):
+                    await _insert_once(group)
+                else:
+                    await _write_one(group[0])
+        finally:
+            for write in staged:
+                if write.written is not None:
+                    self._stored(write, write.written)
+
+    def _stored(self, write: Write, written: Document) -> None:
+        if written.get(OUTBOX_PENDING_FIELD):
+            self._outbox_written(write.collection.name, written["_id"], written)
+        for callback in write._when_stored:
+            callback()
 
 
 def _groups(staged: list[Write]) -> list[list[Write]]:

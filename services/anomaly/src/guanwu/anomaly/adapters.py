@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from guanwu.anomaly.domain import Anomaly, AnomalySearch, AnomalyType, HandlingStatus
 from guanwu.platform.refusal import Noun
@@ -10,8 +11,20 @@ from guanwu.platform.store.port import DocumentStore
 from guanwu.platform.unit_of_work import Events, Repository, UnitOfWork, Write
 
 
+class Registrations(Protocol):
+    """Hears of every record a commit stored as new (metrics listen here)."""
+
+    def registered(self, anomaly: Anomaly) -> None: ...
+
+
+class _Unheard:
+    def registered(self, anomaly: Anomaly) -> None:
+        return None
+
+
 class AnomalyRepository(Repository[Anomaly]):
-    """Besides the records, it knows which records its unit of work staged as new (`staged_additions`)."""
+    """Besides the records, it reports each record a commit stored as new to `registrations` (a redelivered
+    receipt's, which found its record, is not)."""
 
     collection_name = "anomaly_records"
     noun = Noun("anomaly", "异常记录", "anomaly record")
@@ -22,23 +35,19 @@ class AnomalyRepository(Repository[Anomaly]):
         [("anomaly_type", 1), ("handling_status", 1)],  # the background count (metrics) reads this index only
     )
 
-    def __init__(self, store: DocumentStore, uow: UnitOfWork) -> None:
+    def __init__(
+        self, store: DocumentStore, uow: UnitOfWork, registrations: Registrations | None = None
+    ) -> None:
         super().__init__(store, uow)
-        self._added: list[tuple[Write, Anomaly]] = []
+        self._registrations = registrations or _Unheard()
 
     def id_of(self, aggregate: Anomaly) -> str:
         return aggregate.anomaly_id
 
     def add(self, aggregate: Anomaly, events: Events = (), *, once: bool = False) -> Write:
         write = super().add(aggregate, events, once=once)
-        self._added.append((write, aggregate))
+        write.when_stored(partial(self._registrations.registered, aggregate))
         return write
-
-    def staged_additions(self) -> list[tuple[Write, Anomaly]]:
-        """The records staged as new since the last call (a write tells after the commit whether it was
-        stored: a redelivered receipt's record was not)."""
-        added, self._added = self._added, []
-        return added
 
     async def count_by_type_and_status(self) -> dict[tuple[AnomalyType, HandlingStatus], int]:
         """How many records each type and handling status have, over all tenants (operators' metrics).

@@ -28,7 +28,7 @@ def source_of(anomaly: Anomaly) -> str:
 
 
 class PrometheusAnomalyMetrics:
-    """Implements Registrations (service_layer/unit_of_work.py) and takes the background counts. Every type,
+    """Implements Registrations (adapters.py) and takes the background counts. Every type,
     status and source has its series from the start (0), so a rate or an alert sees the first record."""
 
     def __init__(self) -> None:

@@ -21,7 +21,7 @@ STATUS_CHANGES = Counter(
 
 
 class PrometheusDeclarationMetrics:
-    """Implements StatusChanges (service_layer/unit_of_work.py) and takes the background counts. Every status
+    """Implements StatusChanges (adapters/declarations.py) and takes the background counts. Every status
     has its series from the start (0), so a rate or an alert sees the first change."""
 
     def __init__(self) -> None:

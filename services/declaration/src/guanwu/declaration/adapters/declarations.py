@@ -5,15 +5,29 @@ Decimals are stored as JSON strings (`model_dump(mode="json")`) so no amount is 
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Protocol
+
 from guanwu.declaration.domain.errors import DECLARATION
 from guanwu.declaration.domain.model import Declaration, Status
 from guanwu.platform.store.port import Document, DocumentStore
 from guanwu.platform.unit_of_work import Events, Repository, UnitOfWork, Write
 
 
+class StatusChanges(Protocol):
+    """Hears of every committed change of a declaration's status (metrics listen here)."""
+
+    def moved_to(self, status: Status) -> None: ...
+
+
+class _Unheard:
+    def moved_to(self, status: Status) -> None:
+        return None
+
+
 class DeclarationRepository(Repository[Declaration]):
-    """Besides the declarations, it knows which status changes its unit of work staged (`staged_moves`): the
-    status each declaration had when it was read, against the status it is saved with."""
+    """Besides the declarations, it reports each committed status change to `status_changes`: the status a
+    declaration had when it was read, against the status it is saved with (a new one: its first status)."""
 
     collection_name = "declaration_declarations"
     noun = DECLARATION
@@ -24,10 +38,12 @@ class DeclarationRepository(Repository[Declaration]):
         [("status", 1)],  # the background count of each status (metrics) reads this index only
     )
 
-    def __init__(self, store: DocumentStore, uow: UnitOfWork) -> None:
+    def __init__(
+        self, store: DocumentStore, uow: UnitOfWork, status_changes: StatusChanges | None = None
+    ) -> None:
         super().__init__(store, uow)
         self._read_status: dict[str, Status] = {}
-        self._moves: list[tuple[Write, Status]] = []
+        self._status_changes = status_changes or _Unheard()
 
     def id_of(self, aggregate: Declaration) -> str:
         return aggregate.declaration_id
@@ -39,20 +55,14 @@ class DeclarationRepository(Repository[Declaration]):
 
     def add(self, aggregate: Declaration, events: Events = (), *, once: bool = False) -> Write:
         write = super().add(aggregate, events, once=once)
-        self._moves.append((write, aggregate.status))
+        write.when_stored(partial(self._status_changes.moved_to, aggregate.status))
         return write
 
     def save(self, aggregate: Declaration, events: Events = ()) -> Write:
         write = super().save(aggregate, events)
         if self._read_status.get(aggregate.declaration_id) != aggregate.status:
-            self._moves.append((write, aggregate.status))
+            write.when_stored(partial(self._status_changes.moved_to, aggregate.status))
         return write
-
-    def staged_moves(self) -> list[tuple[Write, Status]]:
-        """The writes staged since the last call that put a declaration into a new status, with that status
-        (a write tells after the commit whether it was stored)."""
-        moves, self._moves = self._moves, []
-        return moves
 
     async def count_by_status(self) -> dict[Status, int]:
         """How many declarations each status has, over all tenants (an operator's view, for metrics).
