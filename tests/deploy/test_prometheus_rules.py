@@ -5,9 +5,7 @@ promtool comes from Debian's `prometheus` package (deploy/local/prometheus.sh in
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from monitoring_queries import (
     grouping_labels,
     label_matchers,
     metric_names,
+    prometheus_tool,
     rule_files,
     rule_test_files,
 )
@@ -39,13 +38,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def promtool() -> str:
-    found = os.environ.get("GUANWU_PROMTOOL") or shutil.which("promtool")
-    if found:
-        return found
-    message = f"promtool is not installed: run `{INSTALLER}` (as root it installs Debian's prometheus)"
-    if os.environ.get("GUANWU_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"{message}; GUANWU_REQUIRE_INTEGRATION=1")
-    pytest.skip(message)
+    return prometheus_tool("promtool")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

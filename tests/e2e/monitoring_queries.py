@@ -9,12 +9,15 @@ and ranges removed, function names dropped): enough for the expressions we write
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,6 +26,21 @@ RULE_TESTS_DIR = REPO / "deploy" / "prometheus" / "tests"
 DASHBOARDS_DIR = REPO / "deploy" / "grafana" / "dashboards"
 DASHBOARDS = ("overview", "business", "card-signer")
 INSTALLER = "deploy/local/prometheus.sh"
+
+
+def prometheus_tool(name: str) -> str:
+    """The path of Debian's `promtool` or `prometheus` (or of `GUANWU_PROMTOOL` / `GUANWU_PROMETHEUS`).
+
+    Missing: a failure when the suite must run every tier (`make test` sets GUANWU_REQUIRE_INTEGRATION=1),
+    otherwise a skip, both naming the installer."""
+    found = os.environ.get(f"GUANWU_{name.upper()}") or shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed: run `{INSTALLER}` (as root it installs Debian's prometheus)"
+    if os.environ.get("GUANWU_REQUIRE_INTEGRATION") == "1":
+        pytest.fail(f"{message}; GUANWU_REQUIRE_INTEGRATION=1")
+    pytest.skip(message)
+
 
 # name -> (type, labels), from the metric catalogue of issue #16 (item 4).
 CATALOGUE: dict[str, tuple[str, frozenset[str]]] = {

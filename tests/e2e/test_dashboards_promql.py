@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from monitoring_queries import INSTALLER, Query, all_queries, rule_files, rule_groups
+from distributed import free_port
+from monitoring_queries import Query, all_queries, prometheus_tool, rule_files, rule_groups
 from watching import activity, wait_while_moving
 
 from guanwu.cli import demo
@@ -31,22 +30,6 @@ from guanwu.cli.embedded import DEMO_USER
 
 pytestmark = pytest.mark.e2e
 TENANT = "demo"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def prometheus_binary() -> str:
-    found = os.environ.get("GUANWU_PROMETHEUS") or shutil.which("prometheus")
-    if found:
-        return found
-    message = f"Debian's prometheus is not installed: run `{INSTALLER}` (as root it installs the package)"
-    if os.environ.get("GUANWU_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"{message}; GUANWU_REQUIRE_INTEGRATION=1")
-    pytest.skip(message)
 
 
 @dataclass
@@ -117,7 +100,7 @@ def prometheus_config(tmp_path: Path, target: str) -> Path:
 
 @pytest.fixture
 def prometheus(tmp_path: Path, guanwu: Server) -> Iterator[Server]:
-    binary, port = prometheus_binary(), free_port()
+    binary, port = prometheus_tool("prometheus"), free_port()
     args = [binary, f"--config.file={prometheus_config(tmp_path, guanwu.url.removeprefix('http://'))}"]
     args += [f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}"]
     with running(args, tmp_path / "prometheus.log", f"http://127.0.0.1:{port}", tmp_path) as server:

@@ -7,8 +7,6 @@ GUANWU_PROMTOOL, like that script."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +16,7 @@ import httpx
 import pytest
 from embedded_system import bearer, eventually, running_embedded
 from metrics_catalogue import Metric, catalogue
+from monitoring_queries import prometheus_tool
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
@@ -31,12 +30,7 @@ Samples = dict[str, list[Sample]]
 
 
 def promtool() -> str:
-    found = os.environ.get("GUANWU_PROMTOOL") or shutil.which("promtool")
-    if not found:
-        pytest.fail(
-            "promtool is not on PATH (nor GUANWU_PROMTOOL): install it with deploy/local/prometheus.sh"
-        )
-    return found
+    return prometheus_tool("promtool")
 
 
 def promtool_check(tool: str, text: str) -> tuple[int, str]:
