@@ -222,6 +222,12 @@ def test_a_reviewer_marks_fields_and_returns_a_declaration(tmp_path: Path) -> No
         expect(page.get_by_role("status")).to_have_text("标记已保存。")
         expect(trade_name).to_have_class(re.compile(r"\bwrong\b"))  # as saved
         expect(quantity).to_have_class(re.compile(r"\bok\b"))
+        # A refusal (here a stale version: 412) is swapped in and says why, like any page.
+        page.evaluate("document.querySelectorAll('input[name=version]').forEach(e => { e.value = '1'; })")
+        page.get_by_role("button", name="通过").click()
+        expect(page.get_by_role("alert")).to_contain_text("已被他人修改")
+        expect(page).to_have_url(re.compile(r"/console/review/[^/?]+$"))  # a reload shows the screen again
+        page.reload()
         page.get_by_label("退回原因").fill("境内收发货人名称有误")
         page.get_by_role("button", name="退回").click()
         expect(page.get_by_role("status")).to_have_text("已退回制单人。")

@@ -126,11 +126,11 @@ async def test_the_review_page_saves_marks_and_rejects_with_the_version(tmp_path
         }
         # The old version is stale now: the API's refusal shows in Chinese.
         stale = await client.post(f"/console/review/{task['review_id']}/approve", data=form)
-        assert stale.status_code == 200 and 'class="error"' in stale.text
+        assert stale.status_code == 412 and "已被他人修改" in stale.text
         no_reason = await client.post(
             f"/console/review/{task['review_id']}/reject", data={**form, "version": str(api["version"])}
         )
-        assert "请填写退回原因" in no_reason.text
+        assert no_reason.status_code == 422 and "请填写退回原因" in no_reason.text
         rejected = await client.post(
             f"/console/review/{task['review_id']}/reject",
             data={**form, "version": str(api["version"]), "comment": "品名有误"},
@@ -158,9 +158,9 @@ async def test_reviewing_your_own_declaration_is_refused_in_chinese(tmp_path: Pa
         page = (await client.get(f"/console/review/{found['review_id']}")).text
         form = {"csrf_token": csrf_of(page), "version": str(found["version"])}
         answer = await client.post(f"/console/review/{found['review_id']}/approve", data=form)
-        assert answer.status_code == 200
+        assert answer.status_code == 409  # the API's refusal: a reviewer's own declaration
         message = re.search(r'<p class="error" role="alert">([^<]+)</p>', answer.text)
-        assert message and re.search(r"[\u4e00-\u9fff]", message[1]), answer.text[-2000:]
+        assert message and "审核" in message[1] and "HTTP" not in message[1], answer.text[-2000:]
 
 
 async def test_approving_saves_changed_marks_first_then_approves_that_version(tmp_path: Path) -> None:

@@ -51,16 +51,15 @@ class ServiceUrls:
 
 
 def _message(response: httpx.Response) -> str:
-    """The platform's refusal shape carries a Chinese message; anything else is named by its status."""
+    """The Chinese message of the platform's one error shape (`{"error": {"message_zh": …}}`); anything else is
+    named by its status."""
     try:
         body = response.json()
     except ValueError:
-        return f"服务返回错误（HTTP {response.status_code}）"
-    detail = body.get("detail", body) if isinstance(body, dict) else body
-    if isinstance(detail, dict) and detail.get("message_zh"):
-        return str(detail["message_zh"])
-    if isinstance(body, dict) and body.get("message_zh"):
-        return str(body["message_zh"])
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message_zh"):
+        return str(error["message_zh"])
     return f"服务返回错误（HTTP {response.status_code}）"
 
 

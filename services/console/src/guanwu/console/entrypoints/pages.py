@@ -174,7 +174,7 @@ async def list_page(request: Request, context: Context, screen: ListScreen, page
             request,
             "list.html",
             session,
-            status=200,
+            status=refused.status,
             title=screen.title,
             screen=screen,
             result=None,
@@ -246,8 +246,15 @@ REVIEW_DONE = {"marks": "标记已保存。", "approve": "已审核通过。", "
 
 
 async def review_page(
-    request: Request, context: Context, review_id: str, *, error: str | None = None, done: str | None = None
+    request: Request,
+    context: Context,
+    review_id: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    done: str | None = None,
 ) -> Response:
+    """The review screen; with `error`, answered with the refusal's `status` (the page says what failed)."""
     session = signed_in(request, "/console/review/tasks")
     if not isinstance(session, Session):
         return session
@@ -267,7 +274,7 @@ async def review_page(
         request,
         "review.html",
         session,
-        # 200 even for a refusal: htmx (hx-boost) swaps no 4xx answer, and the page itself says what failed.
+        status=status,
         title="报关单审核",
         task=task,
         declaration=declaration,
@@ -276,6 +283,16 @@ async def review_page(
         error=error,
         done=REVIEW_DONE.get(done or ""),
     )
+
+
+async def refused_action(
+    request: Request, context: Context, review_id: str, message: str, status: int
+) -> Response:
+    """The review screen saying why an action was refused, at the screen's own address (not the action's, which
+    a reload would post to), so the reviewer can reload and try again."""
+    response = await review_page(request, context, review_id, error=message, status=status)
+    response.headers["HX-Push-Url"] = f"/console/review/{quote(review_id, safe='')}"
+    return response
 
 
 @router.get("/console/review/{review_id}")
@@ -322,7 +339,7 @@ async def review_action(
     if not isinstance(session, Session):
         return session
     if action == "reject" and not comment.strip():
-        return await review_page(request, context, review_id, error="退回时请填写退回原因。")
+        return await refused_action(request, context, review_id, "退回时请填写退回原因。", 422)
     body: dict[str, Any]
     if action == "marks":
         method, body = "PUT", {"marks": parse_marks(marks)}
@@ -343,7 +360,7 @@ async def review_action(
     except SessionExpired:
         return to_login(request, expired=True)
     except ApiRefused as refused:
-        return await review_page(request, context, review_id, error=refused.message)
+        return await refused_action(request, context, review_id, refused.message, refused.status)
     return RedirectResponse(f"/console/review/{quote(review_id, safe='')}?done={action}", status_code=303)
 
 
