@@ -9,20 +9,34 @@ from guanwu.contracts.events.declaration import (
     DeclarationStatusChanged,
     DeclarationSubmittedForReview,
     DeclarationSummary,
+    DeclarationSyncedIn,
     DeclarationUpdated,
 )
 from guanwu.contracts.events.review import FieldMark, ReviewApproved, ReviewOutcome, ReviewRejected
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
 from guanwu.contracts.events.sync import (
+    BondedListReceiptReceived,
+    BondedListSynced,
     DeclarationSubmitFailed,
     DeclarationSubmitted,
+    DeclarationSynced,
     DeleteReceiptReceived,
     ReceiptReceived,
+    SyncCancelled,
+    SyncCompleted,
+    SyncedReceipt,
+    SyncFailed,
+    SyncJobEvent,
+    SyncProgressed,
+    SyncRequested,
+    SyncStarted,
 )
 
 __all__ = [
     "REGISTRY",
     "AnomalyRegistered",
+    "BondedListReceiptReceived",
+    "BondedListSynced",
     "DeclarationDeclareRequested",
     "DeclarationDeleted",
     "DeclarationDrafted",
@@ -32,6 +46,8 @@ __all__ = [
     "DeclarationSubmitted",
     "DeclarationSubmittedForReview",
     "DeclarationSummary",
+    "DeclarationSynced",
+    "DeclarationSyncedIn",
     "DeclarationUpdated",
     "DeleteReceiptReceived",
     "Event",
@@ -43,4 +59,12 @@ __all__ = [
     "ReviewRejected",
     "SignFailed",
     "SignRequested",
+    "SyncCancelled",
+    "SyncCompleted",
+    "SyncFailed",
+    "SyncJobEvent",
+    "SyncProgressed",
+    "SyncRequested",
+    "SyncStarted",
+    "SyncedReceipt",
 ]

@@ -98,3 +98,14 @@ class DeclarationStatusChanged(DeclarationSummary):
     cause: str | None = Field(default=None, max_length=200, description="What moved it, e.g. 删单回执 R…")
 
     event_type: ClassVar[str] = event_type_name("declaration", "DeclarationStatusChanged")
+
+
+@REGISTRY.register
+class DeclarationSyncedIn(DeclarationSummary):
+    """A declaration made outside guanwu arrived from the Single Window (数据同步) and is now known here, in the
+    state its receipts put it in (暂存 when the Single Window holds it undeclared)."""
+
+    sw_version: int = Field(ge=1, description="The Single Window's version of the record it was made from")
+    job_id: str | None = Field(default=None, max_length=64, description="The sync job that brought it")
+
+    event_type: ClassVar[str] = event_type_name("declaration", "DeclarationSyncedIn")

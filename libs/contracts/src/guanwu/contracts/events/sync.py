@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from guanwu.contracts import topics
+from guanwu.contracts.declaration import BondedList, DeclarationDocument
 from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
+from guanwu.contracts.sync import (
+    BONDED_LIST_STATUS_NAMES,
+    DATA_SOURCE_NAMES,
+    BondedListStatus,
+    DataSource,
+    SyncCounts,
+    SyncCriteria,
+    SyncKind,
+    SyncMode,
+)
 
 
 @REGISTRY.register
@@ -107,3 +118,185 @@ class DeclarationSubmitFailed(Event):
 
     def aggregate_id(self) -> str:
         return self.declaration_id
+
+
+class SyncJobEvent(Event):
+    """What every event of one sync job (F-44) carries; keyed by the job so its events stay in order."""
+
+    job_id: str = Field(min_length=1, max_length=64, description="The sync job's id")
+
+    topic: ClassVar[str] = topics.SYNC_EVENTS
+    owner: ClassVar[str] = "sync"
+
+    def aggregate_id(self) -> str:
+        return self.job_id
+
+
+@REGISTRY.register
+class SyncRequested(SyncJobEvent):
+    """A command: sync these declarations or 核注清单 from the Single Window (报关数据同步 / 核注清单数据同步).
+
+    Published on `sync.requests.v1` by the HTTP API, the CLI, the console or any outside system; the tenant is
+    the envelope's. The same `job_id` sent twice is one job.
+    """
+
+    requested_by: str = Field(min_length=1, max_length=64, description="Who asked (user id or system name)")
+    requested_at: datetime
+    criteria: SyncCriteria = Field(description="What to sync: kind (declarations|bonded_lists), mode, fields")
+
+    topic: ClassVar[str] = topics.SYNC_REQUESTS
+    event_type: ClassVar[str] = event_type_name("sync", "SyncRequested")
+
+
+@REGISTRY.register
+class SyncStarted(SyncJobEvent):
+    """The job began reading the Single Window (again, after a restart: then `resumed` is true)."""
+
+    kind: SyncKind
+    mode: SyncMode
+    started_at: datetime
+    resumed: bool = Field(default=False, description="Picked up again from its cursor after a stop")
+
+    event_type: ClassVar[str] = event_type_name("sync", "SyncStarted")
+
+
+@REGISTRY.register
+class SyncProgressed(SyncJobEvent):
+    """One more page is written: the counts so far and where the next page starts."""
+
+    counts: SyncCounts
+    cursor: str | None = Field(default=None, max_length=512, description="Where the next page starts")
+    at: datetime
+
+    event_type: ClassVar[str] = event_type_name("sync", "SyncProgressed")
+
+
+@REGISTRY.register
+class SyncCompleted(SyncJobEvent):
+    """Every page was read; the counts are final (quarantined records are listed on the job)."""
+
+    counts: SyncCounts
+    completed_at: datetime
+
+    event_type: ClassVar[str] = event_type_name("sync", "SyncCompleted")
+
+
+@REGISTRY.register
+class SyncFailed(SyncJobEvent):
+    """The job stopped without reading everything; what was written stays written."""
+
+    reason: str = Field(min_length=1, max_length=1000, description="Why, as a person can act on it")
+    counts: SyncCounts
+    failed_at: datetime
+
+    event_type: ClassVar[str] = event_type_name("sync", "SyncFailed")
+
+
+@REGISTRY.register
+class SyncCancelled(SyncJobEvent):
+    """Someone cancelled the job; it stopped after the page it was writing."""
+
+    cancelled_by: str = Field(min_length=1, max_length=64)
+    counts: SyncCounts
+    cancelled_at: datetime
+
+    event_type: ClassVar[str] = event_type_name("sync", "SyncCancelled")
+
+
+class SyncedReceipt(BaseModel):
+    """A receipt the Single Window holds for a synced record (its history there)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    channel: str = Field(
+        min_length=1, max_length=2, description="CHANNEL 回执代码 (or ListStat of a 核注清单)"
+    )
+    notice_date: datetime = Field(description="NOTICE_DATE 回执时间")
+    note: str | None = Field(default=None, max_length=255)
+
+
+@REGISTRY.register
+class DeclarationSynced(Event):
+    """A declaration as the Single Window holds it (F-40), published when new or changed there.
+
+    Its identity at the Single Window is the 统一编号; `sw_version` grows with every change there, so a record
+    synced again at the same version publishes nothing.
+    """
+
+    job_id: str | None = Field(default=None, max_length=64, description="The sync job that read it")
+    seq_no: str = Field(min_length=18, max_length=18, description="SeqNo 统一编号 (its identity)")
+    entry_id: str | None = Field(default=None, max_length=18, description="EntryId 海关编号, once assigned")
+    client_seq_no: str | None = Field(default=None, max_length=18, description="ClientSeqNo, if guanwu's")
+    sw_version: int = Field(ge=1, description="The record's version at the Single Window")
+    sw_updated_at: datetime = Field(description="最近操作时间 at the Single Window")
+    channel: str | None = Field(
+        default=None, max_length=2, description="CHANNEL of its latest receipt; none: 暂存, not declared yet"
+    )
+    document: DeclarationDocument = Field(description="The full 报关单 / 备案清单")
+    receipts: list[SyncedReceipt] = Field(
+        default_factory=list, max_length=200, description="回执, oldest first"
+    )
+
+    event_type: ClassVar[str] = event_type_name("sync", "DeclarationSynced")
+    topic: ClassVar[str] = topics.SYNC_EVENTS
+    owner: ClassVar[str] = "sync"
+
+    def aggregate_id(self) -> str:
+        return self.seq_no
+
+
+@REGISTRY.register
+class BondedListSynced(Event):
+    """A 核注清单 as the Single Window holds it (F-41), published when new or changed there."""
+
+    job_id: str | None = Field(default=None, max_length=64, description="The sync job that read it")
+    seq_no: str = Field(min_length=18, max_length=18, description="预录入统一编号 (its identity)")
+    bond_invt_no: str | None = Field(default=None, max_length=18, description="清单编号 QD…, once assigned")
+    list_stat: BondedListStatus | None = Field(
+        default=None, description="数据状态 ListStat: " + str(BONDED_LIST_STATUS_NAMES)
+    )
+    data_source: DataSource | None = Field(default=None, description="数据源: " + str(DATA_SOURCE_NAMES))
+    sw_version: int = Field(ge=1, description="The record's version at the Single Window")
+    sw_updated_at: datetime = Field(description="最近操作时间 at the Single Window")
+    bonded_list: BondedList = Field(description="The full 核注清单 (head and goods)")
+    receipts: list[SyncedReceipt] = Field(
+        default_factory=list, max_length=200, description="回执, oldest first"
+    )
+
+    event_type: ClassVar[str] = event_type_name("sync", "BondedListSynced")
+    topic: ClassVar[str] = topics.SYNC_EVENTS
+    owner: ClassVar[str] = "sync"
+
+    def aggregate_id(self) -> str:
+        return self.seq_no
+
+
+@REGISTRY.register
+class BondedListReceiptReceived(Event):
+    """A 核注清单 receipt (F-42): INV201 审核回执 or INV202 生成报关单回执.
+
+    An INV201 whose `list_stat` is 2 退单 or 3 删单 is what the anomaly service registers as 核注清单异常.
+    """
+
+    receipt_id: str = Field(
+        min_length=1, max_length=64, description="Stable id of the receipt at the Single Window"
+    )
+    message_type: Literal["INV201", "INV202"]
+    seq_no: str | None = Field(default=None, max_length=18, description="预录入统一编号")
+    bond_invt_no: str | None = Field(default=None, max_length=18, description="清单编号 QD…")
+    list_stat: str | None = Field(
+        default=None, max_length=1, description="INV201 清单状态: " + str(BONDED_LIST_STATUS_NAMES)
+    )
+    manage_result: str | None = Field(default=None, max_length=1, description="INV202: 1 生成成功, 2 失败")
+    entry_seq_no: str | None = Field(default=None, max_length=18, description="INV202: 生成的报关单统一编号")
+    note: str | None = Field(default=None, max_length=1000, description="审批意见 / 失败原因")
+    ie_flag: str | None = Field(default=None, max_length=1, description="进出口标志")
+    trade_name: str | None = Field(default=None, max_length=512, description="经营企业名称")
+    notice_date: datetime
+
+    event_type: ClassVar[str] = event_type_name("sync", "BondedListReceiptReceived")
+    topic: ClassVar[str] = topics.SYNC_EVENTS
+    owner: ClassVar[str] = "sync"
+
+    def aggregate_id(self) -> str:
+        return self.seq_no or self.bond_invt_no or self.receipt_id
