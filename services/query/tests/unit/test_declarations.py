@@ -14,6 +14,7 @@ from guanwu.contracts.events import (
     DeclarationDrafted,
     DeclarationStatusChanged,
     DeclarationSummary,
+    DeclarationSyncedIn,
     DeclarationUpdated,
 )
 
@@ -66,9 +67,13 @@ async def test_a_redelivered_event_changes_nothing(service: Service) -> None:
 
 async def test_every_declaration_event_type_is_projected(service: Service) -> None:
     kinds = [cls for cls in REGISTRY.all() if issubclass(cls, DeclarationSummary)]
-    assert DeclarationDeclareRequested in kinds and len(kinds) >= 6
+    assert {DeclarationDeclareRequested, DeclarationSyncedIn} <= set(kinds) and len(kinds) >= 7
     for n, cls in enumerate(kinds):
-        extra = DECLARE if cls is DeclarationDeclareRequested else {}
+        extras: dict[type[DeclarationSummary], dict[str, Any]] = {
+            DeclarationDeclareRequested: DECLARE,
+            DeclarationSyncedIn: {"sw_version": 1},
+        }
+        extra = extras.get(cls, {})
         event = cls(declaration_id=f"d{n}", version=1, ie_flag="I", status="草稿", **extra)
         await service.deliver(service.envelope(event))
     assert [(await service.row(f"d{n}"))["last_event_type"] for n in range(len(kinds))] == [
@@ -142,3 +147,43 @@ async def test_reading_needs_a_token_and_any_role(service: Service) -> None:
     assert (await service.client.get(f"{URL}/d1")).status_code == 401
     for role in ("preparer", "reviewer", "manager", "integration", "admin"):
         assert (await service.client.get(f"{URL}/d1", headers=bearer(roles=(role,)))).status_code == 200
+
+
+async def test_a_declaration_synced_in_from_the_single_window_is_listed_like_any_other(
+    service: Service,
+) -> None:
+    synced_in = DeclarationSyncedIn(
+        declaration_id="sw-1",
+        version=1,
+        ie_flag="I",
+        status="已申报",
+        seq_no="I20260000000000042",
+        entry_id="310120260000000042",
+        custom_master="3101",
+        trade_name="宁波保税区进出口有限公司",
+        bill_no="BL-SW-1",
+        sw_version=3,
+        job_id="job-1",
+    )
+    await service.deliver(
+        service.envelope(drafted("d-local"), time=at(1)), service.envelope(synced_in, time=at(2))
+    )
+
+    row = await service.row("sw-1")
+    assert (row["status"], row["seq_no"], row["entry_id"], row["version"]) == (
+        "已申报",
+        "I20260000000000042",
+        "310120260000000042",
+        1,
+    )
+    assert row["last_event_type"] == DeclarationSyncedIn.event_type
+    assert "sw_version" not in row and "job_id" not in row  # the summary only
+    assert await service.found() == ["sw-1", "d-local"]
+    assert await service.found(seq_no="I20260000000000042") == ["sw-1"]
+    assert await service.found(entry_id="310120260000000042", status="已申报") == ["sw-1"]
+    assert await service.found(trade_name="宁波保税区进出口有限公司", custom_master="3101") == ["sw-1"]
+
+    # The declaration service's later change of the same declaration (a newer version) takes its place.
+    changed = DeclarationStatusChanged(declaration_id="sw-1", version=2, ie_flag="I", status="放行")
+    await service.deliver(service.envelope(changed, time=at(3)))
+    assert await service.found(status="放行") == ["sw-1"]
