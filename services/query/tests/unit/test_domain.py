@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from guanwu.contracts.events import DeclarationStatusChanged
 from guanwu.platform.events import envelope_for
-from guanwu.query.domain import FILTERABLE, DeclarationRow, summary_row
+from guanwu.query.domain.declarations import FILTERABLE, DeclarationRow, summary_row
 
 
 def test_a_row_is_the_events_summary_at_its_version() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationDrafted
 from guanwu.platform.events import envelope_for
 from guanwu.platform.store.memory import MemoryDocumentStore
-from guanwu.query.adapters import DeclarationReadModel
+from guanwu.query.adapters.declarations import DeclarationReadModel
 from guanwu.query.service_layer.handlers import project_declaration_events
 
 SUMMARY = {"declaration_id": "d1", "ie_flag": "E", "bill_no": "BILL-1"}

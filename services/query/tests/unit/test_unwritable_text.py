@@ -26,3 +26,13 @@ async def test_an_unwritable_declaration_id_is_refused() -> None:
         response = await client.get("/api/query/declarations/d%0C1", headers=bearer())
         assert response.status_code == 422, response.text
         assert response.json()["error"]["fields"][0]["field"] == "declaration_id"
+
+
+async def test_an_unwritable_bonded_list_filter_is_refused() -> None:
+    async with serving(built_with(bootstrap.build, QuerySettings(auth=TEST_AUTH)), "query") as (client, _):
+        response = await client.get(
+            "/api/query/bonded-lists", params={"trade_name": "宁波\x00"}, headers=bearer()
+        )
+        assert response.status_code == 422, response.text
+        [field] = response.json()["error"]["fields"]
+        assert (field["field"], field["type"]) == ("trade_name", "xml_char")

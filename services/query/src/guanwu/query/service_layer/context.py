@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guanwu.query.adapters import DeclarationReadModel
+from guanwu.query.adapters.bonded_lists import BondedListReadModel
+from guanwu.query.adapters.declarations import DeclarationReadModel
 
 
 @dataclass(frozen=True)
 class QueryContext:
     read_model: DeclarationReadModel
+    bonded_lists: BondedListReadModel

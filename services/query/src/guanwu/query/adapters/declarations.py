@@ -12,7 +12,7 @@ from typing import Any
 from guanwu.platform.idempotency import ProjectionRow, apply_many_if_newer
 from guanwu.platform.refusal import NotFound, Noun
 from guanwu.platform.store.port import Collection, DocumentStore
-from guanwu.query.domain import FILTERABLE, row_id
+from guanwu.query.domain.declarations import FILTERABLE, row_id
 
 
 class DeclarationReadModel:
