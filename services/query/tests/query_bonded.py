@@ -1,4 +1,6 @@
-"""Sync's 核注清单 events as the query tests send them: a synced list and its INV201/INV202 receipts."""
+"""Sync's 核注清单 events as the query tests send them (a synced list and its INV201/INV202 receipts), and a
+scenario the read model must pass on every store (memory and SQLite in the unit tests, FerretDB in the
+integration ones)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,11 @@ from query_harness import at
 from guanwu.contracts.declaration import BondedList, InvtHead, InvtList
 from guanwu.contracts.events import BondedListReceiptReceived, BondedListSynced
 from guanwu.contracts.events.sync import SyncedReceipt
+from guanwu.platform.events import envelope_for
+from guanwu.platform.store.port import DocumentStore
+from guanwu.query.adapters.bonded_lists import BondedListReadModel
+from guanwu.query.domain.bonded_lists import BondedListSearch
+from guanwu.query.service_layer.handlers import project_bonded_list_events
 
 SEQ = "I20260000000000001"
 QD = "QD311126I000000001"
@@ -102,3 +109,35 @@ def inv202(
         entry_seq_no=entry_seq_no,
         notice_date=notice,
     )
+
+
+async def project(model: BondedListReadModel, *events: BondedListSynced | BondedListReceiptReceived) -> int:
+    """Hand the events to the projection as one batch of tenant acme; returns how many rows changed."""
+    items = [(envelope_for(e, source="/t", tenant="acme")[1], e) for e in events]
+    return await project_bonded_list_events(items, read_model=model)
+
+
+async def merges_finds_and_orders(store: DocumentStore) -> None:
+    """Merged writes (a placeholder absorbed, a repeat changing nothing), search order with a list not synced
+    yet last, the 最近操作时间 range, tenant isolation, the list by either number."""
+    model = BondedListReadModel(store)
+    await model.ensure_indexes()
+    receipt_first = inv201("r1", seq_no=None, bond_invt_no=qd(3), list_stat="2", notice=at(50))
+    unsynced = inv201("r2", seq_no=seq(4), bond_invt_no=None, notice=at(5))
+    assert await project(model, receipt_first, unsynced) == 2
+    assert await project(model, listed(seq(1), 1, bond_invt_no=qd(1), updated=at(10))) == 1
+    assert await project(model, listed(seq(2), 1, bond_invt_no=qd(2), updated=at(30))) == 1
+    assert await project(model, listed(seq(3), 1, bond_invt_no=qd(3), updated=at(20))) == 1  # absorbs r1
+    assert await project(model, listed(seq(3), 1, bond_invt_no=qd(3), updated=at(20))) == 0
+
+    total, rows = await model.search("acme", BondedListSearch(), skip=0, limit=10)
+    assert (total, [r.seq_no for r in rows]) == (4, [seq(2), seq(3), seq(1), seq(4)])
+    assert [r.list_stat for r in rows] == ["1", "2", "1", "0"]
+    window = BondedListSearch(updated_from=at(10), updated_to=at(30), list_stat="2")
+    assert [r.seq_no for r in (await model.search("acme", window, skip=0, limit=10))[1]] == [seq(3)]
+    assert (await model.search("globex", BondedListSearch(), skip=0, limit=10)) == (0, [])
+
+    detail = await model.load("acme", qd(3))
+    assert (detail.seq_no, [r.receipt_id for r in detail.receipts]) == (seq(3), ["r1"])
+    assert detail.bonded_list is not None and detail.bonded_list.goods[0].gds_nm == "男式表演服"
+    assert (await model.load("acme", seq(4))).synced is False

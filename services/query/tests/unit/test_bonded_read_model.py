@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from query_bonded import inv201, listed, qd, seq
+from query_bonded import inv201, listed, merges_finds_and_orders, project, qd, seq
 from query_harness import at
 
-from guanwu.contracts.events import BondedListReceiptReceived, BondedListSynced
+from guanwu.contracts.events import BondedListReceiptReceived
 from guanwu.platform.events import envelope_for
 from guanwu.platform.store.memory import MemoryDocumentStore
 from guanwu.platform.store.port import Collection, DocumentStore
 from guanwu.platform.store.sqlite import SqliteDocumentStore
 from guanwu.query.adapters.bonded_lists import BondedListReadModel
-from guanwu.query.domain.bonded_lists import BondedListSearch, RowKey, change_of, merged_row
-from guanwu.query.service_layer.handlers import project_bonded_list_events
+from guanwu.query.domain.bonded_lists import RowKey, change_of, merged_row
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -31,33 +30,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await sqlite.close()
 
 
-async def project(model: BondedListReadModel, *events: BondedListSynced | BondedListReceiptReceived) -> int:
-    items = [(envelope_for(e, source="/t", tenant="acme")[1], e) for e in events]
-    return await project_bonded_list_events(items, read_model=model)
-
-
 async def test_merges_finds_and_orders_on_each_store(store: DocumentStore) -> None:
-    model = BondedListReadModel(store)
-    await model.ensure_indexes()
-    receipt_first = inv201("r1", seq_no=None, bond_invt_no=qd(3), list_stat="2", notice=at(50))
-    assert (
-        await project(model, receipt_first, inv201("r2", seq_no=seq(4), bond_invt_no=None, notice=at(5))) == 2
-    )
-    assert await project(model, listed(seq(1), 1, bond_invt_no=qd(1), updated=at(10))) == 1
-    assert await project(model, listed(seq(2), 1, bond_invt_no=qd(2), updated=at(30))) == 1
-    assert await project(model, listed(seq(3), 1, bond_invt_no=qd(3), updated=at(20))) == 1  # absorbs r1
-    assert await project(model, listed(seq(3), 1, bond_invt_no=qd(3), updated=at(20))) == 0
-
-    total, rows = await model.search("acme", BondedListSearch(), skip=0, limit=10)
-    assert (total, [r.seq_no for r in rows]) == (4, [seq(2), seq(3), seq(1), seq(4)])
-    assert [r.list_stat for r in rows] == ["1", "2", "1", "0"]
-    window = BondedListSearch(updated_from=at(10), updated_to=at(30), list_stat="2")
-    assert [r.seq_no for r in (await model.search("acme", window, skip=0, limit=10))[1]] == [seq(3)]
-    assert (await model.search("globex", BondedListSearch(), skip=0, limit=10)) == (0, [])
-
-    detail = await model.load("acme", qd(3))
-    assert (detail.seq_no, [r.receipt_id for r in detail.receipts]) == (seq(3), ["r1"])
-    assert (await model.load("acme", seq(4))).synced is False
+    await merges_finds_and_orders(store)
 
 
 class _Racing:
