@@ -36,3 +36,47 @@ class SyncSettings(ServiceSettings):
     single_window_timeout_seconds: float = Field(
         10.0, gt=0, description="How long a request to the Single Window may take before it counts as failed"
     )
+    single_window_requests_per_second: float = Field(
+        20.0,
+        gt=0,
+        description="The most query requests (数据同步, log-ins included) one sync process sends the Single Window "
+        "per second (aiolimiter; with several replicas the upstream sees the sum)",
+    )
+    single_window_attempts: int = Field(
+        5,
+        gt=0,
+        description="How often a query to the Single Window is tried before its job fails (connection errors, "
+        "timeouts, 5xx and 429 are tried again; another 4xx fails the job at once)",
+    )
+    single_window_backoff_seconds: float = Field(
+        0.5, gt=0, description="First pause before a query is tried again; it doubles each time (with jitter)"
+    )
+    single_window_backoff_max_seconds: float = Field(
+        10.0, gt=0, description="Longest pause between two tries of a query"
+    )
+    job_page_size: int = Field(
+        500,
+        gt=0,
+        le=500,
+        description="Records a sync job asks the Single Window for per page; each page is one write of its "
+        "records, its quarantined items and the job's cursor (the Single Window serves at most 500)",
+    )
+    job_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a runner holds a job without writing a page; a job whose runner died is taken "
+        "up again (from its cursor) once this has passed. Keep it above the longest page (tries × timeout)",
+    )
+    max_concurrent_jobs: int = Field(2, gt=0, description="Sync jobs one process runs at the same time")
+    job_poll_interval_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often an idle runner looks for queued jobs and expired leases (a job created in "
+        "this process starts at once)",
+    )
+    quarantine_payload_max_chars: int = Field(
+        65536,
+        ge=1024,
+        description="The most characters of a quarantined item's raw payload that are kept (the rest is cut "
+        "off; the entry says how long it was)",
+    )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import get_args
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
+from guanwu.contracts.sync import SyncKind
 from guanwu.customs.messages.receipts import ReceiptStatus
 from guanwu.sync.adapters.single_window import Operation
+from guanwu.sync.domain.synced import Outcome
+from guanwu.sync.service_layer.job_observer import JobOutcome
 from guanwu.sync.service_layer.observer import DeclareOutcome, Job
 
 RECEIPTS = Counter(
@@ -38,6 +41,18 @@ SINGLE_WINDOW_REQUEST_DURATION = Histogram(
     ["operation"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+SYNCED_RECORDS = Counter(
+    "guanwu_sync_records_total",
+    "Records (declarations, 核注清单) read by sync jobs, by kind and outcome: written (new or changed, "
+    "announced), unchanged (already synced at that version), quarantined (could not be read)",
+    ["kind", "outcome"],
+)
+DATA_JOBS = Counter(
+    "guanwu_sync_data_jobs_total",
+    "Sync jobs (数据同步) that ended, by kind and outcome: completed, failed, cancelled",
+    ["kind", "outcome"],
+)
+DATA_JOBS_RUNNING = Gauge("guanwu_sync_data_jobs_running", "Sync jobs this process is running now")
 
 
 def channel_label(channel: str) -> str:
@@ -73,3 +88,24 @@ class PrometheusSyncMetrics:
     def called(self, operation: Operation, ok: bool, seconds: float) -> None:
         SINGLE_WINDOW_REQUESTS.labels(operation, "ok" if ok else "error").inc()
         SINGLE_WINDOW_REQUEST_DURATION.labels(operation).observe(seconds)
+
+
+class PrometheusJobMetrics:
+    """Implements JobObserver (service_layer/job_observer.py); every kind and outcome has its series from the
+    start."""
+
+    def __init__(self) -> None:
+        for kind in get_args(SyncKind):
+            for outcome in Outcome:
+                SYNCED_RECORDS.labels(kind, outcome.value)
+            for ended in get_args(JobOutcome):
+                DATA_JOBS.labels(kind, ended)
+
+    def records_read(self, kind: SyncKind, outcome: Outcome, count: int) -> None:
+        SYNCED_RECORDS.labels(kind, outcome.value).inc(count)
+
+    def job_ended(self, kind: SyncKind, outcome: JobOutcome) -> None:
+        DATA_JOBS.labels(kind, outcome).inc()
+
+    def jobs_running(self, change: int) -> None:
+        DATA_JOBS_RUNNING.inc(change)

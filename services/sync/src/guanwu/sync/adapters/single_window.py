@@ -14,7 +14,7 @@ from guanwu.customs.messages import XmlError
 from guanwu.customs.messages.receipts import DecImportResponse, parse_dec_import_response
 from guanwu.sync.domain.single_window import ReceiptPage, SingleWindowAbsent
 
-Operation = Literal["declare", "receipts"]
+Operation = Literal["declare", "receipts", "query", "session"]  # query, session: single_window_query.py
 
 
 class SingleWindowCalls(Protocol):

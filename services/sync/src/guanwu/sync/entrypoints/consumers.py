@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable
 
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned, SignFailed
+from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned, SignFailed, SyncRequested
 from guanwu.contracts.events.base import Event
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.unit_of_work import with_new_unit_of_work
 from guanwu.sync.service_layer.context import SyncContext
 from guanwu.sync.service_layer.handlers.declare import keep_half
+from guanwu.sync.service_layer.handlers.jobs import take_sync_request
 from guanwu.sync.service_layer.handlers.receipts import follow_tenant_receipts
 
 Handler = Callable[[Envelope, Event], Awaitable[None]]
@@ -41,6 +42,14 @@ def subscriptions(context: SyncContext) -> list[Subscription]:
         observer=context.observer,
     )
     follow = with_new_unit_of_work(follow_tenant_receipts, context.new_uow, tenants=context.tenants)
+    take_request = with_new_unit_of_work(
+        take_sync_request,
+        context.new_uow,
+        clock=context.clock,
+        connected=context.connected,
+        wakeup=context.job_wakeup,
+        observer=context.job_observer,
+    )
     return [
         Subscription(
             "sync.declare-requests",
@@ -51,5 +60,11 @@ def subscriptions(context: SyncContext) -> list[Subscription]:
             "sync.signatures",
             topics.SIGNER_EVENTS,
             {DeclarationSigned.event_type: keep, SignFailed.event_type: keep},
+        ),
+        # 数据同步: a SyncRequested from anyone (sync's own API included) becomes a job once.
+        Subscription(
+            "sync.requests",
+            topics.SYNC_REQUESTS,
+            {SyncRequested.event_type: take_request},
         ),
     ]

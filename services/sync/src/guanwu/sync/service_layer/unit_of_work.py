@@ -5,6 +5,11 @@ from __future__ import annotations
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.store.port import DocumentStore
 from guanwu.platform.unit_of_work import UnitOfWork
+from guanwu.sync.adapters.job_repositories import (
+    QuarantineRepository,
+    SyncedRecordRepository,
+    SyncJobRepository,
+)
 from guanwu.sync.adapters.repositories import (
     DeclareRecordRepository,
     KnownTenantRepository,
@@ -20,3 +25,6 @@ class SyncUnitOfWork(UnitOfWork):
         self.receipts = ReceiptRepository(store, self)
         self.cursors = ReceiptCursorRepository(store, self)
         self.tenants = KnownTenantRepository(store, self)
+        self.jobs = SyncJobRepository(store, self)
+        self.synced = SyncedRecordRepository(store, self)
+        self.quarantine = QuarantineRepository(store, self)
