@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from service_http import ISSUER, TEST_AUTH, built_with, serving
+from service_http import ISSUER, TEST_AUTH, serving
 
 from guanwu.contracts import topics
 from guanwu.contracts.declaration import DeclarationDocument
@@ -15,7 +15,10 @@ from guanwu.contracts.events import DeclarationDrafted
 from guanwu.declaration import bootstrap
 from guanwu.declaration.config import DeclarationSettings
 from guanwu.platform.bus.inprocess import InProcessEventBus
-from guanwu.platform.runtime import Runtime
+from guanwu.platform.clock import Clock, utc_now
+from guanwu.platform.outbox import OutboxNotifier
+from guanwu.platform.runtime import Runtime, ServiceParts
+from guanwu.platform.store.port import DocumentStore
 
 
 def auth(tenant: str = "acme", roles: tuple[str, ...] = ("preparer",)) -> dict[str, str]:
@@ -38,11 +41,16 @@ class Service:
 
 
 @asynccontextmanager
-async def running_service() -> AsyncIterator[Service]:
-    async with serving(built_with(bootstrap.build, DeclarationSettings(auth=TEST_AUTH)), "declaration") as (
-        client,
-        runtime,
-    ):
+async def running_service(
+    clock: Clock = utc_now, settings: DeclarationSettings | None = None
+) -> AsyncIterator[Service]:
+    """The service in memory; `clock` is every handler's and sweep's (tests move it on)."""
+    chosen = settings or DeclarationSettings(auth=TEST_AUTH)
+
+    def build(store: DocumentStore, outbox_written: OutboxNotifier) -> ServiceParts:
+        return bootstrap.build(chosen, store, outbox_written, clock=clock)
+
+    async with serving(build, "declaration") as (client, runtime):
         assert isinstance(runtime.bus, InProcessEventBus)
         yield Service(client, runtime, runtime.bus)
 

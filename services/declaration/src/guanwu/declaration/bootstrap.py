@@ -3,12 +3,18 @@ share, its routers and its subscriptions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from guanwu.contracts import topics
 from guanwu.declaration.config import DeclarationSettings
 from guanwu.declaration.entrypoints import api, consumers
 from guanwu.declaration.metrics import PrometheusDeclarationMetrics
 from guanwu.declaration.service_layer.context import DeclarationContext
 from guanwu.declaration.service_layer.handlers.declarations import count_declarations_by_status
+from guanwu.declaration.service_layer.handlers.sweeps import (
+    expire_parked_receipts,
+    time_out_unanswered_signing,
+)
 from guanwu.declaration.service_layer.unit_of_work import DeclarationUnitOfWork
 from guanwu.platform.clock import Clock, utc_now
 from guanwu.platform.outbox import OutboxNotifier
@@ -31,6 +37,14 @@ def build(
     async def count_declarations() -> None:
         metrics.counted(await count_declarations_by_status(uow=new_uow()))
 
+    async def time_out_signing() -> None:
+        timeout = timedelta(seconds=settings.signing_timeout_seconds)
+        await time_out_unanswered_signing(uow=new_uow(), clock=clock, timeout=timeout, observer=metrics)
+
+    async def expire_receipts() -> None:
+        ttl = timedelta(seconds=settings.parked_receipt_ttl_seconds)
+        await expire_parked_receipts(uow=new_uow(), clock=clock, ttl=ttl, observer=metrics)
+
     context = DeclarationContext(new_uow=new_uow, clock=clock, reaction_attempts=settings.reaction_attempts)
     uow = new_uow()  # for what the runtime needs at start: indexes, the collection the relay sweeps
     return ServiceParts(
@@ -43,9 +57,12 @@ def build(
             uow.declarations.ensure_indexes,
             uow.templates.ensure_indexes,
             uow.parked_receipts.ensure_indexes,
+            uow.bonded_lists.ensure_indexes,
         ],
         background=[
-            every(settings.metrics_refresh_seconds, count_declarations, what="declarations by status")
+            every(settings.metrics_refresh_seconds, count_declarations, what="declarations by status"),
+            every(settings.signing_timeout_sweep_seconds, time_out_signing, what="signing timeout"),
+            every(settings.parked_receipt_sweep_seconds, expire_receipts, what="parked receipt expiry"),
         ],
         tags=[{"name": "declaration", "description": "报关单制单 — declaration drafting"}],
         context=context,

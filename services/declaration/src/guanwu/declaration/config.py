@@ -27,3 +27,28 @@ class DeclarationSettings(ServiceSettings):
         description="How often the declarations are counted by status for the `guanwu_declaration_declarations` "
         "gauge (one indexed count per status)",
     )
+    signing_timeout_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="How long a declaration waits in 申报中 for the answer to its signing request (the card "
+        "signer's DeclarationSigned or SignFailed) before it goes back to 审核通过 with the reason; an answer "
+        "that comes later is ignored",
+    )
+    signing_timeout_sweep_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often the declarations in 申报中 are checked for a signing request unanswered for "
+        "`signing_timeout_seconds`",
+    )
+    parked_receipt_ttl_seconds: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="How long a receipt that names no declaration known here stays parked, waiting for the "
+        "DeclarationSubmitted or the synced declaration that names it, before it is removed (with a warning "
+        "in the log and `guanwu_declaration_parked_receipts_expired_total`)",
+    )
+    parked_receipt_sweep_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="How often parked receipts older than `parked_receipt_ttl_seconds` are removed",
+    )

@@ -18,11 +18,21 @@ STATUS_CHANGES = Counter(
     "Committed lifecycle transitions, by the status moved to (a new draft counts as moved to 草稿)",
     ["status"],
 )
+SIGNING_TIMEOUTS = Counter(
+    "guanwu_declaration_signing_timeouts",
+    "Declarations sent back from 申报中 to 审核通过 because their signing request had no answer within "
+    "signing_timeout_seconds",
+)
+PARKED_RECEIPTS_EXPIRED = Counter(
+    "guanwu_declaration_parked_receipts_expired",
+    "Parked receipts removed because no declaration claimed them within parked_receipt_ttl_seconds",
+)
 
 
 class PrometheusDeclarationMetrics:
-    """Implements StatusChanges (adapters/declarations.py) and takes the background counts. Every status
-    has its series from the start (0), so a rate or an alert sees the first change."""
+    """Implements StatusChanges (adapters/declarations.py) and SweepObserver (handlers/sweeps.py) and takes the
+    background counts. Every status has its series from the start (0), so a rate or an alert sees the first
+    change."""
 
     def __init__(self) -> None:
         for status in Status:
@@ -35,3 +45,9 @@ class PrometheusDeclarationMetrics:
     def counted(self, counts: Mapping[Status, int]) -> None:
         for status, count in counts.items():
             DECLARATIONS.labels(status.value).set(count)
+
+    def signing_timed_out(self) -> None:
+        SIGNING_TIMEOUTS.inc()
+
+    def parked_receipt_expired(self) -> None:
+        PARKED_RECEIPTS_EXPIRED.inc()

@@ -1,2 +1,2 @@
 """Where the declaration service keeps things: one repository per collection (declarations, templates, parked
-receipts), used through the service's unit of work."""
+receipts, synced 核注清单), used through the service's unit of work."""

@@ -5,6 +5,7 @@ Decimals are stored as JSON strings (`model_dump(mode="json")`) so no amount is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Protocol
 
@@ -35,7 +36,9 @@ class DeclarationRepository(Repository[Declaration]):
     indexes = (
         [("tenant", 1), ("created_at", -1)],
         [("tenant", 1), ("document.head.entry_id", 1)],
-        [("status", 1)],  # the background count of each status (metrics) reads this index only
+        [("tenant", 1), ("document.head.seq_no", 1)],
+        [("tenant", 1), ("client_seq_no", 1)],
+        [("status", 1)],  # the background count of each status (metrics) and the signing sweep read it
     )
 
     def __init__(
@@ -83,6 +86,23 @@ class DeclarationRepository(Repository[Declaration]):
                 if found is not None:
                     return found
         return None
+
+    async def by_seq_no(self, tenant: str, seq_nos: Sequence[str]) -> dict[str, Declaration]:
+        """The tenant's declarations with these 统一编号, by 统一编号 (one query)."""
+        docs = await self.collection.find({"tenant": tenant, "document.head.seq_no": {"$in": list(seq_nos)}})
+        found = (self.from_document(doc) for doc in docs)
+        return {d.document.head.seq_no: d for d in found if d.document.head.seq_no}
+
+    async def by_client_seq_no(self, tenant: str, client_seq_nos: Sequence[str]) -> dict[str, Declaration]:
+        """The tenant's declarations with these ClientSeqNo 客户端编号, by that number (one query)."""
+        docs = await self.collection.find({"tenant": tenant, "client_seq_no": {"$in": list(client_seq_nos)}})
+        found = (self.from_document(doc) for doc in docs)
+        return {d.client_seq_no: d for d in found if d.client_seq_no}
+
+    async def in_status(self, status: Status) -> list[Declaration]:
+        """Declarations in `status`, over all tenants (a background sweep's view), on the status index: for a
+        state declarations pass through (申报中), not for one they stay in."""
+        return [self.from_document(doc) for doc in await self.collection.find({"status": status.value})]
 
     async def list_for(
         self, tenant: str, *, created_by: str | None, skip: int, limit: int

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from guanwu.platform.refusal import InvalidRequest, Noun, Refusal
+from guanwu.platform.refusal import InvalidRequest, NotFound, Noun, Refusal
 
 DECLARATION = Noun("declaration", "报关单", "declaration")
 TEMPLATE = Noun("template", "模版", "template")
+BONDED_LIST = Noun("bonded_list", "核注清单", "bonded list")
 
 
 class LifecycleError(Refusal):
@@ -27,6 +28,19 @@ class NotApproved(Refusal):
             field="head.list_stat",
         )
         self.list_stat = list_stat
+
+
+class BondedListNotFound(NotFound):
+    """No 核注清单 with that number has been synced (核注清单数据同步) into the caller's tenant."""
+
+    def __init__(self, number: str) -> None:
+        Refusal.__init__(
+            self,
+            "declaration.bonded_list_not_found",
+            f"没有编号为 {number} 的核注清单，请先在「核注清单数据同步」中同步它",
+            f"No 核注清单 numbered {number} has been synced; sync it first (核注清单数据同步)",
+        )
+        self.number = number
 
 
 class Unmappable(InvalidRequest):

@@ -2,6 +2,7 @@
 
     待审核 ─ReviewApproved→ 审核通过 ─申报→ 申报中 ─DeclarationSubmitted→ 已申报 ─receipts→ 入库成功 → 查验 → 放行 → 结关
         └─ReviewRejected→ 审核退回 (editable)      ├─SignFailed→ 审核通过 (declare again)     └→ 退单 (editable) / 删单
+                                                    ├─no answer within the signing timeout→ 审核通过
                                                     └─DeclarationSubmitFailed→ 申报失败 (editable)
 
 Every step driven by another service's event answers None when it does not apply (a redelivery, a stale
@@ -10,7 +11,7 @@ answer, a state it cannot come from), so a consumer can acknowledge it without c
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from guanwu.contracts.events import (
     DeclarationSigned,
@@ -37,6 +38,9 @@ from guanwu.declaration.domain.records import (
 CUSTOMS = "customs"
 SIGNER = "card-signer"
 SINGLE_WINDOW = "single-window"
+GUANWU = "guanwu"  # guanwu itself, e.g. the signing timeout
+UNANSWERED = "unanswered"
+"""The SignFailure reason of a signing request that no answer came to within the signing timeout."""
 
 # ── review ──────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -155,11 +159,39 @@ def record_sign_failure(declaration: Declaration, failed: SignFailed, *, now: da
     )
 
 
+def time_out_signing(declaration: Declaration, *, now: datetime, timeout: timedelta) -> Declaration | None:
+    """A signing request unanswered for `timeout` (its message dead-lettered, the signer gone): back to 审核通过
+    with the reason, so the preparer can declare again; the answer that may still come is then ignored."""
+    signing = declaration.signing
+    if signing is None or _awaiting_signature(declaration, signing.request_id) is None:
+        return None
+    if now - signing.requested_at < timeout:
+        return None
+    seconds = int(timeout.total_seconds())
+    failure = SignFailure(
+        reason=UNANSWERED,
+        detail=f"签名请求 {seconds} 秒内未得到答复 / no answer to the signing request within {seconds} s",
+        failed_at=now,
+    )
+    return transition(
+        declaration,
+        Status.APPROVED,
+        action=f"sign_timeout: {signing.request_id} unanswered after {seconds} s",
+        user_id=GUANWU,
+        now=now,
+        update={"signing": signing.model_copy(update={"failure": failure})},
+    )
+
+
 def mark_submitted(
     declaration: Declaration, submitted: DeclarationSubmitted, *, now: datetime
 ) -> Declaration | None:
-    """The Single Window took the signed declaration: 已申报, with the 统一编号 it assigned."""
+    """The Single Window took the signed declaration: 已申报, with the 统一编号 it assigned. A submission of an
+    earlier signing request than the one waited for (e.g. one that timed out) is not this 申报's."""
     if declaration.status is not Status.DECLARING:
+        return None
+    signing = declaration.signing
+    if submitted.request_id and signing is not None and signing.request_id != submitted.request_id:
         return None
     head = declaration.document.head.model_copy(
         update={
@@ -232,7 +264,8 @@ def receipt_target(channel: str, note: str | None) -> Status | None:
     return {ReceiptStatus.ACCEPTED: Status.ACCEPTED, ReceiptStatus.DECLARED: Status.DECLARED}.get(code)
 
 
-def _moves_to(current: Status, target: Status | None) -> bool:
+def moves_forward(current: Status, target: Status | None) -> bool:
+    """Whether a receipt meaning `target` moves a declaration in `current` (forward only, see PROGRESS)."""
     if target is None or target is current:
         return False
     if target is Status.DELETED_BY_CUSTOMS:
@@ -244,8 +277,12 @@ def _moves_to(current: Status, target: Status | None) -> bool:
 
 def apply_receipt(declaration: Declaration, receipt: ReceiptReceived, *, now: datetime) -> Declaration | None:
     """Keep the receipt in the history (in notice order) and move the state if the receipt moves it forward;
-    once per receipt."""
-    if any(known.receipt_id == receipt.receipt_id for known in declaration.receipts):
+    once per receipt (by its id, or by its code and time: the same notice 数据同步 brought already)."""
+    if any(
+        known.receipt_id == receipt.receipt_id
+        or (known.channel, known.notice_date) == (receipt.channel, receipt.notice_date)
+        for known in declaration.receipts
+    ):
         return None
     status = ReceiptStatus.from_channel(receipt.channel)
     entry = ReceiptRecord(
@@ -265,7 +302,7 @@ def apply_receipt(declaration: Declaration, receipt: ReceiptReceived, *, now: da
     }
     action = f"receipt {receipt.channel} {status.label} ({receipt.receipt_id})"
     target = receipt_target(receipt.channel, receipt.note)
-    if _moves_to(declaration.status, target):
+    if moves_forward(declaration.status, target):
         assert target is not None
         return transition(declaration, target, action=action, user_id=CUSTOMS, now=now, update=update)
     return record(declaration, action=action, user_id=CUSTOMS, now=now, update=update)

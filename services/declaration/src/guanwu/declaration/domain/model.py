@@ -16,10 +16,31 @@ from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import DeclarationDrafted, DeclarationSummary
 from guanwu.customs.rules import Finding, Level, check
 from guanwu.declaration.domain.errors import LifecycleError
-from guanwu.declaration.domain.records import ReceiptRecord, ReviewNote, SigningState, SubmissionFailure
+from guanwu.declaration.domain.records import (
+    ReceiptRecord,
+    ReviewNote,
+    SigningState,
+    SubmissionFailure,
+    SyncMark,
+)
 from guanwu.platform import ids
 
 new_declaration_id = ids.new_id
+
+
+def client_seq_no_of(tenant: str, declaration_id: str) -> str:
+    """ClientSeqNo 客户端编号 of a declaration made here: 18 characters, the same for every 申报 of it.
+
+    Derived exactly as sync derives the number it sends in DecSign (`client_seq_no_for`), and carried in every
+    event of the declaration, so sync sends this one; kept on the declaration so that a DeclarationSynced naming
+    it finds the declaration even before its 统一编号 is known here."""
+    number = int(ids.deterministic_id("client-seq-no", tenant, declaration_id), 16) % 10**16
+    return f"GW{number:016d}"
+
+
+class Origin(StrEnum):
+    GUANWU = "guanwu"
+    SINGLE_WINDOW = "single_window"  # made outside guanwu, brought by 数据同步 (DeclarationSynced)
 
 
 class Status(StrEnum):
@@ -131,6 +152,14 @@ class Declaration(BaseModel):
     document: DeclarationDocument
     created_at: datetime
     created_by: str
+    origin: Origin = Field(
+        Origin.GUANWU,
+        description="Where it was made: guanwu, or single_window (outside guanwu, brought by 数据同步)",
+    )
+    client_seq_no: str | None = Field(None, description="ClientSeqNo 客户端编号 sent in DecSign")
+    synced: SyncMark | None = Field(
+        None, description="The Single Window's copy as 数据同步 last applied it (its version there)"
+    )
     findings: list[FindingView] = Field(default_factory=list, description="暂存-level logic-check findings")
     updated_at: datetime | None = None
     template_id: str | None = Field(None, description="The 单证模版 the draft was made from")
@@ -155,6 +184,7 @@ class Declaration(BaseModel):
             ie_flag=head.ie_flag,
             kind=self.document.kind.value,
             status=self.status.value,
+            client_seq_no=self.client_seq_no,
             seq_no=head.seq_no,
             entry_id=head.entry_id,
             custom_master=head.custom_master,
@@ -186,6 +216,7 @@ def draft(
         document=document,
         created_at=now,
         created_by=user_id,
+        client_seq_no=client_seq_no_of(tenant, declaration_id),
         findings=[FindingView.of(f) for f in findings],
         audit=[AuditEntry(at=now, by=user_id, action="create", version=1)],
         template_id=template[0] if template else None,

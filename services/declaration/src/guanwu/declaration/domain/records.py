@@ -5,11 +5,21 @@ Pure data; the console shows these next to the document (审核意见, 签名, �
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from guanwu.contracts.events import FieldMark
+
+
+def stamp(moment: datetime) -> str:
+    """A fixed-width UTC text, so that stored times compare and sort as strings (the sweeps filter on them)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+Stamp = Annotated[datetime, PlainSerializer(stamp, return_type=str, when_used="json")]
+"""A time stored as a `stamp`."""
 
 
 class ReviewNote(BaseModel):
@@ -81,3 +91,18 @@ class SubmissionFailure(BaseModel):
     code: str
     message: str
     failed_at: datetime
+
+
+class SyncMark(BaseModel):
+    """The Single Window's copy of the declaration as 数据同步 last applied it (DeclarationSynced): a synced
+    record at this `sw_version` or an older one changes nothing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sw_version: int = Field(description="The Single Window's version of the record last applied")
+    sw_updated_at: datetime = Field(description="最近操作时间 at the Single Window")
+    channel: str | None = Field(
+        None, description="CHANNEL of its latest receipt there; none: 暂存, undeclared"
+    )
+    job_id: str | None = Field(None, description="The sync job that brought it")
+    synced_at: datetime

@@ -12,9 +12,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from guanwu.contracts.declaration import BondedList, DeclarationDocument, DocumentKind
+from guanwu.contracts.declaration import DeclarationDocument, DocumentKind
 from guanwu.customs.codes import load_default_tables
 from guanwu.customs.rules import Level, Severity
+from guanwu.declaration.domain.bonded_lists import BondedListNumber
 from guanwu.declaration.domain.commands import Edit
 from guanwu.declaration.domain.form import FormMetadata, form_metadata
 from guanwu.declaration.domain.model import AuditEntry, Declaration, FindingView, validate
@@ -191,12 +192,14 @@ async def audit(declaration_id: str, principal: CurrentPrincipal, context: Conte
     "/declarations/from-bonded-list",
     response_model=Declaration,
     status_code=201,
-    summary="由预审批通过的核注清单生成报关单 / draft from a pre-approved 核注清单 (F-07)",
+    summary="由预审批通过的核注清单生成报关单 / draft from a synced, pre-approved 核注清单 by its number (F-07)",
     dependencies=WRITERS,
 )
-async def from_bonded_list(bonded: BondedList, principal: CurrentPrincipal, context: Context) -> Declaration:
+async def from_bonded_list(
+    number: BondedListNumber, principal: CurrentPrincipal, context: Context
+) -> Declaration:
     return await declarations.draft_from_bonded_list(
-        bonded, caller=principal, uow=context.new_uow(), clock=context.clock
+        number, caller=principal, uow=context.new_uow(), clock=context.clock
     )
 
 

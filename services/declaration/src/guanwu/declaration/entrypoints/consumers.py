@@ -6,17 +6,19 @@ from collections.abc import Awaitable, Callable
 
 from guanwu.contracts import topics
 from guanwu.contracts.events import (
+    BondedListSynced,
     DeclarationSigned,
     DeclarationSubmitFailed,
     DeclarationSubmitted,
+    DeclarationSynced,
     ReceiptReceived,
     ReviewApproved,
     ReviewRejected,
     SignFailed,
 )
 from guanwu.declaration.service_layer.context import DeclarationContext
-from guanwu.declaration.service_layer.handlers import reactions
-from guanwu.platform.bus.port import EventHandler, Subscription
+from guanwu.declaration.service_layer.handlers import reactions, synced
+from guanwu.platform.bus.port import BatchHandler, EventHandler, Subscription
 from guanwu.platform.unit_of_work import with_new_unit_of_work
 
 
@@ -25,6 +27,12 @@ def subscriptions(context: DeclarationContext) -> list[Subscription]:
         """The reaction as the bus calls it, with a fresh unit of work per event."""
         return with_new_unit_of_work(
             reaction, context.new_uow, clock=context.clock, attempts=context.reaction_attempts
+        )
+
+    def bind_batch(handler: Callable[..., Awaitable[None]]) -> BatchHandler:
+        """A batch handler as the bus calls it, with a fresh unit of work per batch."""
+        return with_new_unit_of_work(
+            handler, context.new_uow, clock=context.clock, attempts=context.reaction_attempts
         )
 
     return [
@@ -51,6 +59,17 @@ def subscriptions(context: DeclarationContext) -> list[Subscription]:
                 DeclarationSubmitted.event_type: bind(reactions.mark_declared),
                 DeclarationSubmitFailed.event_type: bind(reactions.mark_declare_failed),
                 ReceiptReceived.event_type: bind(reactions.apply_customs_receipt),
+            },
+        ),
+        # Apart from the receipts, so that a sync job's thousands of records never hold a receipt back.
+        Subscription(
+            "declaration.sync",
+            topics.SYNC_EVENTS,
+            batch_handlers={
+                DeclarationSynced.event_type: bind_batch(synced.sync_declarations),
+                BondedListSynced.event_type: with_new_unit_of_work(
+                    synced.keep_bonded_lists, context.new_uow, clock=context.clock
+                ),
             },
         ),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from guanwu.declaration.adapters.bonded_lists import SyncedBondedListRepository
 from guanwu.declaration.adapters.declarations import DeclarationRepository, StatusChanges
 from guanwu.declaration.adapters.parked_receipts import ParkedReceiptRepository
 from guanwu.declaration.adapters.templates import TemplateRepository
@@ -21,3 +22,4 @@ class DeclarationUnitOfWork(UnitOfWork):
         self.declarations = DeclarationRepository(store, self, status_changes)
         self.templates = TemplateRepository(store, self)
         self.parked_receipts = ParkedReceiptRepository(store, self)
+        self.bonded_lists = SyncedBondedListRepository(store, self)

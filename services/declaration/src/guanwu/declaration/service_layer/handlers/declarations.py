@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
-from guanwu.contracts.declaration import BondedList, DeclarationDocument
+from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import (
     DeclarationDeclareRequested,
@@ -21,7 +21,9 @@ from guanwu.contracts.events import (
 )
 from guanwu.customs.codes import load_default_tables
 from guanwu.customs.rules import Level
+from guanwu.declaration.domain.bonded_lists import BondedListNumber
 from guanwu.declaration.domain.commands import Caller, Edit
+from guanwu.declaration.domain.errors import BondedListNotFound
 from guanwu.declaration.domain.from_bonded_list import declaration_from_bonded_list
 from guanwu.declaration.domain.lifecycle import ensure_approved, request_declare
 from guanwu.declaration.domain.model import (
@@ -76,10 +78,16 @@ async def copy_declaration(
 
 
 async def draft_from_bonded_list(
-    bonded: BondedList, *, caller: Caller, uow: DeclarationUnitOfWork, clock: Clock
+    number: BondedListNumber, *, caller: Caller, uow: DeclarationUnitOfWork, clock: Clock
 ) -> Declaration:
-    """F-07: a draft from a pre-approved 核注清单 (refused when it is not approved or cannot be mapped)."""
-    document = declaration_from_bonded_list(bonded, load_default_tables())
+    """F-07: a draft from a synced, pre-approved 核注清单 named by its number (refused when no list of that
+    number was synced, when it is not 审核通过, or when it cannot be mapped)."""
+    synced = await uow.bonded_lists.by_number(
+        caller.tenant, bond_invt_no=number.bond_invt_no, seq_no=number.seq_no
+    )
+    if synced is None:
+        raise BondedListNotFound(number.number)
+    document = declaration_from_bonded_list(synced.approved(), load_default_tables())
     return await draft_declaration(document, caller=caller, uow=uow, clock=clock)
 
 

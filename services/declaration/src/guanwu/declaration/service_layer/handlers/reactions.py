@@ -4,12 +4,12 @@ acceptance and the customs receipts. Each reaction is one pure lifecycle step ap
 At-least-once delivery: a redelivered event finds the step already applied and changes nothing; a concurrent
 edit makes the versioned write fail at commit, and the step is applied again to the newer version (up to
 `attempts` times). A receipt whose declaration cannot be recognised yet is parked and replayed when
-DeclarationSubmitted names it (adapters/parked_receipts.py).
+DeclarationSubmitted (or 数据同步, handlers/synced.py) names it (adapters/parked_receipts.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -24,6 +24,7 @@ from guanwu.contracts.events import (
     DeclarationStatusChanged,
     DeclarationSubmitFailed,
     DeclarationSubmitted,
+    DeclarationSummary,
     ReceiptReceived,
     ReviewOutcome,
     ReviewRejected,
@@ -83,7 +84,7 @@ class Reaction(Generic[E]):
         def step(current: Declaration) -> Declaration | None:
             return self.step(current, event, now=now)
 
-        outcome = await _apply(envelope, find, step, self.cause(event), uow=uow, attempts=attempts)
+        outcome = await apply_step(envelope, find, step, self.cause(event), uow=uow, attempts=attempts)
         return _reported(outcome, envelope)
 
 
@@ -123,15 +124,28 @@ async def mark_declared(
     """The Single Window took it: 已申报 with the 统一编号; the receipts that overtook it are applied now."""
     outcome = await _declared(envelope, event, uow=uow, clock=clock, attempts=attempts)
     if outcome is not Outcome.MISSING:
-        parked = await uow.parked_receipts.waiting_for(
-            envelope.tenant, seq_no=event.seq_no, entry_id=event.entry_id
-        )
-        for receipt_envelope in parked:
-            receipt = ReceiptReceived.model_validate(receipt_envelope.data)
-            if await _apply_receipt(receipt_envelope, receipt, uow, clock, attempts) is not Outcome.MISSING:
-                uow.parked_receipts.release(envelope.tenant, receipt.receipt_id)
-                await uow.commit()
+        numbers = [event.entry_id] if event.entry_id else []
+        await replay_parked(envelope.tenant, [event.seq_no], numbers, uow=uow, clock=clock, attempts=attempts)
     return outcome
+
+
+async def replay_parked(
+    tenant: str,
+    seq_nos: Sequence[str],
+    entry_ids: Sequence[str],
+    *,
+    uow: DeclarationUnitOfWork,
+    clock: Clock,
+    attempts: int,
+) -> None:
+    """Apply the receipts parked for these customs numbers now that a declaration carries them; each applied
+    one leaves the parking."""
+    parked = await uow.parked_receipts.waiting_for_any(tenant, seq_nos=seq_nos, entry_ids=entry_ids)
+    for receipt_envelope in parked:
+        receipt = ReceiptReceived.model_validate(receipt_envelope.data)
+        if await _apply_receipt(receipt_envelope, receipt, uow, clock, attempts) is not Outcome.MISSING:
+            uow.parked_receipts.release(tenant, receipt.receipt_id)
+            await uow.commit()
 
 
 async def apply_customs_receipt(
@@ -141,7 +155,7 @@ async def apply_customs_receipt(
     acceptance naming the declaration is parked until it arrives."""
     outcome = await _apply_receipt(envelope, event, uow, clock, attempts)
     if outcome is Outcome.MISSING:
-        uow.parked_receipts.park(envelope, event)
+        uow.parked_receipts.park(envelope, event, now=clock())
         await uow.commit()
         # Look again: the acceptance may have been stored (and its replay run) while this was parked.
         outcome = await _apply_receipt(envelope, event, uow, clock, attempts)
@@ -166,13 +180,21 @@ async def _apply_receipt(
         )
     step = partial(lifecycle.apply_receipt, receipt=receipt, now=clock())
     cause = f"回执 {receipt.channel} ({receipt.receipt_id})"
-    return await _apply(envelope, find, step, cause, uow=uow, attempts=attempts)
+    return await apply_step(envelope, find, step, cause, uow=uow, attempts=attempts)
 
 
-async def _apply(
-    envelope: Envelope, find: Find, step: Step, cause: str, *, uow: DeclarationUnitOfWork, attempts: int
+async def apply_step(
+    envelope: Envelope,
+    find: Find,
+    step: Step,
+    cause: str,
+    *,
+    uow: DeclarationUnitOfWork,
+    attempts: int,
+    other_change: type[DeclarationSummary] | None = None,
 ) -> Outcome:
-    """Apply `step` to the declaration `find` returns, announcing a change of state as caused by `envelope`."""
+    """Apply `step` to the declaration `find` returns, announcing a change of state as caused by `envelope`
+    (and, with `other_change`, a change that leaves the state as it was by that event)."""
     for _ in range(attempts):
         current = await find()
         if current is None:
@@ -186,6 +208,8 @@ async def _apply(
                 update={"previous_status": current.status.value, "cause": cause[:200]}
             )
             events.append(caused_by(envelope, status_changed, source=SOURCE))
+        elif other_change is not None:
+            events.append(caused_by(envelope, changed.summary(other_change), source=SOURCE))
         uow.declarations.save(changed, events)
         try:
             await uow.commit()
