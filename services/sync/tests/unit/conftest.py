@@ -38,6 +38,7 @@ from guanwu.sync.adapters.repositories import DeclareRecordRepository
 from guanwu.sync.config import SyncSettings
 from guanwu.sync.entrypoints.background import resend_once
 from guanwu.sync.service_layer.context import SyncContext
+from guanwu.sync.service_layer.handlers.receipts import read_receipts
 
 DECLARATIONS = DeclareRecordRepository.collection_name
 ISSUER = LocalTokenIssuer("unit-test-secret-" + "s" * 32)
@@ -59,11 +60,38 @@ def auth(tenant: str = "acme", roles: tuple[str, ...] = ("preparer",)) -> dict[s
     return {"Authorization": f"Bearer {ISSUER.issue('u1', tenant, list(roles))}"}
 
 
+class ScriptedFeed:
+    """A receipt feed a test writes itself, in the Single Window's wire shape: XML from the kernel's fixtures,
+    broken XML, an unknown message type, one receipt served twice, pages served in reverse order."""
+
+    def __init__(self) -> None:
+        self.receipts: dict[str, list[dict[str, Any]]] = {}
+        self.reversed_pages = False
+
+    def add(self, enterprise: str, message_type: str, xml: bytes | str, receipt_id: str | None = None) -> str:
+        """Append one receipt to the enterprise's feed; returns its receipt id."""
+        feed = self.receipts.setdefault(enterprise, [])
+        position = len(feed) + 1
+        receipt_id = receipt_id or f"R{enterprise}-{position:09d}"
+        text = xml.decode() if isinstance(xml, bytes) else xml
+        feed.append(
+            {"receipt_id": receipt_id, "position": position, "message_type": message_type, "xml": text}
+        )
+        return receipt_id
+
+    def page(self, enterprise: str, after: int, limit: int) -> dict[str, Any]:
+        page = self.receipts.get(enterprise, [])[after : after + limit]
+        served = page[::-1] if self.reversed_pages else page
+        return {"receipts": served, "next_position": after + len(page)}
+
+
 class SingleWindowLine(httpx.AsyncBaseTransport):
-    """The wire to the Single Window: counts 申报 POSTs, keeps their bodies, and can fail on demand."""
+    """The wire to the Single Window: counts 申报 POSTs, keeps their bodies, and can fail on demand; with a
+    `feed`, the receipt feed is that scripted one instead of the simulator's."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
+        self.feed: ScriptedFeed | None = None
         self.declared: list[bytes] = []
         self.polled: list[str] = []  # the enterprise of each receipt-feed request, in order
         self.refuse_connection = False
@@ -72,7 +100,11 @@ class SingleWindowLine(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "GET" and request.url.path == "/sim/receipts":
-            self.polled.append(request.url.params["enterprise"])
+            params = request.url.params
+            self.polled.append(params["enterprise"])
+            if self.feed is not None:
+                page = self.feed.page(params["enterprise"], int(params["after"]), int(params["limit"]))
+                return httpx.Response(200, json=page)
         if request.method == "POST" and request.url.path == "/sim/declarations":
             self.declared.append(await request.aread())
             if self.refuse_connection:
@@ -188,6 +220,24 @@ class SyncService:
             DeclarationSubmitFailed.model_validate(env.data)
             for topic, env in self.bus.published
             if topic == topics.SYNC_EVENTS and env.type == DeclarationSubmitFailed.event_type
+        ]
+
+    async def read_receipts(self, tenant: str = "acme", limit: int = 200) -> int:
+        """One poll of the tenant's receipt feed, as the background poller makes it; how many were read."""
+        return await read_receipts(
+            tenant,
+            uow=self.context.new_uow(),
+            single_window=self.context.single_window,
+            limit=limit,
+            observer=self.context.observer,
+        )
+
+    async def published(self, event_type: str) -> list[Envelope]:
+        """Every sync event of that type published so far (after the relay has drained the outbox)."""
+        assert self.runtime.relay is not None
+        await self.runtime.relay.drain()
+        return [
+            env for topic, env in self.bus.published if topic == topics.SYNC_EVENTS and env.type == event_type
         ]
 
     async def record(self, request_id: str = "req-1", tenant: str = "acme") -> Document:

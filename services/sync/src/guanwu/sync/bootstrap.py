@@ -93,8 +93,15 @@ def build(
     ]
 
     async def ensure_indexes() -> None:
-        for repository in (uow.receipts, uow.declarations, uow.jobs, uow.quarantine):
-            await repository.ensure_indexes()
+        for ensure in (
+            uow.receipts.ensure_indexes,
+            uow.declarations.ensure_indexes,
+            uow.bonded_list_receipts.ensure_indexes,
+            uow.receipt_quarantine.ensure_indexes,
+            uow.jobs.ensure_indexes,
+            uow.quarantine.ensure_indexes,
+        ):
+            await ensure()
 
     async def say_unconnected() -> None:
         if not connected:
@@ -107,6 +114,7 @@ def build(
         outbox_collections=[
             uow.receipts.collection,
             uow.declarations.collection,
+            uow.bonded_list_receipts.collection,
             uow.jobs.collection,
             uow.synced.collection,
         ],

@@ -9,6 +9,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from guanwu.contracts.sync import SyncKind
 from guanwu.customs.messages.receipts import ReceiptStatus
 from guanwu.sync.adapters.single_window import Operation
+from guanwu.sync.domain.receipts import MESSAGE_TYPES, BondedListMessage
 from guanwu.sync.domain.synced import Outcome
 from guanwu.sync.service_layer.job_observer import JobOutcome
 from guanwu.sync.service_layer.observer import DeclareOutcome, Job
@@ -18,6 +19,17 @@ RECEIPTS = Counter(
     "Receipts read from the Single Window and stored, by CHANNEL code (? for a code the customs kernel does "
     "not know)",
     ["channel"],
+)
+BONDED_LIST_RECEIPTS = Counter(
+    "guanwu_sync_bonded_list_receipts_total",
+    "核注清单 receipts read from the Single Window and stored, by message type (INV201 审核回执, INV202 生成报关单)",
+    ["message_type"],
+)
+QUARANTINED_RECEIPTS = Counter(
+    "guanwu_sync_receipts_quarantined_total",
+    "Receipts of the feed that could not be read, quarantined (listed at /api/sync/receipts/quarantine), by "
+    "message type (other: a type sync does not know)",
+    ["message_type"],
 )
 JOBS = Counter(
     "guanwu_sync_jobs_total",
@@ -55,6 +67,11 @@ DATA_JOBS = Counter(
 DATA_JOBS_RUNNING = Gauge("guanwu_sync_data_jobs_running", "Sync jobs this process is running now")
 
 
+def message_type_label(message_type: str) -> str:
+    """A message type from outside cannot make new series either."""
+    return message_type if message_type in MESSAGE_TYPES else "other"
+
+
 def channel_label(channel: str) -> str:
     """The CHANNEL code as the customs kernel reads it: a code from outside cannot make new series."""
     return ReceiptStatus.from_channel(channel).value
@@ -66,6 +83,10 @@ class PrometheusSyncMetrics:
     failure; receipts appear by channel as they come."""
 
     def __init__(self) -> None:
+        for message_type in (*MESSAGE_TYPES, "other"):
+            QUARANTINED_RECEIPTS.labels(message_type)
+        for message_type in get_args(BondedListMessage):
+            BONDED_LIST_RECEIPTS.labels(message_type)
         for job in get_args(Job):
             for outcome in ("ok", "failed"):
                 JOBS.labels(job, outcome)
@@ -78,6 +99,12 @@ class PrometheusSyncMetrics:
 
     def receipt_stored(self, channel: str) -> None:
         RECEIPTS.labels(channel_label(channel)).inc()
+
+    def bonded_list_receipt_stored(self, message_type: str) -> None:
+        BONDED_LIST_RECEIPTS.labels(message_type_label(message_type)).inc()
+
+    def receipt_quarantined(self, message_type: str) -> None:
+        QUARANTINED_RECEIPTS.labels(message_type_label(message_type)).inc()
 
     def declaration_sent(self, outcome: DeclareOutcome) -> None:
         DECLARATIONS.labels(outcome).inc()

@@ -7,11 +7,15 @@ from guanwu.contracts.events import (
     DeclarationSubmitFailed,
     DeclarationSubmitted,
     DeleteReceiptReceived,
-    ReceiptReceived,
 )
 from guanwu.platform.events import envelope_for
 from guanwu.platform.ids import deterministic_id
-from guanwu.sync.domain.receipts import ReceivedReceipt
+from guanwu.sync.domain.receipts import (
+    BondedListReceipt,
+    ReceivedReceipt,
+    bonded_list_event,
+    received_event,
+)
 from guanwu.sync.domain.records import DeclareRecord
 
 SOURCE = "/guanwu/sync"
@@ -63,17 +67,22 @@ def receipt_events(receipt: ReceivedReceipt) -> list[tuple[str, Envelope]]:
 
     Event ids derive from the receipt, so a receipt read twice after a crash is the same event twice.
     """
-    numbers = {"receipt_id": receipt.receipt_id, "entry_id": receipt.entry_id, "seq_no": receipt.seq_no}
-    details = {"notice_date": receipt.notice_date, "note": receipt.note}
-    heads = {"trade_name": receipt.trade_name, "ie_flag": receipt.ie_flag}
     tenant, record_id = receipt.tenant, receipt.id
-    received = ReceiptReceived(channel=receipt.channel, **numbers, **details, **heads)
+    received = received_event(receipt)
     events = [
         envelope_for(
             received, source=SOURCE, tenant=tenant, event_id=deterministic_id("receipt-event", record_id)
         )
     ]
     if receipt.channel == DELETE_CHANNEL:
-        deleted = DeleteReceiptReceived(channel=receipt.channel, **numbers, **details, **heads)
+        deleted = DeleteReceiptReceived(**received.model_dump())
         events.append(envelope_for(deleted, source=SOURCE, tenant=tenant, event_id=record_id))
     return events
+
+
+def bonded_list_receipt_events(receipt: BondedListReceipt) -> list[tuple[str, Envelope]]:
+    """A 核注清单 receipt is announced as BondedListReceiptReceived (an INV201 退单 or 删单 is what anomaly
+    registers as 核注清单异常), its id derived from the receipt."""
+    return [
+        envelope_for(bonded_list_event(receipt), source=SOURCE, tenant=receipt.tenant, event_id=receipt.id)
+    ]

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from guanwu.customs.messages.receipts import DecImportResponse
 
 
 class RemoteReceipt(BaseModel):
-    receipt_id: str
+    """One receipt of the feed as the Single Window serves it: the customs message in its wire format.
+
+    `message_type` is DEC_RESULT (报关单回执), INV201 (核注清单审核回执) or INV202 (核注清单生成报关单回执); it
+    is kept a plain string, so a receipt of a type sync cannot read is quarantined rather than failing the
+    whole page."""
+
+    receipt_id: str = Field(min_length=1)
     position: int
-    channel: str
-    entry_id: str | None = None
-    seq_no: str | None = None
-    note: str | None = None
-    trade_name: str | None = None
-    ie_flag: str | None = None
-    notice_date: datetime
+    message_type: str
+    xml: str
 
 
 class ReceiptPage(BaseModel):
+    """A page of one enterprise's feed after a position; `next_position` is where the next page starts (the
+    receipts of a page may come in any order, and one may come twice)."""
+
     receipts: list[RemoteReceipt]
     next_position: int
 

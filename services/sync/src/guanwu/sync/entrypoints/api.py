@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from guanwu.platform.auth import CurrentPrincipal, Principal, require_roles
@@ -13,6 +13,7 @@ from guanwu.platform.http.context import service_context
 from guanwu.sync.domain.records import DeclareRecord
 from guanwu.sync.service_layer.context import SyncContext
 from guanwu.sync.service_layer.handlers.declare import declare_records
+from guanwu.sync.service_layer.handlers.receipts import quarantined_receipts
 from guanwu.sync.service_layer.handlers.receipts import receipt_status as read_receipt_status
 
 DECLARE_READERS = ("preparer", "manager", "integration")  # admin is implied by require_roles
@@ -24,8 +25,28 @@ router = APIRouter(prefix="/api/sync", tags=["sync"])
 
 class ReceiptSyncStatus(BaseModel):
     tenant: str
-    position: int
-    receipts: int
+    position: int = Field(description="Position in the Single Window's receipt feed read so far")
+    receipts: int = Field(description="Declaration receipts (DEC_RESULT) kept")
+    bonded_list_receipts: int = Field(0, description="核注清单 receipts (INV201, INV202) kept")
+    quarantined: int = Field(0, description="Receipts that could not be read (/receipts/quarantine)")
+
+
+class QuarantinedReceiptOut(BaseModel):
+    """A receipt of the feed that could not be read: why, and what it was (the XML, cut when long)."""
+
+    receipt_id: str
+    position: int = Field(description="Its position in the tenant's receipt feed")
+    message_type: str = Field(description="As the feed named it: DEC_RESULT, INV201, INV202 or another")
+    reason: str
+    payload: str = Field(description="The raw XML as received, at most 32,768 characters")
+    payload_chars: int = Field(description="Length of the whole raw XML")
+    payload_truncated: bool
+    quarantined_at: datetime
+
+
+class QuarantinedReceiptPage(BaseModel):
+    total: int
+    items: list[QuarantinedReceiptOut]
 
 
 class SyncError(BaseModel):
@@ -77,8 +98,27 @@ def attempt_of(record: DeclareRecord) -> DeclareAttempt:
     "/receipts/status", response_model=ReceiptSyncStatus, summary="回执同步进度 / receipt sync status"
 )
 async def receipt_status(principal: CurrentPrincipal, context: Context) -> ReceiptSyncStatus:
-    position, count = await read_receipt_status(principal.tenant, uow=context.new_uow())
-    return ReceiptSyncStatus(tenant=principal.tenant, position=position, receipts=count)
+    counts = await read_receipt_status(principal.tenant, uow=context.new_uow())
+    return ReceiptSyncStatus(tenant=principal.tenant, **counts._asdict())
+
+
+@router.get(
+    "/receipts/quarantine",
+    response_model=QuarantinedReceiptPage,
+    summary="无法解析的回执 / receipts that could not be read",
+)
+async def receipt_quarantine(
+    principal: CurrentPrincipal,
+    context: Context,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> QuarantinedReceiptPage:
+    total, items = await quarantined_receipts(principal.tenant, uow=context.new_uow(), skip=skip, limit=limit)
+    listed = [
+        QuarantinedReceiptOut(**item.model_dump(exclude={"tenant"}), payload_truncated=item.payload_truncated)
+        for item in items
+    ]
+    return QuarantinedReceiptPage(total=total, items=listed)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from guanwu.sync.adapters.job_repositories import (
     SyncedRecordRepository,
     SyncJobRepository,
 )
+from guanwu.sync.adapters.receipts import BondedListReceiptRepository, ReceiptQuarantineRepository
 from guanwu.sync.adapters.repositories import (
     DeclareRecordRepository,
     KnownTenantRepository,
@@ -23,6 +24,8 @@ class SyncUnitOfWork(UnitOfWork):
         super().__init__(store, outbox_written)
         self.declarations = DeclareRecordRepository(store, self)
         self.receipts = ReceiptRepository(store, self)
+        self.bonded_list_receipts = BondedListReceiptRepository(store, self)
+        self.receipt_quarantine = ReceiptQuarantineRepository(store, self)
         self.cursors = ReceiptCursorRepository(store, self)
         self.tenants = KnownTenantRepository(store, self)
         self.jobs = SyncJobRepository(store, self)

@@ -1,18 +1,38 @@
-"""Receipt ingestion (回执): each receipt becomes one stored record with its events in the same write.
+"""Receipt ingestion (回执): each receipt of the feed becomes one stored record with its events in the same
+write — a declaration receipt (DEC_RESULT), a 核注清单 receipt (INV201/INV202), or a quarantined one that
+could not be read (no event; logged, counted and listed).
 
 Resuming after a crash: the cursor is saved after the receipts it covers, so a crash re-reads some receipts;
-their record ids derive from the receipt id, so they are recognised and nothing is published twice.
+their record ids derive from the receipt id, so they are recognised and nothing is published twice. A
+receipt the feed serves twice is recognised the same way; the receipts of a page may come in any order.
 """
 
 from __future__ import annotations
 
+from functools import partial
+from typing import NamedTuple
+
+import structlog
+
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
-from guanwu.sync.domain.events import receipt_events
-from guanwu.sync.domain.receipts import KnownTenant, advanced, received
-from guanwu.sync.domain.single_window import SingleWindow
+from guanwu.platform.clock import Clock, utc_now
+from guanwu.platform.unit_of_work import Write
+from guanwu.sync.domain.events import bonded_list_receipt_events, receipt_events
+from guanwu.sync.domain.receipts import (
+    BondedListReceipt,
+    KnownTenant,
+    QuarantinedReceipt,
+    Reading,
+    ReceivedReceipt,
+    advanced,
+    read,
+)
+from guanwu.sync.domain.single_window import RemoteReceipt, SingleWindow
 from guanwu.sync.service_layer.observer import UNOBSERVED, SyncObserver
 from guanwu.sync.service_layer.unit_of_work import SyncUnitOfWork
+
+log = structlog.get_logger(__name__)
 
 
 async def read_receipts(
@@ -22,22 +42,19 @@ async def read_receipts(
     single_window: SingleWindow,
     limit: int,
     observer: SyncObserver = UNOBSERVED,
+    clock: Clock = utc_now,
 ) -> int:
-    """Pull one page of receipts for a tenant; returns how many were read."""
+    """Pull one page of receipts for a tenant; returns how many were read (quarantined ones included)."""
     async with uow:
         cursor = await uow.cursors.of(tenant)
         page = await single_window.receipts_after(tenant, cursor.position, limit)
-        writes = []
-        for receipt in page.receipts:
-            kept = received(tenant, receipt)
+        now = clock()
+        for receipt in once_each(page.receipts):
             # One write for the page; a receipt read again after a crash finds its record (once).
-            writes.append((uow.receipts.add(kept, receipt_events(kept), once=True), kept.channel))
+            kept(read(tenant, receipt, now=now), uow=uow, observer=observer)
         # The receipts before the cursor: it never passes a receipt not kept, and they are announced even
         # when another poller moved the cursor meanwhile.
         await uow.commit()
-        for write, channel in writes:
-            if write.stored:
-                observer.receipt_stored(channel)
         if page.receipts:
             moved = advanced(cursor, page.next_position)
             if cursor.version:
@@ -48,6 +65,43 @@ async def read_receipts(
     return len(page.receipts)
 
 
+def once_each(receipts: list[RemoteReceipt]) -> list[RemoteReceipt]:
+    """The page's receipts, one per receipt id (the feed may serve one twice; the first is kept)."""
+    seen: set[str] = set()
+    unique = []
+    for receipt in receipts:
+        if receipt.receipt_id not in seen:
+            seen.add(receipt.receipt_id)
+            unique.append(receipt)
+    return unique
+
+
+def kept(reading: Reading, *, uow: SyncUnitOfWork, observer: SyncObserver) -> Write:
+    """Stage the record of one receipt with its events; what it was is reported once it is stored."""
+    if isinstance(reading, ReceivedReceipt):
+        write = uow.receipts.add(reading, receipt_events(reading), once=True)
+        write.when_stored(partial(observer.receipt_stored, reading.channel))
+    elif isinstance(reading, BondedListReceipt):
+        write = uow.bonded_list_receipts.add(reading, bonded_list_receipt_events(reading), once=True)
+        write.when_stored(partial(observer.bonded_list_receipt_stored, reading.message_type))
+    else:
+        write = uow.receipt_quarantine.add(reading, once=True)
+        write.when_stored(partial(quarantine_reported, reading, observer))
+    return write
+
+
+def quarantine_reported(receipt: QuarantinedReceipt, observer: SyncObserver) -> None:
+    log.warning(
+        "receipt quarantined",
+        tenant=receipt.tenant,
+        receipt_id=receipt.receipt_id,
+        position=receipt.position,
+        message_type=receipt.message_type,
+        reason=receipt.reason,
+    )
+    observer.receipt_quarantined(receipt.message_type)
+
+
 async def follow_tenant_receipts(
     envelope: Envelope, _event: Event, *, uow: SyncUnitOfWork, tenants: PolledTenants
 ) -> None:
@@ -55,10 +109,29 @@ async def follow_tenant_receipts(
     await tenants.learn(envelope.tenant, uow=uow)
 
 
-async def receipt_status(tenant: str, *, uow: SyncUnitOfWork) -> tuple[int, int]:
-    """How far the tenant's receipt feed was read, and how many of its receipts sync keeps."""
+class ReceiptCounts(NamedTuple):
+    position: int
+    receipts: int
+    bonded_list_receipts: int
+    quarantined: int
+
+
+async def receipt_status(tenant: str, *, uow: SyncUnitOfWork) -> ReceiptCounts:
+    """How far the tenant's receipt feed was read, and how many of its receipts sync keeps, by kind."""
     cursor = await uow.cursors.of(tenant)
-    return cursor.position, await uow.receipts.count(tenant)
+    return ReceiptCounts(
+        cursor.position,
+        await uow.receipts.count(tenant),
+        await uow.bonded_list_receipts.count(tenant),
+        await uow.receipt_quarantine.count(tenant),
+    )
+
+
+async def quarantined_receipts(
+    tenant: str, *, uow: SyncUnitOfWork, skip: int, limit: int
+) -> tuple[int, list[QuarantinedReceipt]]:
+    """The tenant's receipts that could not be read, newest (furthest in the feed) first."""
+    return await uow.receipt_quarantine.newest_first(tenant, skip=skip, limit=limit)
 
 
 class PolledTenants:
