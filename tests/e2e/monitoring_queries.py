@@ -62,6 +62,8 @@ CATALOGUE: dict[str, tuple[str, frozenset[str]]] = {
         ("guanwu_process_ready", "gauge", "service"),
         ("guanwu_declaration_declarations", "gauge", "status"),
         ("guanwu_declaration_status_changes_total", "counter", "status"),
+        ("guanwu_declaration_signing_timeouts_total", "counter", ""),
+        ("guanwu_declaration_parked_receipts_expired_total", "counter", ""),
         ("guanwu_anomaly_records", "gauge", "anomaly_type handling_status"),
         ("guanwu_anomaly_registered_total", "counter", "anomaly_type source"),
         ("guanwu_sync_receipts_total", "counter", "channel"),
