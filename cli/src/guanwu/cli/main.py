@@ -12,9 +12,12 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from guanwu.cli.sync_command import sync_app
+
 app = typer.Typer(help="guanwu 关务 — customs affairs platform", no_args_is_help=True)
 infra_app = typer.Typer(help="Local Kafka + FerretDB for development and tests", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
+app.add_typer(sync_app, name="sync")
 
 
 DataDir = Annotated[
