@@ -14,7 +14,7 @@ import pytest
 from guanwu.contracts.declaration import DeclarationDocument, DecSign
 from guanwu.customs import fixtures
 from guanwu.customs.messages import build_dec_message
-from guanwu.customs.messages.receipts import parse_dec_import_response
+from guanwu.customs.messages.receipts import parse_dec_import_response, parse_dec_result
 from guanwu.singlewindow_sim.app import create_app
 
 SIGNATURE = base64.b64encode(b"\x30\x44\x02\x20" + b"\x11" * 32 + b"\x02\x20" + b"\x22" * 32).decode()
@@ -46,9 +46,11 @@ async def declare(
 
 
 async def feed(client: httpx.AsyncClient, enterprise: str = "acme") -> list[dict[str, Any]]:
+    """The receipts of the feed, read from their DEC_RESULT XML with the kernel's parser."""
     response = await client.get("/sim/receipts", params={"enterprise": enterprise})
-    receipts: list[dict[str, Any]] = response.json()["receipts"]
-    return receipts
+    entries = response.json()["receipts"]
+    assert all(entry["message_type"] == "DEC_RESULT" for entry in entries)
+    return [parse_dec_result(entry["xml"].encode()).model_dump() for entry in entries]
 
 
 async def test_accepted_declaration_gets_a_seq_no_then_l_and_p_receipts(client: httpx.AsyncClient) -> None:
