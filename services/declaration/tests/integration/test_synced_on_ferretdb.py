@@ -55,6 +55,7 @@ async def store(mongo_url: str) -> AsyncIterator[MongoDocumentStore]:
         await repository.ensure_indexes()
     yield store
     await store.close()
+    client: pymongo.MongoClient[Document]
     with pymongo.MongoClient(mongo_url) as client:
         client.drop_database(name)
 
@@ -114,13 +115,15 @@ async def test_the_sweeps_filter_by_time_and_status(store: MongoDocumentStore) -
     )
     await uow.commit()
     for receipt_id, at in (("R-old", T0), ("R-new", T0 + timedelta(days=1))):
+
+        def at_(moment: datetime = at) -> datetime:
+            return moment
+
         event = ReceiptReceived(
             receipt_id=receipt_id, channel="L", seq_no="E20260000000000009", notice_date=at
         )
         envelope = envelope_for(event, source="/guanwu/sync", tenant="acme")[1]
-        await reactions.apply_customs_receipt(
-            envelope, event, uow=uow_on(store), clock=lambda at=at: at, attempts=1
-        )
+        await reactions.apply_customs_receipt(envelope, event, uow=uow_on(store), clock=at_, attempts=1)
     seen = Seen()
     later = T0 + timedelta(days=7, seconds=1)
 
