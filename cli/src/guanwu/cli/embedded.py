@@ -2,13 +2,16 @@
 token issuer, all under one HTTP server.
 
 The Single Window simulator is served only when asked (`guanwu up --simulator`, as `make run` does for the
-demo): its `/sim/*` routes take receipts from anyone who reaches the port. Without it, sync talks to the
+demo), seeded with records when asked (`--simulator-dataset demo:2000:200`): its `/sim/*` routes take
+receipts from anyone who reaches the port. Without it, sync talks to the
 Single Window at `--single-window-url`, or to none: 申报 requests are then kept unsent and nothing is polled."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -27,7 +30,7 @@ from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bootstrap import DEAD_LETTER_COLLECTION
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.local_users import LocalUser, LocalUserStore, login_router
-from guanwu.platform.runtime import Runtime, create_app
+from guanwu.platform.runtime import Runtime, ServiceParts, create_app
 from guanwu.platform.settings import AuthSettings
 from guanwu.platform.store.port import DocumentStore
 from guanwu.query import bootstrap as query_bootstrap
@@ -36,6 +39,7 @@ from guanwu.review import bootstrap as review_bootstrap
 from guanwu.review.config import ReviewSettings
 from guanwu.singlewindow_sim.app import SingleWindowState
 from guanwu.singlewindow_sim.app import build_router as simulator_router
+from guanwu.singlewindow_sim.seeding import SeedSpec, seed_all
 from guanwu.sync import bootstrap as sync_bootstrap
 from guanwu.sync.config import SyncSettings
 
@@ -91,12 +95,15 @@ def build_embedded(
     simulator: bool = False,
     single_window_url: str | None = None,
     single_window_transport: httpx.AsyncBaseTransport | None = None,
+    simulator_datasets: Sequence[SeedSpec] = (),
 ) -> EmbeddedSystem:
     """`simulator=True` serves the Single Window simulator under /sim and connects sync to it; otherwise sync
     uses the Single Window at `single_window_url` (None: no upstream), over `single_window_transport` when
-    given (tests)."""
+    given (tests). `simulator_datasets` seed the simulator's records as the system starts."""
     if simulator and single_window_url is not None:
         raise ValueError("either the simulator or another Single Window, not both")
+    if simulator_datasets and not simulator:
+        raise ValueError("simulator data sets need the simulator")
     bus = InProcessEventBus(dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION))
     runtime = Runtime(store, bus, relay_sweep_seconds=2.0)
     simulator_state = SingleWindowState() if simulator else None
@@ -108,6 +115,11 @@ def build_embedded(
         single_window_url = "http://single-window"
         single_window_transport = httpx.ASGITransport(app=sim_app)
         extra_routers.append(simulator_router(simulator_state))
+        if simulator_datasets:
+            seeds = list(simulator_datasets)
+            runtime.register(
+                ServiceParts(name="simulator-datasets", on_start=[partial(seed_all, simulator_state, seeds)])
+            )
     notify = runtime.outbox_written
     # Each service reads its own settings (GUANWU_<SERVICE>_…) as it would alone; the process's own come first.
     auth = AuthSettings(secret=SecretStr(secret))

@@ -7,12 +7,15 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
 
 from guanwu.cli.sync_command import sync_app
+
+if TYPE_CHECKING:
+    from guanwu.singlewindow_sim.seeding import SeedSpec
 
 app = typer.Typer(help="guanwu 关务 — customs affairs platform", no_args_is_help=True)
 infra_app = typer.Typer(help="Local Kafka + FerretDB for development and tests", no_args_is_help=True)
@@ -49,13 +52,30 @@ def up(
             "--simulator, 申报 requests are kept unsent and no receipts are polled",
         ),
     ] = None,
+    simulator_dataset: Annotated[
+        list[str],
+        typer.Option(
+            "--simulator-dataset",
+            metavar="ENTERPRISE:DECLARATIONS:BONDED_LISTS[:SEED]",
+            help="Seed the simulator with an enterprise's 报关单 and 核注清单 over the last 30 days, e.g. "
+            "demo:2000:200 (seed 1 unless given; `make run` does). Repeatable; needs --simulator",
+        ),
+    ] = [],  # noqa: B006
 ) -> None:
     """Run everything in one process (embedded default): APIs and docs at /docs."""
+    from guanwu.singlewindow_sim.seeding import SeedSpec
+
     if simulator and single_window_url:
         raise typer.BadParameter("--simulator or --single-window-url, not both")
+    if simulator_dataset and not simulator:
+        raise typer.BadParameter("--simulator-dataset seeds the simulator: add --simulator")
+    try:
+        datasets = [SeedSpec.parse(text) for text in simulator_dataset]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--simulator-dataset") from None
     # First: a taken port must leave nothing behind (no data folder, secret or demo user).
     with _claim_port("guanwu up", host, port) as sock:
-        _serve_embedded(sock, data_dir, host, port, tenant, simulator, single_window_url)
+        _serve_embedded(sock, data_dir, host, port, tenant, simulator, single_window_url, datasets)
 
 
 def _claim_port(command: str, host: str, port: int) -> socket.socket:
@@ -77,6 +97,7 @@ def _serve_embedded(
     tenants: list[str],
     simulator: bool,
     single_window_url: str | None,
+    datasets: list[SeedSpec],
 ) -> None:
     from guanwu.cli.embedded import build_embedded, ensure_demo_user, load_or_create_secret
     from guanwu.platform.logging import configure_logging
@@ -93,6 +114,7 @@ def _serve_embedded(
         data_dir=data_dir,
         simulator=simulator,
         single_window_url=single_window_url or None,
+        simulator_datasets=datasets,
     )
 
     async def announce_demo_user() -> None:
@@ -110,6 +132,8 @@ def _serve_embedded(
             f"单一窗口模拟器 Single Window simulator: on at {base}/sim — 任何能访问此端口者都可提交回执 "
             "anyone who reaches this port can post receipts (demo and tests only)"
         )
+        for spec in datasets:
+            typer.echo(f"单一窗口模拟器数据集 simulator data set {spec}")
     elif single_window_url:
         typer.echo(f"单一窗口 Single Window: {single_window_url}")
     else:
