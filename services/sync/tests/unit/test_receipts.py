@@ -5,6 +5,7 @@ receipt that cannot be read is quarantined, counted and listed while the cursor 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from metric_samples import sample
 
 from guanwu.contracts.events import BondedListReceiptReceived, DeleteReceiptReceived, ReceiptReceived
 from guanwu.customs import fixtures
-from guanwu.singlewindow_sim.app import ReceiptIn
+from guanwu.singlewindow_sim.faults import ActiveFaults, Faults
+from guanwu.singlewindow_sim.state import BondedListReceiptIn, ReceiptIn
 from guanwu.sync.adapters.repositories import ReceiptCursorRepository
 
 from .conftest import ScriptedFeed, SyncService, auth, running_sync
@@ -185,10 +187,88 @@ async def test_the_quarantine_is_paged_newest_first(polled: tuple[SyncService, S
     assert refused.status_code == 422
 
 
-async def test_the_simulators_injected_receipt_reaches_sync_as_dec_result() -> None:
-    """Through the simulator itself: a receipt injected as JSON is served as DEC_RESULT XML and read."""
+async def test_the_simulators_receipts_reach_sync_in_their_wire_formats() -> None:
+    """Through the simulator itself: receipts injected as JSON are served as DEC_RESULT and INV201/INV202 XML
+    and read back with the same facts (the notice time included: Beijing time on the wire)."""
+    notice = datetime(2026, 11, 27, 1, 30, 15, tzinfo=UTC)
     async with running_sync() as sync:
-        await sync.simulator.add(ReceiptIn(enterprise="acme", entry_id="610120260000012345", channel="D"))
-        assert await sync.read_receipts() == 1
+        await sync.simulator.add(
+            ReceiptIn(
+                enterprise="acme", entry_id="610120260000012345", channel="D", note="删单", notice_date=notice
+            )
+        )
+        deleted_list = BondedListReceiptIn(
+            enterprise="acme",
+            message_type="INV201",
+            seq_no="202600000000000001",
+            bond_invt_no="QD610126I000000001",
+            list_stat="3",
+            note="企业申请删除",
+            ie_flag="E",
+            notice_date=notice,
+        )
+        await sync.simulator.add_bonded(deleted_list)
+        await sync.simulator.add_bonded(
+            BondedListReceiptIn(
+                enterprise="acme",
+                message_type="INV202",
+                bond_invt_no="QD610126I000000001",
+                manage_result="1",
+                entry_seq_no="202600000000000077",
+                notice_date=notice,
+            )
+        )
+        assert await sync.read_receipts() == 3
         [deleted] = await sync.published(DeleteReceiptReceived.event_type)
-        assert deleted.data["entry_id"] == "610120260000012345"
+        receipt = DeleteReceiptReceived.model_validate(deleted.data)
+        assert (receipt.entry_id, receipt.note, receipt.notice_date) == ("610120260000012345", "删单", notice)
+        inv201, inv202 = [
+            BondedListReceiptReceived.model_validate(e.data)
+            for e in await sync.published(BondedListReceiptReceived.event_type)
+        ]
+        assert inv201.model_dump(include=set(FACTS)) == deleted_list.model_dump(include=set(FACTS))
+        assert (inv202.message_type, inv202.manage_result, inv202.entry_seq_no) == (
+            "INV202",
+            "1",
+            "202600000000000077",
+        )
+        assert inv202.bond_invt_no == "QD610126I000000001" and inv202.notice_date == notice
+
+
+FACTS = ("message_type", "seq_no", "bond_invt_no", "list_stat", "note", "ie_flag", "notice_date")
+
+
+async def test_the_simulators_receipt_faults_leave_each_receipt_once_or_quarantined() -> None:
+    """Duplicated, reversed and (by the seed) broken receipts of the simulator's feed: every good receipt is
+    published once, every broken one is quarantined, and the cursor reaches the end."""
+    async with running_sync() as sync:
+        for n in range(8):
+            await sync.simulator.add(
+                ReceiptIn(enterprise="acme", entry_id=f"61012026000001234{n}", channel="P")
+            )
+        for stat in ("2", "3"):
+            await sync.simulator.add_bonded(
+                BondedListReceiptIn(
+                    enterprise="acme",
+                    message_type="INV201",
+                    bond_invt_no="QD610126I000000001",
+                    list_stat=stat,
+                )
+            )
+        faults = Faults(
+            enterprise="acme", seed=7, malformed_rate=0.4, duplicate_receipts=True, out_of_order_receipts=True
+        )
+        sync.simulator.faults["acme"] = ActiveFaults(faults)
+        broken = {p for p in range(1, 11) if sync.simulator.faults_of("acme").malformed("receipts", p)}
+        assert 0 < len(broken) < 10  # the seed breaks some, not all
+        while await sync.read_receipts(limit=3):
+            pass
+        published = [
+            e.data["receipt_id"]
+            for kind in (ReceiptReceived, BondedListReceiptReceived)
+            for e in await sync.published(kind.event_type)
+        ]
+        assert len(published) == len(set(published)) == 10 - len(broken)
+        listed = await quarantine(sync, limit=20)
+        assert {item["position"] for item in listed["items"]} == broken
+        assert (await status(sync))["position"] == 10
