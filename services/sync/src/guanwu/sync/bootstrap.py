@@ -92,16 +92,11 @@ def build(
         partial(background.run_jobs_forever, context),
     ]
 
+    indexed = (uow.receipts, uow.declarations, uow.bonded_list_receipts, uow.receipt_quarantine)
+
     async def ensure_indexes() -> None:
-        for ensure in (
-            uow.receipts.ensure_indexes,
-            uow.declarations.ensure_indexes,
-            uow.bonded_list_receipts.ensure_indexes,
-            uow.receipt_quarantine.ensure_indexes,
-            uow.jobs.ensure_indexes,
-            uow.quarantine.ensure_indexes,
-        ):
-            await ensure()
+        for repository in (*indexed, uow.jobs, uow.quarantine):
+            await repository.ensure_indexes()
 
     async def say_unconnected() -> None:
         if not connected:
