@@ -3,9 +3,13 @@ UV := bash scripts/uv.sh
 
 .PHONY: run test test-unit lint typecheck bench infra-up infra-down infra-status docs
 
-run: ## Run guanwu embedded with the Single Window simulator (demo) on :8000; ARGS="--port 8100 --data-dir …" or GUANWU_PORT / GUANWU_DATA_DIR
+# The simulator's demo enterprise holds this data set (ENTERPRISE:DECLARATIONS:BONDED_LISTS[:SEED], last 30 days)
+# for `guanwu sync declarations --by-day …` to pull; e.g. `make run SIM_DATASET=demo:100000:20000`.
+SIM_DATASET ?= demo:2000:200
+
+run: ## Run guanwu embedded with the Single Window simulator (demo, seeded) on :8000; ARGS="--port 8100 --data-dir …" or GUANWU_PORT / GUANWU_DATA_DIR
 	$(UV) sync --frozen
-	$(UV) run guanwu up --simulator $(ARGS)
+	$(UV) run guanwu up --simulator $(ARGS) --simulator-dataset $(SIM_DATASET)
 
 test: ## The whole suite on real Kafka, FerretDB and pcscd (installs and starts them)
 	bash scripts/test.sh
