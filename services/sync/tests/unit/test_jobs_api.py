@@ -323,3 +323,12 @@ async def test_a_number_of_the_wrong_form_is_a_422_in_both_languages(
         error = response.json()["error"]
         assert error["code"] == "sync.invalid_number" and error["field"] == field
         assert says in error["message_zh"] and error["message_en"] and error["position"] >= 1
+
+
+async def test_a_long_user_id_is_named_in_its_first_64_characters() -> None:
+    async with running_jobs(seeded()) as sync:
+        subject = "oidc|" + "x" * 120
+        job = await start(sync, BY_TICKET, user=subject)
+        assert job["requested_by"] == subject[:64]
+        [requested] = await sync.published(SyncRequested.event_type, topics.SYNC_REQUESTS)
+        assert requested.data["requested_by"] == subject[:64]

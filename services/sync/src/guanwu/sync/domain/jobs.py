@@ -248,7 +248,7 @@ def page_written(
         done = _next(
             job, now, state="completed", counts=counts, lease_owner=None, lease_until=None, finished_at=now
         )
-        progressed = SyncProgressed(job_id=job.job_id, counts=counts, cursor=job.cursor, at=now)
+        progressed = SyncProgressed(job_id=job.job_id, counts=counts, cursor=None, at=now)
         completed = SyncCompleted(job_id=job.job_id, counts=counts, completed_at=now)
         return done, [_announce(done, progressed), _announce(done, completed)]
     moved = _next(job, now, counts=counts, cursor=cursor, lease_until=now + timedelta(seconds=lease_seconds))

@@ -81,6 +81,11 @@ class QuarantinePage(BaseModel):
     items: list[QuarantinedItemOut]
 
 
+def who(principal: Principal) -> str:
+    """The user as the job's events name them (at most 64 characters; an OIDC subject may be longer)."""
+    return (principal.user_id or "unknown")[:64]
+
+
 def job_url(job_id: str) -> str:
     return f"{PREFIX}/jobs/{job_id}"
 
@@ -128,7 +133,7 @@ async def start_job(
     job = await request_sync(
         criteria,
         tenant=principal.tenant,
-        requested_by=principal.user_id or "unknown",
+        requested_by=who(principal),
         uow=context.new_uow(),
         clock=context.clock,
         connected=context.connected,
@@ -170,7 +175,7 @@ async def cancel(job_id: str, principal: Syncer, context: Context) -> SyncJobOut
     job = await cancel_job(
         job_id,
         tenant=principal.tenant,
-        cancelled_by=principal.user_id or "unknown",
+        cancelled_by=who(principal),
         uow=context.new_uow(),
         clock=context.clock,
         write_attempts=context.settings.write_attempts,
