@@ -275,6 +275,25 @@ async def test_a_runner_whose_lease_was_taken_over_stops_and_the_pages_are_not_d
     assert len(await store.events("sync_records", DeclarationSynced.event_type)) == 12
 
 
+async def test_a_runner_that_claims_its_own_job_again_stops_the_older_claim(fake: FakeSingleWindow) -> None:
+    # The lease ran out while this process was still on a slow page, and its own loop claimed the job again:
+    # the older claim must stop instead of advancing the counts beside the new one.
+    store, clock = Store(), Clock()
+    job = await ask(store, clock)
+    runner = make_runner(store, fake, clock, owner="same-process")
+    [first_claim] = await claim_jobs(runner, 10)
+    page_one = await next_page(first_claim, runner)
+    assert page_one is not None
+    clock.advance(61)
+    [second_claim] = await claim_jobs(runner, 10)
+    assert second_claim.lease_owner != first_claim.lease_owner
+    assert await next_page(page_one, runner) is None
+    await run_job(second_claim, runner)
+    done = await current(store, job)
+    assert done.state == "completed" and done.runs == 2
+    assert done.counts.fetched == 12 and done.counts.written == 12 and done.counts.pages == 3
+
+
 async def test_tenants_are_kept_apart(fake: FakeSingleWindow) -> None:
     store, clock = Store(), Clock()
     fake.seed("other", "declarations", 3, start=1)  # the same 统一编号 in another enterprise

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -79,13 +79,21 @@ class PageNotWritten(Exception):
     """The page's records met concurrent writes every time they were tried."""
 
 
+def lease_token(runner: Runner, job: SyncJob) -> str:
+    """The lease owner of one claim: the runner and the claim's number. A runner whose lease ran out while it
+    was still working (a slow page) and that then claims the job again must not keep writing under the old
+    claim beside the new one, so every claim holds the job under a name of its own."""
+    return f"{runner.owner}#{job.runs + 1}"
+
+
 async def claim_jobs(runner: Runner, limit: int) -> list[SyncJob]:
     """Take up to `limit` jobs (queued ones, or ones whose runner's lease ran out), announcing SyncStarted; a
-    job another runner took first is skipped, one someone asked to cancel is cancelled."""
+    job another runner took first is skipped, one someone asked to cancel is cancelled. Each job taken holds
+    its claim's lease token in `lease_owner`; `run_job` works under it."""
     uow = runner.new_uow()
     taken: list[SyncJob] = []
     for job in await uow.jobs.claimable(runner.clock(), limit):
-        step = claimed(job, runner.owner, runner.clock(), runner.lease_seconds)
+        step = claimed(job, lease_token(runner, job), runner.clock(), runner.lease_seconds)
         if step is None or not await _saved(uow, step):
             continue
         if step[0].state == "cancelled":
@@ -108,7 +116,7 @@ async def _saved(uow: SyncUnitOfWork, step: Step) -> bool:
 
 
 async def run_job(job: SyncJob, runner: Runner) -> None:
-    """Read pages until the job ends or is no longer this runner's."""
+    """Read pages of a job `claim_jobs` took, until it ends or its claim no longer holds it."""
     runner.observer.jobs_running(1)
     try:
         current: SyncJob | None = job
@@ -119,7 +127,8 @@ async def run_job(job: SyncJob, runner: Runner) -> None:
 
 
 async def next_page(job: SyncJob, runner: Runner) -> SyncJob | None:
-    """One page of the job: the job after it, or None when this runner no longer holds it."""
+    """One page of the job: the job after it, or None when its claim (`job.lease_owner`) no longer holds it."""
+    runner = replace(runner, owner=job.lease_owner or runner.owner)
     uow = runner.new_uow()
     current = await uow.jobs.get(job.tenant, job.id)
     if current is None or not holds(current, runner.owner):
