@@ -131,6 +131,7 @@ async def test_an_unanswered_signing_request_goes_back_to_approved_after_the_tim
     assert announced["type"].endswith("DeclarationStatusChanged.v1")
     assert (announced["data"]["previous_status"], announced["data"]["status"]) == ("申报中", "审核通过")
     assert "签名超时" in announced["data"]["cause"] and "q1" in announced["data"]["cause"]
+    assert announced["data"]["abandoned_request_id"] == "q1"
     assert seen.timeouts == 1
     [line] = [entry for entry in logs if entry["event"] == "declaration.signing_timed_out"]
     assert (line["declaration_id"], line["tenant"], line["request_id"]) == ("d1", "acme", "q1")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from guanwu.contracts import topics
-from guanwu.contracts.events import SignFailed
+from guanwu.contracts.events import DeclarationStatusChanged, SignFailed
 from guanwu.customs.messages import canonical_sign_bytes_of_message, parse_dec_message_with_sign
 from guanwu.platform.events import envelope_for
 
@@ -178,3 +178,35 @@ async def test_a_failed_signing_ends_the_record_and_nothing_is_sent(sync: SyncSe
     record = await sync.record()
     assert record["state"] == "sign_failed" and record["sign_failure"]["reason"] == "pin_blocked"
     assert sync.line.declared == [] and await sync.submitted() == [] and await sync.submit_failures() == []
+
+
+async def test_a_request_the_declaration_gave_up_is_not_sent_when_its_signature_comes_late(
+    sync: SyncService,
+) -> None:
+    await sync.declare_requested()
+    gave_up = DeclarationStatusChanged(
+        declaration_id="d1",
+        version=4,
+        ie_flag="E",
+        status="审核通过",
+        previous_status="申报中",
+        cause="签名超时 signing request req-1 unanswered after 900 s",
+        abandoned_request_id="req-1",
+    )
+    _, envelope = envelope_for(gave_up, source="/guanwu/declaration", tenant="acme")
+    await sync.bus.publish(topics.DECLARATION_EVENTS, envelope)
+    await sync.bus.publish(topics.DECLARATION_EVENTS, envelope)  # redelivered: still one close
+    record = await sync.record()
+    assert record["state"] == "abandoned" and "签名超时" in record["error"]["message"]
+    await sync.signed()  # the card answers after all
+    assert (await sync.record())["state"] == "abandoned"
+    assert sync.line.declared == [] and await sync.submitted() == [] and await sync.resend_ready() == 0
+
+
+async def test_a_status_change_that_gives_nothing_up_leaves_the_request_alone(sync: SyncService) -> None:
+    await sync.declare_requested()
+    moved = DeclarationStatusChanged(declaration_id="d1", version=4, ie_flag="E", status="申报中")
+    _, envelope = envelope_for(moved, source="/guanwu/declaration", tenant="acme")
+    await sync.bus.publish(topics.DECLARATION_EVENTS, envelope)
+    await sync.signed()
+    assert len(sync.line.declared) == 1 and (await sync.record())["state"] == "sent"

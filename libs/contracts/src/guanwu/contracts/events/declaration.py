@@ -96,6 +96,12 @@ class DeclarationStatusChanged(DeclarationSummary):
 
     previous_status: str | None = Field(default=None, description="Status before the change")
     cause: str | None = Field(default=None, max_length=200, description="What moved it, e.g. 删单回执 R…")
+    abandoned_request_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The signing request this change gives up (签名超时): nothing is sent for it, even when its "
+        "signature still comes",
+    )
 
     event_type: ClassVar[str] = event_type_name("declaration", "DeclarationStatusChanged")
 

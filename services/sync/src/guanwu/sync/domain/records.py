@@ -42,9 +42,10 @@ class State(StrEnum):
     SENT = "sent"
     REJECTED = "rejected"
     SIGN_FAILED = "sign_failed"  # the card did not sign: nothing to send for this request
+    ABANDONED = "abandoned"  # the declaration gave the request up (签名超时): a late signature sends nothing
 
 
-FINAL = frozenset({State.SENT, State.REJECTED, State.SIGN_FAILED})
+FINAL = frozenset({State.SENT, State.REJECTED, State.SIGN_FAILED, State.ABANDONED})
 
 
 class RequestHalf(BaseModel):
@@ -215,6 +216,15 @@ def rejected(record: DeclareRecord, code: str, message: str, now: datetime) -> D
         return None
     error = SendFailure(code=code, message=message[:500], at=now)
     return _next(record, now, state=State.REJECTED, error=error)
+
+
+def abandoned(record: DeclareRecord, reason: str, now: datetime) -> DeclareRecord | None:
+    """Given up by the declaration before it was sent; None when it was finished already (sent, refused)."""
+    if record.state in FINAL:
+        return None
+    return _next(
+        record, now, state=State.ABANDONED, error=SendFailure(code="abandoned", message=reason, at=now)
+    )
 
 
 def unsent(record: DeclareRecord, message: str, now: datetime) -> DeclareRecord:

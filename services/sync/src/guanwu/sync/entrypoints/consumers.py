@@ -8,12 +8,18 @@ from collections.abc import Awaitable, Callable
 
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import DeclarationDeclareRequested, DeclarationSigned, SignFailed, SyncRequested
+from guanwu.contracts.events import (
+    DeclarationDeclareRequested,
+    DeclarationSigned,
+    DeclarationStatusChanged,
+    SignFailed,
+    SyncRequested,
+)
 from guanwu.contracts.events.base import Event
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.unit_of_work import with_new_unit_of_work
 from guanwu.sync.service_layer.context import SyncContext
-from guanwu.sync.service_layer.handlers.declare import keep_half
+from guanwu.sync.service_layer.handlers.declare import abandon_request, keep_half
 from guanwu.sync.service_layer.handlers.jobs import take_sync_request
 from guanwu.sync.service_layer.handlers.receipts import follow_tenant_receipts
 
@@ -41,6 +47,9 @@ def subscriptions(context: SyncContext) -> list[Subscription]:
         write_attempts=context.settings.write_attempts,
         observer=context.observer,
     )
+    abandon = with_new_unit_of_work(
+        abandon_request, context.new_uow, clock=context.clock, write_attempts=context.settings.write_attempts
+    )
     follow = with_new_unit_of_work(follow_tenant_receipts, context.new_uow, tenants=context.tenants)
     take_request = with_new_unit_of_work(
         take_sync_request,
@@ -54,7 +63,11 @@ def subscriptions(context: SyncContext) -> list[Subscription]:
         Subscription(
             "sync.declare-requests",
             topics.DECLARATION_EVENTS,
-            {DeclarationDeclareRequested.event_type: in_turn(follow, keep)},
+            {
+                DeclarationDeclareRequested.event_type: in_turn(follow, keep),
+                # A request the declaration gave up (签名超时) is never sent, even when signed late.
+                DeclarationStatusChanged.event_type: abandon,
+            },
         ),
         Subscription(
             "sync.signatures",

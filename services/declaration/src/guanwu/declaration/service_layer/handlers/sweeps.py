@@ -70,7 +70,11 @@ def _announced(before: Declaration, after: Declaration, timeout: timedelta) -> t
     seconds = int(timeout.total_seconds())
     cause = f"签名超时 signing request {before.signing.request_id} unanswered after {seconds} s"
     event = after.summary(DeclarationStatusChanged).model_copy(
-        update={"previous_status": before.status.value, "cause": cause[:200]}
+        update={
+            "previous_status": before.status.value,
+            "cause": cause[:200],
+            "abandoned_request_id": before.signing.request_id,
+        }
     )
     return envelope_for(event, source=SOURCE, tenant=after.tenant)
 

@@ -22,6 +22,7 @@ from typing import TypeVar
 import structlog
 
 from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events import DeclarationStatusChanged
 from guanwu.contracts.events.base import Event
 from guanwu.customs.messages.receipts import DecImportResponse
 from guanwu.platform.clock import Clock
@@ -33,6 +34,7 @@ from guanwu.sync.domain.records import (
     Half,
     NoDeclareRecord,
     State,
+    abandoned,
     declare_record_id,
     first_half,
     half_of,
@@ -76,6 +78,32 @@ async def keep_half(
         write_attempts=write_attempts,
         observer=observer,
     )
+
+
+async def abandon_request(
+    envelope: Envelope, event: Event, *, uow: SyncUnitOfWork, clock: Clock, write_attempts: int
+) -> None:
+    """The declaration gave a signing request up (签名超时, back to 审核通过): its record is closed, so a
+    signature that still comes sends nothing. A record already sent or refused stays as it is (the receipts
+    then tell the declaration where it really is)."""
+    assert isinstance(event, DeclarationStatusChanged)
+    request_id = event.abandoned_request_id
+    if request_id is None:
+        return
+    record_id = declare_record_id(envelope.tenant, request_id)
+    reason = (event.cause or "申报请求已放弃 / the declaration gave the request up")[:500]
+
+    async def attempt() -> None:
+        async with uow:
+            current = await uow.declarations.get(envelope.tenant, record_id)
+            closed = None if current is None else abandoned(current, reason, clock())
+            if closed is None:
+                return
+            uow.declarations.save(closed)
+            await uow.commit()
+        log.info("declaration.request_abandoned", declaration_id=event.declaration_id, request_id=request_id)
+
+    await _retrying(attempt, write_attempts)
 
 
 async def _keep(
