@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from distributed import Cluster, Process, cluster, token, wait_until
 
 from guanwu.cli.cluster import sync_upstream
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import DeclarationSynced
+from guanwu.contracts.events import DeclarationSynced, SyncRequested
+from guanwu.platform.events import envelope_for
 
 DECLARATIONS = 600
 JOBS = "/api/sync/jobs"
@@ -60,14 +61,44 @@ def _start(sync: Process, tenant: str, criteria: dict[str, Any]) -> str:
     return str(answer.json()["job_id"])
 
 
-def _finished(sync: Process, tenant: str, job_id: str) -> dict[str, Any]:
-    fetched = lambda: _job(sync, tenant, job_id)["counts"]["fetched"]  # noqa: E731
-    job = wait_until(
-        lambda: (j := _job(sync, tenant, job_id))["state"] in ("completed", "failed", "cancelled") and j,
-        progress=fetched,
+async def _request_through_kafka(bootstrap: str, tenant: str, criteria: dict[str, Any]) -> str:
+    """A SyncRequested from an outside system, straight onto sync.requests.v1."""
+    job_id = f"erp-{uuid.uuid4().hex[:12]}"
+    request = SyncRequested(
+        job_id=job_id, requested_by="erp", requested_at=datetime.now(UTC), criteria=criteria
     )
+    topic, envelope = envelope_for(request, source="/erp", tenant=tenant)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, envelope.to_json_bytes(), key=envelope.subject.encode())
+    finally:
+        await producer.stop()
+    return job_id
+
+
+def _finished(sync: Process, tenant: str, job_id: str) -> dict[str, Any]:
+    def seen() -> dict[str, Any] | None:
+        answer = httpx.get(f"{sync.url}{JOBS}/{job_id}", headers=token(tenant, SYNCER), timeout=30)
+        # A request sent through Kafka is not a job until sync consumed it.
+        return None if answer.status_code == 404 else dict(answer.json())
+
+    def ended() -> dict[str, Any] | None:
+        job = seen()
+        return job if job is not None and job["state"] in ("completed", "failed", "cancelled") else None
+
+    def progress() -> object:
+        job = seen()
+        return (job["state"], job["counts"]["fetched"]) if job is not None else _job_count(sync, tenant)
+
+    job = wait_until(ended, progress=progress)
     assert job["state"] == "completed", job
     return dict(job)
+
+
+def _job_count(sync: Process, tenant: str) -> int:
+    answer = httpx.get(f"{sync.url}{JOBS}", headers=token(tenant, SYNCER), timeout=30)
+    return int(answer.json()["total"])
 
 
 def _query_total(query: Process, tenant: str) -> int:
@@ -153,7 +184,10 @@ def test_sync_killed_mid_job_resumes_from_its_cursor_and_a_second_run_changes_no
         # topic holds every record, each at least once; the consumers above kept each once.
         assert len(set(published)) == expected
 
-        again = _finished(sync, tenant, _start(sync, tenant, criteria))
+        # The same question again, this time from an outside system through Kafka: nothing new.
+        again_id = asyncio.run(_request_through_kafka(kafka_bootstrap, tenant, criteria))
+        again = _finished(sync, tenant, again_id)
+        assert again["requested_by"] == "erp"
         assert again["counts"]["written"] == 0
         assert again["counts"]["unchanged"] == expected
         assert len(asyncio.run(_synced_on_topic(kafka_bootstrap, tenant))) == len(published)
