@@ -62,7 +62,7 @@ async def _run_job(
         job: dict[str, Any] = (await client.get(url, headers=headers)).json()
         return job if job["state"] in ("completed", "failed", "cancelled") else None
 
-    return await eventually(finished)
+    return dict(await eventually(finished))
 
 
 async def _query_total(system: EmbeddedSystem, client: httpx.AsyncClient, tenant: str, **filters: str) -> int:
@@ -164,7 +164,7 @@ async def test_a_synced_bonded_list_makes_a_declaration_and_its_delete_receipt_r
         assert await eventually(deleted_in_query)
 
 
-FAULTS = {
+FAULTS: dict[str, dict[str, Any]] = {
     "latency": {"latency_ms": 20},
     "5xx": {"error_rate": 0.3},
     "malformed_xml": {"malformed_rate": 0.1},
