@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from pydantic import ValidationError
@@ -25,6 +25,7 @@ from guanwu.platform.bus.port import BatchHandler, EventHandler, Subscription
 from guanwu.platform.logging import bind_correlation
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 class DeadLetterSink(Protocol):
@@ -96,12 +97,16 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class RawMessage:
-    """A message as it came from the broker, with its coordinates where the bus has them."""
+    """A message as it came from the broker, with its coordinates where the bus has them.
+
+    `parsed` keeps what reading the bytes gave (the envelope, each payload, or why they could not be read):
+    the in-process bus hands one message to every group, which then read it once instead of once each."""
 
     key: bytes | None
     value: bytes
     partition: int | None = None
     offset: int | None = None
+    parsed: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -212,10 +217,9 @@ class Dispatcher:
     def _parse(self, message: RawMessage) -> str | _Refused | _Ready:
         """What the message is, with no effect yet: an event to handle, one to dead-letter, or the outcome of
         one the group skips."""
-        try:
-            envelope = Envelope.from_json_bytes(message.value)
-        except (ValidationError, ValueError) as exc:
-            return _Refused(message, "invalid-envelope", _short(exc))
+        envelope = _read(message, Envelope, lambda: Envelope.from_json_bytes(message.value), ValueError)
+        if isinstance(envelope, Exception):
+            return _Refused(message, "invalid-envelope", _short(envelope))
         event_class = self._registry.get(envelope.type)
         if event_class is None:
             return "skipped_unknown_type"  # a type no contract names: a producer ahead of us, or a stray
@@ -224,10 +228,11 @@ class Dispatcher:
             and envelope.type not in self.subscription.batch_handlers
         ):
             return "skipped_not_handled"  # a known event this group does not react to: the normal case
-        try:
-            payload = event_class.model_validate(envelope.data)
-        except ValidationError as exc:
-            return _Refused(message, "invalid-payload", _short(exc))
+        payload = _read(
+            message, event_class, lambda: event_class.model_validate(envelope.data), ValidationError
+        )
+        if isinstance(payload, Exception):
+            return _Refused(message, "invalid-payload", _short(payload))
         return _Ready(message, envelope, payload)
 
     async def _settle(self, parsed: str | _Refused | _Ready) -> str:
@@ -321,6 +326,20 @@ class Dispatcher:
             offset=where.offset,
         )
         await self._dead_letters.dead_letter(dead_letter_topic(topic), message.key, message.value, headers)
+
+
+def _read(
+    message: RawMessage, what: object, read: Callable[[], T], refused: type[ValueError]
+) -> T | ValueError:
+    """`read()` once per message and `what` (the envelope, one event class): its value or the `refused`
+    error it raised, kept in the message for the next group that reads it."""
+    if what not in message.parsed:
+        try:
+            message.parsed[what] = read()
+        except refused as exc:
+            message.parsed[what] = exc
+    found: T | ValueError = message.parsed[what]
+    return found
 
 
 def _single(batch_handler: BatchHandler) -> EventHandler:
