@@ -1,6 +1,14 @@
 """Every event payload, imported here so that importing this package fills the registry."""
 
-from guanwu.contracts.events.anomaly import AnomalyRegistered
+from guanwu.contracts.events.anomaly import (
+    AnomalyChanged,
+    AnomalyDeleted,
+    AnomalyEvent,
+    AnomalyFacts,
+    AnomalyRegistered,
+    AnomalyStatusChanged,
+    FieldChange,
+)
 from guanwu.contracts.events.base import REGISTRY, Event, EventRegistry
 from guanwu.contracts.events.declaration import (
     DeclarationDeclareRequested,
@@ -34,7 +42,12 @@ from guanwu.contracts.events.sync import (
 
 __all__ = [
     "REGISTRY",
+    "AnomalyChanged",
+    "AnomalyDeleted",
+    "AnomalyEvent",
+    "AnomalyFacts",
     "AnomalyRegistered",
+    "AnomalyStatusChanged",
     "BondedListReceiptReceived",
     "BondedListSynced",
     "DeclarationDeclareRequested",
@@ -52,6 +65,7 @@ __all__ = [
     "DeleteReceiptReceived",
     "Event",
     "EventRegistry",
+    "FieldChange",
     "FieldMark",
     "ReceiptReceived",
     "ReviewApproved",
