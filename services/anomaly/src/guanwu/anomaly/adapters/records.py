@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any, Protocol
 
-from guanwu.anomaly.domain import Anomaly, AnomalySearch, AnomalyType, HandlingStatus
+from guanwu.anomaly.domain.records import Anomaly, AnomalySearch, AnomalyType, HandlingStatus
 from guanwu.platform.refusal import Noun
 from guanwu.platform.store.port import DocumentStore
 from guanwu.platform.unit_of_work import Events, Repository, UnitOfWork, Write

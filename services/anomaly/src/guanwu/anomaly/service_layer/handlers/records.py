@@ -1,10 +1,10 @@
-"""Command and event handlers of the anomaly service."""
+"""Handlers of the anomaly records (异常状态登记): 新增, the 删单 receipt's record, the operators' counts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from guanwu.anomaly.domain import (
+from guanwu.anomaly.domain.records import (
     Anomaly,
     AnomalyInput,
     AnomalyType,
@@ -15,14 +15,13 @@ from guanwu.anomaly.domain import (
     registered,
     registered_event_id,
 )
+from guanwu.anomaly.service_layer.handlers import SOURCE
 from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import DeleteReceiptReceived
 from guanwu.contracts.events.base import Event
 from guanwu.platform.clock import Clock
 from guanwu.platform.events import caused_by, envelope_for
-
-SOURCE = "/guanwu/anomaly"
 
 
 async def register_anomalies_for_delete_receipts(
