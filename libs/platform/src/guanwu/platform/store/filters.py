@@ -29,6 +29,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from guanwu.platform.store.port import OUTBOX_FIELD, OUTBOX_PENDING_FIELD, Document, Filter, SortSpec
@@ -55,8 +56,68 @@ def check_document(doc: Document) -> frozenset[str]:
     if not isinstance(doc_id, str) or not doc_id:
         raise ValueError("a document needs a non-empty string `_id`")
     arrays: set[str] = set()
-    _walk(doc, "", arrays, in_array=False)
+    if not _plain_containers(doc, "", arrays):
+        arrays = set()
+        _walk(doc, "", arrays, in_array=False)
     return frozenset(arrays)
+
+
+# Fast path (every store write checks its whole document): `_plain_containers` looks at a dict's keys and the
+# types of its values at once, in C (a join, a set of types), and visits only the containers; a document of
+# plain JSON types passes without a Python step per string or null. Whatever it is unsure of (a key that may
+# break the rules, a type that is not exactly a JSON one, a number out of range, an array in an array) goes
+# to `_walk`, the exact check, which raises the error it always has (measured on a synced declaration's
+# document: 90 -> 70 us).
+_PLAIN_TYPES = frozenset({str, bool, type(None), dict, list, tuple})
+_CONTAINER_TYPES = frozenset({dict, list, tuple})
+_IS_CONTAINER = _CONTAINER_TYPES.__contains__
+
+
+def _plain_containers(value: dict[str, Any], path: str, arrays: set[str]) -> bool:
+    try:
+        keys = "\x01".join(value)
+    except TypeError:
+        return False  # a key that is not a string
+    if "" in value or "." in keys or "\x00" in keys or keys[:1] == "$" or "\x01$" in keys:
+        return False
+    types = set(map(type, value.values()))
+    if (int in types or float in types) and not _numbers(value.values(), types):
+        return False
+    if not types <= _PLAIN_TYPES:
+        return False
+    if types.isdisjoint(_CONTAINER_TYPES):
+        return True
+    for key, item in compress(value.items(), map(_IS_CONTAINER, map(type, value.values()))):
+        inner = f"{path}.{key}" if path else key
+        if not (_plain_containers if type(item) is dict else _plain_array)(item, inner, arrays):
+            return False
+    return True
+
+
+def _plain_array(value: list[Any] | tuple[Any, ...], path: str, arrays: set[str]) -> bool:
+    arrays.add(path)
+    types = set(map(type, value))
+    if (int in types or float in types) and not _numbers(value, types):
+        return False
+    if not types <= _PLAIN_TYPES or list in types or tuple in types:
+        return False
+    return dict not in types or all(
+        _plain_containers(item, path, arrays) for item in value if type(item) is dict
+    )
+
+
+def _numbers(values: Iterable[Any], types: set[type]) -> bool:
+    """Whether the ints among `values` fit in 64 bits and the floats are finite (then both leave `types`)."""
+    if int in types:
+        ints = [v for v in values if type(v) is int]
+        if not _INT64_MIN <= min(ints) <= max(ints) <= _INT64_MAX:
+            return False
+        types.discard(int)
+    if float in types:
+        if not all(math.isfinite(v) for v in values if type(v) is float):
+            return False
+        types.discard(float)
+    return True
 
 
 _PLAIN = (str, bool, type(None))
