@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from guanwu.platform.store.blobs import MemoryBlobStore, check_bucket
 from guanwu.platform.store.filters import (
     check_index,
     compile_matcher,
@@ -36,12 +37,17 @@ from guanwu.platform.store.port import (
 class MemoryDocumentStore:
     def __init__(self) -> None:
         self._collections: dict[str, MemoryCollection] = {}
+        self._blobs: dict[str, MemoryBlobStore] = {}
         self._closed = False
 
     def collection(self, name: str) -> MemoryCollection:
         if name not in self._collections:
             self._collections[name] = MemoryCollection(name)
         return self._collections[name]
+
+    def blobs(self, bucket: str) -> MemoryBlobStore:
+        """Blobs in memory, one store per bucket for the life of this store."""
+        return self._blobs.setdefault(check_bucket(bucket), MemoryBlobStore())
 
     async def ping(self) -> bool:
         return not self._closed

@@ -36,6 +36,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from pymongo.results import UpdateResult
 
+from guanwu.platform.store.blobs import BlobStore
 from guanwu.platform.store.filters import (
     OUTBOX_EVENT_ID_PATH,
     check_document,
@@ -133,6 +134,12 @@ class MongoDocumentStore:
         if name not in self._collections:
             self._collections[name] = MongoCollection(self._db[name])
         return self._collections[name]
+
+    def blobs(self, bucket: str) -> BlobStore:
+        """Blobs in GridFS in this database (`<bucket>.files` / `<bucket>.chunks`)."""
+        from guanwu.platform.store.blobs_gridfs import GridFSBlobStore
+
+        return GridFSBlobStore(self._db, bucket)
 
     async def ping(self) -> bool:
         try:

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from guanwu.platform.store.blobs import BlobStore, check_bucket
 from guanwu.platform.store.filters import (
     SqlTranslator,
     check_index,
@@ -59,6 +60,7 @@ from guanwu.platform.store.port import (
 T = TypeVar("T")
 
 DEFAULT_FILE_NAME = "documents.sqlite3"
+BLOB_FOLDER = "blobs"
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
 _ARRAY_PATHS_TABLE = "_guanwu_array_paths"
@@ -228,6 +230,12 @@ class SqliteDocumentStore:
                 raise ValueError(f"invalid collection name {name!r}")
             self._collections[name] = SqliteCollection(self, name)
         return self._collections[name]
+
+    def blobs(self, bucket: str) -> BlobStore:
+        """Blobs as files under the data folder, `blobs/<bucket>/` next to the database file."""
+        from guanwu.platform.store.blobs_folder import FolderBlobStore
+
+        return FolderBlobStore(self.path.parent / BLOB_FOLDER / check_bucket(bucket))
 
     async def ping(self) -> bool:
         try:
