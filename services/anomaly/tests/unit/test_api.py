@@ -67,22 +67,45 @@ async def test_each_registration_is_a_new_record(service: Service) -> None:
 
 
 async def test_the_list_filters_and_pages(service: Service) -> None:
-    await register(service, document_no="A-0301", occurred_on="2026-03-01")
-    await register(service, document_no="B-0305", occurred_on="2026-03-05", category="bonded_list")
-    await register(service, document_no="C-0310", occurred_on="2026-03-10", handling_status="已处理")
+    await register(service, document_no="610120260000000301", occurred_on="2026-03-01")
+    await register(
+        service, document_no="QD610126E000000305", occurred_on="2026-03-05", category="bonded_list"
+    )
+    await register(
+        service,
+        document_no="610120260000000310",
+        occurred_on="2026-03-10",
+        handling_status="已处理",
+        completed_on="2026-03-11",
+    )
     await service.deliver(service.envelope(delete_receipt("R1", entry_id="D-RECEIPT")))  # occurred 2026-11-29
 
-    assert await found(service) == ["D-RECEIPT", "C-0310", "B-0305", "A-0301"]  # latest occurrence first
-    assert await found(service, category="bonded_list") == ["B-0305"]
-    assert await found(service, document_no="A-0301") == ["A-0301"]
+    assert await found(service) == [
+        "D-RECEIPT",
+        "610120260000000310",
+        "QD610126E000000305",
+        "610120260000000301",
+    ]  # latest occurrence first
+    assert await found(service, category="bonded_list") == ["QD610126E000000305"]
+    assert await found(service, document_no="610120260000000301") == ["610120260000000301"]
     assert await found(service, anomaly_type="删单") == ["D-RECEIPT"]
-    assert await found(service, handling_status="已处理") == ["C-0310"]
-    assert await found(service, occurred_from="2026-03-05") == ["D-RECEIPT", "C-0310", "B-0305"]
-    assert await found(service, occurred_to="2026-03-05") == ["B-0305", "A-0301"]
-    assert await found(service, occurred_from="2026-03-02", occurred_to="2026-03-10") == ["C-0310", "B-0305"]
+    assert await found(service, handling_status="已处理") == ["610120260000000310"]
+    assert await found(service, occurred_from="2026-03-05") == [
+        "D-RECEIPT",
+        "610120260000000310",
+        "QD610126E000000305",
+    ]
+    assert await found(service, occurred_to="2026-03-05") == ["QD610126E000000305", "610120260000000301"]
+    assert await found(service, occurred_from="2026-03-02", occurred_to="2026-03-10") == [
+        "610120260000000310",
+        "QD610126E000000305",
+    ]
     assert await found(service, occurred_from="2026-03-06", category="bonded_list") == []
     page = (await service.client.get(URL, params={"skip": 1, "limit": 2}, headers=bearer())).json()
-    assert page["total"] == 4 and [a["document_no"] for a in page["items"]] == ["C-0310", "B-0305"]
+    assert page["total"] == 4 and [a["document_no"] for a in page["items"]] == [
+        "610120260000000310",
+        "QD610126E000000305",
+    ]
 
 
 async def test_another_tenant_sees_nothing(service: Service) -> None:

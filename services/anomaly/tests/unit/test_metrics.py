@@ -49,7 +49,7 @@ async def test_the_gauge_counts_records_by_type_and_handling_status_of_every_ten
         service = Service(client, runtime)
         await service.deliver(service.envelope(delete_receipt("R1"), tenant="acme"))
         await service.deliver(service.envelope(delete_receipt("R1"), tenant="other"))
-        done = {**FORM, "handling_status": "已处理"}
+        done = {**FORM, "handling_status": "已处理", "completed_on": "2026-03-03"}
         assert (await client.post(URL, json=done, headers=bearer())).status_code == 201
         await after_a_whole_count(store, queries_per_run=len(AnomalyType) * len(HandlingStatus))
         counted = {
