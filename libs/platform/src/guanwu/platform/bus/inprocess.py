@@ -68,10 +68,14 @@ class InProcessEventBus:
 
     async def publish_many(self, items: Sequence[tuple[str, Envelope]]) -> None:
         """Each topic's events go to its groups as one batch (batch handlers apply them together), topics in
-        the order they first appear; per-key order within a topic is kept."""
+        the order they first appear; per-key order within a topic is kept.
+
+        The groups read each message's envelope as given rather than parsing its bytes again: the outbox, the
+        one caller, rebuilds its envelopes from their stored JSON, so the bytes would read back the same."""
         by_topic: dict[str, list[RawMessage]] = {}
         for topic, envelope in items:
             message = RawMessage(envelope.subject.encode("utf-8"), envelope.to_json_bytes())
+            message.parsed[Envelope] = envelope
             by_topic.setdefault(topic, []).append(message)
         for topic, messages in by_topic.items():
             with _counted_failure(topic, len(messages)):
