@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from guanwu.anomaly.adapters import AnomalyRepository
+from guanwu.anomaly.adapters.attachments import BLOB_BUCKET
 from guanwu.anomaly.config import AnomalySettings
-from guanwu.anomaly.entrypoints import api, consumers
+from guanwu.anomaly.domain.attachments import AttachmentKind
+from guanwu.anomaly.entrypoints import api, attachments_api, consumers
 from guanwu.anomaly.metrics import PrometheusAnomalyMetrics
 from guanwu.anomaly.service_layer.context import AnomalyContext
 from guanwu.anomaly.service_layer.handlers import count_anomalies_by_type_and_status
+from guanwu.anomaly.service_layer.handlers.attachments import AttachmentPolicy, Attachments
 from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
 from guanwu.contracts import topics
 from guanwu.platform.clock import Clock, utc_now
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts, every
+from guanwu.platform.store.blobs import BlobStore, blobs_of
 from guanwu.platform.store.port import DocumentStore
 
 
@@ -22,8 +26,10 @@ def build(
     outbox_written: OutboxNotifier,
     *,
     clock: Clock = utc_now,
+    blobs: BlobStore | None = None,
 ) -> ServiceParts:
-    """The anomaly service's parts; `clock` is for tests."""
+    """The anomaly service's parts; `clock` is for tests. Attachments' files go to `blobs`, by default the blob
+    store that goes with `store` (GridFS on Mongo, the data folder next to SQLite)."""
     metrics = PrometheusAnomalyMetrics()
 
     def new_uow() -> AnomalyUnitOfWork:
@@ -32,17 +38,30 @@ def build(
     async def count_anomalies() -> None:
         metrics.counted(await count_anomalies_by_type_and_status(uow=new_uow()))
 
-    context = AnomalyContext(new_uow=new_uow, clock=clock)
+    context = AnomalyContext(
+        new_uow=new_uow,
+        clock=clock,
+        attachments=_attachments(settings, blobs or blobs_of(store, BLOB_BUCKET)),
+    )
     return ServiceParts(
         name="anomaly",
-        routers=[api.router],
+        routers=[api.router, attachments_api.router],
         subscriptions=consumers.subscriptions(context),
         outbox_collections=[store.collection(AnomalyRepository.collection_name)],
         publishes_to=[topics.ANOMALY_EVENTS],
-        on_start=[context.new_uow().anomalies.ensure_indexes],
+        on_start=[context.new_uow().anomalies.ensure_indexes, context.new_uow().attachments.ensure_indexes],
         background=[
             every(settings.metrics_refresh_seconds, count_anomalies, what="anomalies by type and status")
         ],
         tags=[{"name": "anomaly", "description": "异常状态登记 — anomaly registration"}],
         context=context,
     )
+
+
+def _attachments(settings: AnomalySettings, blobs: BlobStore) -> Attachments:
+    policy = AttachmentPolicy(
+        max_bytes=settings.attachment_max_bytes,
+        allowed=frozenset(AttachmentKind(kind) for kind in settings.attachment_types),
+        per_record=settings.attachments_per_record,
+    )
+    return Attachments(blobs, policy)

@@ -1,7 +1,12 @@
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from guanwu.platform.settings import ServiceSettings
+
+AttachmentType = Literal["pdf", "png", "jpeg", "xlsx", "docx", "txt", "csv"]
+ATTACHMENT_TYPES: tuple[AttachmentType, ...] = ("pdf", "png", "jpeg", "xlsx", "docx", "txt", "csv")
 
 
 class AnomalySettings(ServiceSettings):
@@ -15,3 +20,16 @@ class AnomalySettings(ServiceSettings):
         description="How often the records are counted by type and handling status for the "
         "`guanwu_anomaly_records` gauge (one indexed count per pair)",
     )
+    attachment_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        gt=0,
+        le=1024 * 1024 * 1024,
+        description="附件: the largest file accepted, in bytes (refused with 413 at the byte that crosses it)",
+    )
+    attachment_types: list[AttachmentType] = Field(
+        default_factory=lambda: list(ATTACHMENT_TYPES),
+        min_length=1,
+        description="附件: the types accepted, each checked from the file's content (magic bytes; xlsx/docx "
+        "by their zip members; txt/csv as UTF-8 or GB18030 text without NUL bytes), not from its name",
+    )
+    attachments_per_record: int = Field(20, ge=1, le=1000, description="附件: at most this many per record")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from guanwu.anomaly.service_layer.handlers.attachments import Attachments
 from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
 from guanwu.platform.clock import Clock
 
@@ -13,3 +14,4 @@ from guanwu.platform.clock import Clock
 class AnomalyContext:
     new_uow: Callable[[], AnomalyUnitOfWork]
     clock: Clock
+    attachments: Attachments | None = None  # 附件: the blob store and what it accepts

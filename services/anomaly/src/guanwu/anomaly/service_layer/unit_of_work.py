@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from guanwu.anomaly.adapters import AnomalyRepository, Registrations
+from guanwu.anomaly.adapters.attachments import AttachmentRepository
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.store.port import DocumentStore
 from guanwu.platform.unit_of_work import UnitOfWork
@@ -17,3 +18,4 @@ class AnomalyUnitOfWork(UnitOfWork):
     ) -> None:
         super().__init__(store, outbox_written)
         self.anomalies = AnomalyRepository(store, self, registrations)
+        self.attachments = AttachmentRepository(store, self)  # 附件' documents (their files are blobs)
