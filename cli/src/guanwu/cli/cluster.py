@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SERVICES = ("declaration", "query", "anomaly", "review", "sync", "card-signer")
+STATISTICS = "anomaly-statistics"
+"""The anomaly service's statistics stream (faust tables); the anomaly service then reads its snapshots."""
 SIMULATOR = "singlewindow-sim"
-MEMBERS = (*SERVICES, SIMULATOR)
+MEMBERS = (*SERVICES, STATISTICS, SIMULATOR)
 """Start order; `guanwu dev-cluster --base-port P` gives member i the port P + i."""
 
 
@@ -87,6 +89,15 @@ def sync_upstream(single_window_url: str, tenants: list[str], poll_interval_seco
     }
 
 
+def statistics_stream(shared: Shared) -> dict[str, str]:
+    """The statistics stream's settings: it writes its snapshots into the anomaly service's database."""
+    return {"STORE__DATABASE": database_name(shared.database_prefix, "anomaly")}
+
+
+STATISTICS_BY_STREAM = {"STATISTICS": "stream"}
+"""The anomaly service's setting when the statistics stream runs beside it: its API reads the stream's counts."""
+
+
 def service_command(service: str) -> list[str]:
     return [sys.executable, "-m", "guanwu.cli.main", "serve", service]
 
@@ -120,14 +131,17 @@ def whole_set(
     tenants: list[str],
     poll_interval_seconds: float = 1.0,
 ) -> list[Member]:
-    """Every service and the simulator, sync pointed at the simulator, the card signer on a soft token."""
+    """Every service, the statistics stream and the simulator, sync pointed at the simulator, the card signer
+    on a soft token."""
     simulator = Member(SIMULATOR, simulator_command(ports[SIMULATOR]), ports[SIMULATOR])
     extra = {
         "sync": sync_upstream(simulator.url, tenants, poll_interval_seconds),
         "card-signer": soft_signer(signer_dir, tenants),
+        "anomaly": STATISTICS_BY_STREAM,
+        STATISTICS: statistics_stream(shared),
     }
-    services = [
+    processes = [
         Member(s, service_command(s), ports[s], service_env(s, shared, ports[s], extra.get(s, {})))
-        for s in SERVICES
+        for s in (*SERVICES, STATISTICS)
     ]
-    return [*services, simulator]
+    return [*processes, simulator]

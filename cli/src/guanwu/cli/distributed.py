@@ -72,6 +72,13 @@ def _console() -> ServiceEntry:
     return ServiceEntry(ConsoleSettings, bootstrap.build)
 
 
+def _anomaly_statistics() -> ServiceEntry:
+    from guanwu.anomaly import statistics_bootstrap
+    from guanwu.anomaly.config import AnomalyStatisticsSettings
+
+    return ServiceEntry(AnomalyStatisticsSettings, statistics_bootstrap.build)
+
+
 SERVICES: dict[str, Callable[[], ServiceEntry]] = {
     "declaration": _declaration,
     "query": _query,
@@ -83,7 +90,11 @@ SERVICES: dict[str, Callable[[], ServiceEntry]] = {
 CONSOLE: dict[str, Callable[[], ServiceEntry]] = {"console": _console}
 """Served by `guanwu serve console` like a service, but not one: no API of its own (no OpenAPI snapshot),
 only pages over the services' APIs (GUANWU_CONSOLE_<SERVICE>_URL)."""
-SERVABLE: dict[str, Callable[[], ServiceEntry]] = {**SERVICES, **CONSOLE}
+STREAMS: dict[str, Callable[[], ServiceEntry]] = {"anomaly-statistics": _anomaly_statistics}
+"""Processes of a service that are not its API: the anomaly service's statistics stream (faust tables), which
+writes into the anomaly service's store (GUANWU_ANOMALY_STATISTICS_STORE__* names the anomaly database) and
+serves only health, readiness and metrics."""
+SERVABLE: dict[str, Callable[[], ServiceEntry]] = {**SERVICES, **CONSOLE, **STREAMS}
 
 
 def build_service_app(name: str) -> tuple[FastAPI, ServiceSettings]:

@@ -148,7 +148,10 @@ def _serve_embedded(
 @app.command()
 def serve(
     service: Annotated[
-        str, typer.Argument(help="declaration | query | anomaly | review | sync | card-signer | console")
+        str,
+        typer.Argument(
+            help="declaration | query | anomaly | review | sync | card-signer | console | anomaly-statistics"
+        ),
     ],
 ) -> None:
     """Run one service (distributed mode); settings come from GUANWU_<SERVICE>_* environment variables."""
@@ -168,7 +171,7 @@ def serve(
 @app.command("dev-cluster")
 def dev_cluster(
     base_port: Annotated[
-        int, typer.Option(min=1, max=65529, help="Port of the first member; the others follow (see below)")
+        int, typer.Option(min=1, max=65528, help="Port of the first member; the others follow (see below)")
     ] = 8001,
     data_dir: Annotated[
         Path, typer.Option(help="Folder for the token secret, the soft token and the logs")
@@ -185,8 +188,9 @@ def dev_cluster(
     poll_interval: Annotated[float, typer.Option(min=0.05, help="Sync's pause between empty polls")] = 1.0,
 ) -> None:
     """Start the whole distributed set locally: every service (`guanwu serve <service>`) on Kafka and
-    FerretDB, the Single Window simulator, one port each from --base-port in the order declaration, query,
-    anomaly, review, sync, card-signer, simulator; a shared token secret and a soft-token card signer.
+    FerretDB, the anomaly statistics stream, the Single Window simulator, one port each from --base-port in the
+    order declaration, query, anomaly, review, sync, card-signer, anomaly-statistics, simulator; a shared token
+    secret and a soft-token card signer.
     Stays in the foreground; Ctrl-C stops them all."""
     from guanwu.cli.cluster import MEMBERS, Shared, ports_from, whole_set
     from guanwu.cli.dev_cluster import DevCluster, run, unreachable

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from guanwu.anomaly.adapters import AnomalyRepository
 from guanwu.anomaly.adapters.attachments import BLOB_BUCKET
+from guanwu.anomaly.adapters.statistics import StatisticsStore
 from guanwu.anomaly.config import AnomalySettings
 from guanwu.anomaly.domain.attachments import AttachmentKind
-from guanwu.anomaly.entrypoints import api, attachments_api, consumers
+from guanwu.anomaly.entrypoints import api, attachments_api, consumers, statistics_api
 from guanwu.anomaly.metrics import PrometheusAnomalyMetrics
 from guanwu.anomaly.service_layer.context import AnomalyContext
 from guanwu.anomaly.service_layer.handlers import count_anomalies_by_type_and_status
 from guanwu.anomaly.service_layer.handlers.attachments import AttachmentPolicy, Attachments
+from guanwu.anomaly.service_layer.handlers.statistics import StatisticsReading
 from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
 from guanwu.contracts import topics
 from guanwu.platform.clock import Clock, utc_now
@@ -38,18 +40,24 @@ def build(
     async def count_anomalies() -> None:
         metrics.counted(await count_anomalies_by_type_and_status(uow=new_uow()))
 
+    statistics = StatisticsStore(store)
     context = AnomalyContext(
         new_uow=new_uow,
         clock=clock,
+        statistics=StatisticsReading(statistics, settings.statistics),
         attachments=_attachments(settings, blobs or blobs_of(store, BLOB_BUCKET)),
     )
     return ServiceParts(
         name="anomaly",
-        routers=[api.router, attachments_api.router],
+        routers=[api.router, statistics_api.router, attachments_api.router],
         subscriptions=consumers.subscriptions(context),
         outbox_collections=[store.collection(AnomalyRepository.collection_name)],
         publishes_to=[topics.ANOMALY_EVENTS],
-        on_start=[context.new_uow().anomalies.ensure_indexes, context.new_uow().attachments.ensure_indexes],
+        on_start=[
+            context.new_uow().anomalies.ensure_indexes,
+            statistics.ensure_indexes,
+            context.new_uow().attachments.ensure_indexes,
+        ],
         background=[
             every(settings.metrics_refresh_seconds, count_anomalies, what="anomalies by type and status")
         ],

@@ -33,3 +33,22 @@ class AnomalySettings(ServiceSettings):
         "by their zip members; txt/csv as UTF-8 or GB18030 text without NUL bytes), not from its name",
     )
     attachments_per_record: int = Field(20, ge=1, le=1000, description="附件: at most this many per record")
+    statistics: Literal["embedded", "stream"] = Field(
+        "embedded",
+        description="Who counts 异常统计分析: `embedded`, this service (a subscription to anomaly.events.v1, "
+        "shards in its store); `stream`, the statistics stream process (`guanwu serve anomaly-statistics`, "
+        "faust tables), whose snapshots in this service's store the API then reads",
+    )
+
+
+class AnomalyStatisticsSettings(ServiceSettings):
+    """Settings of the statistics stream process (`guanwu serve anomaly-statistics`, env prefix
+    GUANWU_ANOMALY_STATISTICS_). Its store is the anomaly service's (it writes the snapshots the API reads)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GUANWU_ANOMALY_STATISTICS_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    snapshot_seconds: float = Field(
+        1.0, gt=0, description="How often the counts that changed are written to the store for the API"
+    )

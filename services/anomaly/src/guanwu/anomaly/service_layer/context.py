@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guanwu.anomaly.service_layer.handlers.attachments import Attachments
+from guanwu.anomaly.service_layer.handlers.statistics import StatisticsReading
 from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
 from guanwu.platform.clock import Clock
 
@@ -14,4 +15,5 @@ from guanwu.platform.clock import Clock
 class AnomalyContext:
     new_uow: Callable[[], AnomalyUnitOfWork]
     clock: Clock
+    statistics: StatisticsReading | None = None  # 异常统计分析: where the API reads the counts
     attachments: Attachments | None = None  # 附件: the blob store and what it accepts
