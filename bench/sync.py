@@ -217,7 +217,11 @@ class CpuWindow:
 
     def line(self) -> str:
         shares = ", ".join(f"{name} {share:.0%}" for name, share in self.shares.items())
-        return f"process CPU (share of one core): {shares}; whole machine {self.machine:.2f} of {os.cpu_count()} cores"
+        load = os.getloadavg()[0]
+        return (
+            f"process CPU (share of one core): {shares}; whole machine {self.machine:.2f} of {os.cpu_count()} "
+            f"cores busy, load average {load:.1f}"
+        )
 
 
 # ------------------------------------------------------------------------------------------------ stages
@@ -387,7 +391,14 @@ async def watch(endpoints: Endpoints, spec: DataSetSpec, n: int, args: argparse.
             sample = dataclasses.replace(sample, t=asked_at, total=total)
         samples.append(sample)
         if sample.total is not None and sample.total >= n:
-            return Watched(job, samples, before, await endpoints.counters())
+            # The consumers' counters move after their writes: the stages were at n by this moment.
+            after = await endpoints.counters()
+            samples[-1] = dataclasses.replace(
+                sample,
+                declared=handled(after, DECLARATION_GROUP) - handled(before, DECLARATION_GROUP),
+                queried=handled(after, QUERY_GROUP) - handled(before, QUERY_GROUP),
+            )
+            return Watched(job, samples, before, after)
         if sample.state in ("failed", "cancelled"):
             raise Stalled(f"job {job['job_id']} {sample.state}: {sample.reason}; last {sample}")
         now = (sample.state, sample.written, sample.declared, sample.queried, sample.total)
@@ -485,7 +496,6 @@ class PageThrough:
     count: int
     seconds: float
     cpu: float
-    peak_kb: int
     samples: list[dict[str, Any]]
 
     @property
@@ -513,7 +523,6 @@ async def page_through(sim: httpx.AsyncClient, tenant: str, spec: DataSetSpec, l
     """Log in, page through the job's question, parse each item's DecMessage with the kernel."""
     from guanwu.customs.messages import parse_dec_message
 
-    reset_peak()
     c0, t0 = time.process_time(), time.perf_counter()
     login = await sim.post("/sim/session", json={"enterprise": tenant})
     login.raise_for_status()
@@ -533,7 +542,7 @@ async def page_through(sim: httpx.AsyncClient, tenant: str, spec: DataSetSpec, l
             break
         params["cursor"] = body["next_cursor"]
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return PageThrough(count, seconds, cpu / seconds, status_kb("self", "VmHWM"), samples)
+    return PageThrough(count, seconds, cpu / seconds, samples)
 
 
 def raw_docs(samples: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:
@@ -543,7 +552,7 @@ def raw_docs(samples: Sequence[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     ]
 
 
-def raw_sqlite(path: Path, docs: Sequence[dict[str, Any]]) -> dict[str, float]:
+def raw_sqlite(path: Path, docs: Sequence[dict[str, Any]]) -> float:
     """Plain sqlite3, the store's pragmas, one autocommitted INSERT of JSON text per document."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -552,7 +561,6 @@ def raw_sqlite(path: Path, docs: Sequence[dict[str, Any]]) -> dict[str, float]:
         conn.execute("CREATE TABLE raw_declarations (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)")
         sql = "INSERT INTO raw_declarations (id, doc) VALUES (?, ?)"
         conn.execute(sql, ("warm-up", "{}"))
-        reset_peak()
         t0 = time.perf_counter()
         for doc in docs:
             conn.execute(sql, (doc["_id"], json.dumps(doc, ensure_ascii=False, separators=(",", ":"))))
@@ -562,12 +570,10 @@ def raw_sqlite(path: Path, docs: Sequence[dict[str, Any]]) -> dict[str, float]:
         conn.close()
     if stored != len(docs) + 1:
         print(f"  WARNING: {stored} raw rows, expected {len(docs) + 1}")
-    return {"seconds": seconds, "peak_kb": status_kb("self", "VmHWM")}
+    return seconds
 
 
-async def raw_mongo(
-    url: str, database: str, docs: Sequence[dict[str, Any]], writers: int
-) -> dict[str, float]:
+async def raw_mongo(url: str, database: str, docs: Sequence[dict[str, Any]], writers: int) -> float:
     """insert_one of each document with `writers` concurrent pymongo writers."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
     try:
@@ -587,7 +593,7 @@ async def raw_mongo(
         await client.close()
     if stored != len(docs) + 1:
         print(f"  WARNING: {stored} raw documents, expected {len(docs) + 1}")
-    return {"seconds": seconds, "peak_kb": status_kb("self", "VmHWM")}
+    return seconds
 
 
 @dataclass
@@ -596,7 +602,7 @@ class Raw:
     store_seconds: float
     store_name: str
     doc_bytes: float
-    peak_kb: int
+    memory: tuple[int, int]  # this process's RSS before the raw side, its peak during it (kB)
 
     @property
     def rate(self) -> float:
@@ -616,9 +622,7 @@ class Raw:
             f"  raw {self.store_name:<32}: {self.store_rate:>9,.0f}/s (documents of {self.doc_bytes:,.0f} B "
             "as JSON on average)"
         )
-        print(
-            f"  raw parts added up (the baseline)   : {self.rate:>9,.0f}/s   memory peak {mb(self.peak_kb)}"
-        )
+        print(f"  raw parts added up (the baseline)   : {self.rate:>9,.0f}/s   memory {grew(self.memory)}")
 
 
 def mean_size(docs: Sequence[dict[str, Any]]) -> float:
@@ -627,6 +631,21 @@ def mean_size(docs: Sequence[dict[str, Any]]) -> float:
 
 def mb(kb: int) -> str:
     return f"{kb / 1024:,.0f} MB"
+
+
+def grew(memory: tuple[int, int]) -> str:
+    """RSS before → peak (+ growth): a process reuses what it freed, so the growth is what the part needed."""
+    before, peak = memory
+    return f"{mb(before)} → {mb(peak)} (+{mb(max(0, peak - before))})"
+
+
+@contextlib.contextmanager
+def memory_of_self(into: list[int]) -> Iterator[None]:
+    """This process's RSS before and VmHWM after the block (the peak reset first), appended to `into`."""
+    into.append(status_kb("self", "VmRSS"))
+    reset_peak()
+    yield
+    into.append(status_kb("self", "VmHWM"))
 
 
 # ------------------------------------------------------------------------------------------------ a measured job
@@ -668,7 +687,7 @@ class Measured:
             print(f"  {entry}")
         print(
             "  memory (RSS as the clock started → peak during the job): "
-            + ", ".join(f"{name} {mb(rss)} → {mb(peak)}" for name, (rss, peak) in self.memory.items())
+            + ", ".join(f"{name} {grew(rss_peak)}" for name, rss_peak in self.memory.items())
         )
         counts = self.job["counts"]
         print(f"  after the clock: {', '.join(f'{k} lists {v}' for k, v in self.totals.items())}")
@@ -816,13 +835,14 @@ async def embedded_raw(args: argparse.Namespace, path: Path, spec: DataSetSpec) 
     app = FastAPI()
     app.include_router(build_router(SingleWindowState()))
     transport = httpx.ASGITransport(app=app)
+    memory: list[int] = []
     async with httpx.AsyncClient(transport=transport, base_url="http://single-window", timeout=120) as sim:
         await seed(sim, TENANT, spec)
-        through = await page_through(sim, TENANT, spec, args.page_size)
-    docs = raw_docs(through.samples, through.count)
-    store = raw_sqlite(path, docs)
-    peak = max(through.peak_kb, int(store["peak_kb"]))
-    return Raw(through, store["seconds"], "sqlite3 INSERT (one file)", mean_size(docs), peak)
+        with memory_of_self(memory):
+            through = await page_through(sim, TENANT, spec, args.page_size)
+            docs = raw_docs(through.samples, through.count)
+            seconds = raw_sqlite(path, docs)
+    return Raw(through, seconds, "sqlite3 INSERT (one file)", mean_size(docs), (memory[0], memory[1]))
 
 
 async def run_embedded(args: argparse.Namespace, folder: Path) -> list[tuple[Raw, Measured]]:
@@ -922,11 +942,13 @@ def database_root(run: str) -> str:
 async def distributed_raw(
     args: argparse.Namespace, sim: httpx.AsyncClient, database: str, spec: DataSetSpec
 ) -> Raw:
-    through = await page_through(sim, TENANT, spec, args.page_size)
-    docs = raw_docs(through.samples, through.count)
-    store = await raw_mongo(args.mongo_url, database, docs, args.raw_writers)
+    memory: list[int] = []
+    with memory_of_self(memory):
+        through = await page_through(sim, TENANT, spec, args.page_size)
+        docs = raw_docs(through.samples, through.count)
+        seconds = await raw_mongo(args.mongo_url, database, docs, args.raw_writers)
     name = f"pymongo insert_one ×{args.raw_writers} writers"
-    return Raw(through, store["seconds"], name, mean_size(docs), max(through.peak_kb, int(store["peak_kb"])))
+    return Raw(through, seconds, name, mean_size(docs), (memory[0], memory[1]))
 
 
 async def distributed_guanwu(
@@ -1029,10 +1051,10 @@ def summary_lines(side: str, rounds: Sequence[tuple[Raw, Measured]]) -> Iterator
         f"({best_through:,.0f}/s), to the {best_raw.store_name} alone={ratio(best.rate, best_store):.2f} "
         f"({best_store:,.0f}/s)"
     )
-    memory = ", ".join(f"{name} {mb(peak)}" for name, (_, peak) in best.memory.items())
+    memory = ", ".join(f"{name} {grew(rss_peak)}" for name, rss_peak in best.memory.items())
     yield (
-        f"INFO sync.{side}.memory: peak during the job {memory}; raw side {mb(best_raw.peak_kb)}; "
-        f"bench process ru_maxrss {mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)}"
+        f"INFO sync.{side}.memory: RSS as the job started → peak during it: {memory}; raw side (this process) "
+        f"{grew(best_raw.memory)}; bench process ru_maxrss {mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)}"
     )
     _, limit = stage_report(best.samples, best.n)
     yield f"INFO sync.{side}.limit: {limit}; {best.cpu.line()}"
@@ -1064,7 +1086,7 @@ async def main() -> None:
     parser.add_argument("--poll-interval", type=float, default=0.5, help="sync's receipts poll interval, s")
     parser.add_argument("--sample-interval", type=float, default=0.1, help="pause between samples, s")
     parser.add_argument(
-        "--total-every", type=float, default=5.0, help="ask query's total at least this often, s"
+        "--total-every", type=float, default=10.0, help="ask query's total at least this often, s"
     )
     parser.add_argument(
         "--stall-seconds", type=float, default=60.0, help="give up when nothing moved so long"
