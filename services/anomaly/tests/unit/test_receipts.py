@@ -7,6 +7,7 @@ from anomaly_harness import NOW, URL, Service, delete_receipt
 from service_http import bearer
 
 from guanwu.contracts.events import AnomalyRegistered
+from guanwu.contracts.events.anomaly import AnomalyFacts
 
 
 async def test_a_receipt_delivered_twice_makes_one_record_and_one_event(service: Service) -> None:
@@ -26,6 +27,12 @@ async def test_a_receipt_delivered_twice_makes_one_record_and_one_event(service:
         occurred_on=delete_receipt().notice_date.date(),
         handling_status="未处理",
         source_receipt_id="R1",
+        facts=AnomalyFacts(
+            category="declaration",
+            anomaly_type="删单",
+            occurred_on=delete_receipt().notice_date.date(),
+            handling_status="未处理",
+        ),
     )
     assert (announced.tenant, announced.subject) == ("acme", record["_id"])
     assert (announced.correlationid, announced.causationid) == (envelope.correlationid, envelope.id)

@@ -7,7 +7,8 @@ from guanwu.anomaly.adapters.attachments import BLOB_BUCKET
 from guanwu.anomaly.adapters.statistics import StatisticsStore
 from guanwu.anomaly.config import AnomalySettings
 from guanwu.anomaly.domain.attachments import AttachmentKind
-from guanwu.anomaly.entrypoints import api, attachments_api, consumers, statistics_api
+from guanwu.anomaly.domain.rules import rules_from_settings
+from guanwu.anomaly.entrypoints import api, attachments_api, consumers, rules_api, statistics_api
 from guanwu.anomaly.metrics import PrometheusAnomalyMetrics
 from guanwu.anomaly.service_layer.context import AnomalyContext
 from guanwu.anomaly.service_layer.handlers import count_anomalies_by_type_and_status
@@ -44,17 +45,19 @@ def build(
     context = AnomalyContext(
         new_uow=new_uow,
         clock=clock,
+        default_rules=rules_from_settings(settings.auto_registration),
         statistics=StatisticsReading(statistics, settings.statistics),
         attachments=_attachments(settings, blobs or blobs_of(store, BLOB_BUCKET)),
     )
     return ServiceParts(
         name="anomaly",
-        routers=[api.router, statistics_api.router, attachments_api.router],
+        routers=[api.router, rules_api.router, statistics_api.router, attachments_api.router],
         subscriptions=consumers.subscriptions(context),
         outbox_collections=[store.collection(AnomalyRepository.collection_name)],
         publishes_to=[topics.ANOMALY_EVENTS],
         on_start=[
             context.new_uow().anomalies.ensure_indexes,
+            context.new_uow().documents.ensure_indexes,
             statistics.ensure_indexes,
             context.new_uow().attachments.ensure_indexes,
         ],

@@ -8,6 +8,14 @@ from guanwu.platform.settings import ServiceSettings
 AttachmentType = Literal["pdf", "png", "jpeg", "xlsx", "docx", "txt", "csv"]
 ATTACHMENT_TYPES: tuple[AttachmentType, ...] = ("pdf", "png", "jpeg", "xlsx", "docx", "txt", "csv")
 
+DEFAULT_AUTO_REGISTRATION: dict[str, dict[str, str]] = {
+    "DEC_RESULT": {"D": "删单", "E": "退单", "C": "查验", "S": "查验"},
+    "INV201": {"3": "删单", "2": "退单"},
+}
+"""Which receipts register which anomaly type, until a tenant stores its own rules (PUT /api/anomaly/rules):
+DEC_RESULT by CHANNEL (D 海关删单, E 海关退单, C 查验通知, S 检验检疫查验) → 报关单异常; 核注清单 INV201 by 清单状态
+(3 删单, 2 退单) → 核注清单异常."""
+
 
 class AnomalySettings(ServiceSettings):
     """Settings of the anomaly service (env prefix GUANWU_ANOMALY_)."""
@@ -19,6 +27,12 @@ class AnomalySettings(ServiceSettings):
         gt=0,
         description="How often the records are counted by type and handling status for the "
         "`guanwu_anomaly_records` gauge (one indexed count per pair)",
+    )
+    auto_registration: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: {kind: dict(codes) for kind, codes in DEFAULT_AUTO_REGISTRATION.items()},
+        description="Auto-registration (F-22) for tenants without rules of their own: {receipt kind: {code: "
+        "anomaly type}}; kinds DEC_RESULT (code: CHANNEL) and INV201 (code: 清单状态); a code not named "
+        "registers nothing. Checked at start (an unknown kind, code or type stops it)",
     )
     attachment_max_bytes: int = Field(
         20 * 1024 * 1024,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from guanwu.anomaly.config import DEFAULT_AUTO_REGISTRATION
+from guanwu.anomaly.domain.rules import RegistrationRules, rules_from_settings
 from guanwu.anomaly.service_layer.handlers.attachments import Attachments
 from guanwu.anomaly.service_layer.handlers.statistics import StatisticsReading
 from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
@@ -15,5 +17,8 @@ from guanwu.platform.clock import Clock
 class AnomalyContext:
     new_uow: Callable[[], AnomalyUnitOfWork]
     clock: Clock
+    default_rules: RegistrationRules = field(
+        default_factory=lambda: rules_from_settings(DEFAULT_AUTO_REGISTRATION)
+    )  # auto-registration for tenants without rules of their own (settings)
     statistics: StatisticsReading | None = None  # 异常统计分析: where the API reads the counts
     attachments: Attachments | None = None  # 附件: the blob store and what it accepts
