@@ -117,10 +117,9 @@ async def test_an_invalid_edit_or_number_is_a_422_naming_the_field_and_changes_n
 
 async def test_the_status_moves_through_the_state_machine(service: Service) -> None:
     record = await register(service)
-    skipped = await change(service, record, to_status="已处理", completed_on="2026-03-05")
-    assert skipped.status_code == 409
-    assert skipped.json()["error"]["code"] == "anomaly.status_skipped"
-    assert skipped.json()["error"]["message_zh"] and skipped.json()["error"]["message_en"]
+    same = await change(service, record, to_status="未处理")
+    assert same.status_code == 409 and same.json()["error"]["code"] == "anomaly.status_unchanged"
+    assert same.json()["error"]["message_zh"] and same.json()["error"]["message_en"]
 
     assert (await change(service, record, to_status="处理中")).status_code == 200
     early = await change(service, record, 2, to_status="已处理", completed_on="2026-03-01")

@@ -207,12 +207,14 @@ def test_the_same_status_again_is_refused(status: HandlingStatus) -> None:
     assert (error.value.status, error.value.code) == (409, "anomaly.status_unchanged")
 
 
-def test_skipping_in_progress_is_refused() -> None:
+def test_a_matter_settled_at_once_goes_straight_to_done_with_its_completion_date() -> None:
     change = StatusChange(to_status=DONE, completed_on=date(2026, 3, 5))
+    done, event = status_changed(at(OPEN), change, user_id="u", now=LATER)
+    assert (done.handling_status, done.completed_on) == (DONE, date(2026, 3, 5))
+    assert (event.from_status, event.to_status) == ("未处理", "已处理")
     with pytest.raises(Refusal) as error:
-        status_changed(at(OPEN), change, user_id="u", now=LATER)
-    assert (error.value.status, error.value.code) == (409, "anomaly.status_skipped")
-    assert (error.value.details["current_status"], error.value.details["to_status"]) == ("未处理", "已处理")
+        status_changed(at(OPEN), StatusChange(to_status=DONE), user_id="u", now=LATER)
+    assert error.value.code == "anomaly.invalid_completed_on"
 
 
 @pytest.mark.parametrize(("start", "target"), [(IN_PROGRESS, OPEN), (DONE, IN_PROGRESS), (DONE, OPEN)])

@@ -381,7 +381,7 @@ class StatusChange(BaseModel):
 
 
 def check_transition(current: HandlingStatus, change: StatusChange) -> None:
-    """One step forward, or back with a reason; nothing else."""
+    """Forward (a matter settled at once may go straight to 已处理), or back with a reason."""
     target = change.to_status
     step = STATUS_ORDER[target] - STATUS_ORDER[current]
     if step == 0:
@@ -389,14 +389,6 @@ def check_transition(current: HandlingStatus, change: StatusChange) -> None:
             "status_unchanged",
             f"处理状态已是{current.value}",
             f"The record is already {current.value}",
-            current=current,
-            target=target,
-        )
-    if step > 1:
-        raise StatusRefused(
-            "status_skipped",
-            f"不能从{current.value}直接变更为{target.value}，请先变更为处理中",
-            f"{current.value} cannot go straight to {target.value}: change it to 处理中 first",
             current=current,
             target=target,
         )
