@@ -269,6 +269,20 @@ def handled(counters: dict[tuple[str, ...], float], group: str) -> int:
     )
 
 
+async def get(client: httpx.AsyncClient, url: str, params: dict[str, Any] | None = None) -> httpx.Response:
+    """A GET answered 2xx; tried again when the connection broke (a kept-alive connection that the server
+    closed as the request went out: uvicorn's keep-alive timeout racing the client's reuse)."""
+    for attempt in range(3):
+        try:
+            response = await client.get(url, params=params)
+            break
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+    response.raise_for_status()
+    return response
+
+
 @dataclass
 class Endpoints:
     """Where the three stages answer, each with the tenant's token (one client when embedded)."""
@@ -284,20 +298,14 @@ class Endpoints:
         return dict(response.json())
 
     async def job(self, job_id: str) -> dict[str, Any]:
-        response = await self.sync.get(f"/api/sync/jobs/{job_id}")
-        response.raise_for_status()
-        return dict(response.json())
+        return dict((await get(self.sync, f"/api/sync/jobs/{job_id}")).json())
 
     async def query_total(self) -> int:
-        response = await self.query.get("/api/query/declarations", params={"limit": 1})
-        response.raise_for_status()
+        response = await get(self.query, "/api/query/declarations", {"limit": 1})
         return int(response.json()["total"])
 
     async def declaration_total(self) -> int:
-        response = await self.declaration.get(
-            "/api/declaration/declarations", params={"mine": "false", "limit": 1}
-        )
-        response.raise_for_status()
+        response = await get(self.declaration, "/api/declaration/declarations", {"mine": "false", "limit": 1})
         return int(response.json()["total"])
 
     async def sample(self, job_id: str, t0: float, before: dict[tuple[str, ...], float]) -> Sample:
@@ -328,8 +336,7 @@ class Endpoints:
         one = len({id(c) for c in clients.values()}) == 1
         out: dict[tuple[str, ...], float] = {}
         for service, client in clients.items():
-            response = await client.get("/metrics")
-            response.raise_for_status()
+            response = await get(client, "/metrics")
             for family in text_string_to_metric_families(response.text):
                 for sample in family.samples:
                     labels = WATCHED_METRICS.get(sample.name)
