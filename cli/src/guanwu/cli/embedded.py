@@ -104,7 +104,11 @@ def build_embedded(
         raise ValueError("either the simulator or another Single Window, not both")
     if simulator_datasets and not simulator:
         raise ValueError("simulator data sets need the simulator")
-    bus = InProcessEventBus(dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION))
+    # Keeps no record of what it published: in a long-running process that record would hold every recent
+    # event (a synced declaration's is its whole document) for nothing.
+    bus = InProcessEventBus(
+        dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION), published_memory=0
+    )
     runtime = Runtime(store, bus, relay_sweep_seconds=2.0)
     simulator_state = SingleWindowState() if simulator else None
     extra_routers = []

@@ -32,3 +32,12 @@ async def test_the_bus_remembers_only_its_last_published_events() -> None:
         await bus.publish("t", ping(seq))
     assert 10 <= len(bus.published) <= 20
     assert bus.published[-1][1].data["sequence"] == 34
+
+
+async def test_a_bus_told_to_remember_nothing_keeps_nothing() -> None:
+    from contract.bus_contract import ping
+
+    bus = InProcessEventBus(registry=TEST_REGISTRY, published_memory=0)
+    for seq in range(5):
+        await bus.publish("t", ping(seq))
+    assert bus.published == []

@@ -37,7 +37,8 @@ class InProcessEventBus:
         self._dead_letter_collection = dead_letter_collection
         self._retry = retry
         self._registry = registry
-        # The last events published, for tests; bounded, because the embedded process runs for long.
+        # The last events published, for tests; bounded, because the embedded process runs for long. By count,
+        # not size: a DeclarationSynced carries a whole document, so a long-running process keeps none (0).
         self.published: list[tuple[str, Envelope]] = []
         self._published_memory = published_memory
         self.dead_letters: list[tuple[str, dict[str, str | None]]] = []
@@ -95,6 +96,8 @@ class InProcessEventBus:
         metrics.PUBLISHED.labels(topic).inc()
 
     def _remember(self, items: Sequence[tuple[str, Envelope]]) -> None:
+        if self._published_memory <= 0:
+            return
         self.published.extend(items)
         if len(self.published) > 2 * self._published_memory:  # trimmed now and then, not on every event
             del self.published[: -self._published_memory]
