@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for every guanwu process: `guanwu serve <service>` picks the service (docs/operations.md).
+# One image for every guanwu process: `guanwu serve <service>` picks the service, or the anomaly statistics
+# stream (`serve anomaly-statistics`) (docs/operations.md).
 #   docker build -t guanwu:local .
 #   docker run --read-only --tmpfs /tmp -e GUANWU_QUERY_… guanwu:local serve query
 # Python and Debian are pinned by tag: the same CPython path in both stages keeps the venv's interpreter
