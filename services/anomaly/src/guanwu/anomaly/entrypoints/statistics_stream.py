@@ -19,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
+import signal
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
@@ -112,11 +114,23 @@ class StatisticsStream:
         await ensure_topic(self._settings)
         async with self._running():
             while True:
+                if self.app.crashed:
+                    self._stop_process()
+                    return
                 try:
                     await self.snapshot()
                 except Exception as exc:  # the store away: the counts stay due, the next pass writes them
                     log.warning("statistics snapshot failed", error=f"{type(exc).__name__}: {exc}"[:500])
                 await asyncio.sleep(self._settings.snapshot_seconds)
+
+    def _stop_process(self) -> None:
+        """faust crashed (its agent or the table's changelog gave up): it does not come back by itself, and the
+        process's probes would go on answering 200, so the process stops as on SIGTERM and its supervisor
+        (Kubernetes, compose) starts it again; the changelog restores the counts."""
+        log.error(
+            "anomaly statistics stream crashed; stopping the process", reason=repr(self.app.crash_reason)
+        )
+        os.kill(os.getpid(), signal.SIGTERM)
 
     @contextlib.asynccontextmanager
     async def _running(self) -> AsyncIterator[None]:
