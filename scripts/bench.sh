@@ -6,7 +6,8 @@
 # Environment: GUANWU_BENCH_BUS_EVENTS (20000), GUANWU_BENCH_PIPELINE_EVENTS (2000),
 #   GUANWU_BENCH_EMBEDDED_EVENTS (5000), GUANWU_BENCH_LATENCY_RECEIPTS (1000),
 #   GUANWU_BENCH_LATENCY_FEED_RECEIPTS (40), GUANWU_BENCH_SYNC_DECLARATIONS (10000, embedded),
-#   GUANWU_BENCH_SYNC_DISTRIBUTED_DECLARATIONS (1000),
+#   GUANWU_BENCH_SYNC_DISTRIBUTED_DECLARATIONS (1000), GUANWU_BENCH_ANOMALY_RECEIPTS (2000, embedded),
+#   GUANWU_BENCH_ANOMALY_DISTRIBUTED_RECEIPTS (1000),
 #   GUANWU_KAFKA_BOOTSTRAP (127.0.0.1:9092), GUANWU_MONGO_URL (mongodb://127.0.0.1:27017/).
 set -uo pipefail
 
@@ -46,6 +47,8 @@ run signer
 run declaration
 run sync --bootstrap "$BOOTSTRAP" --mongo-url "$MONGO_URL" --declarations "${GUANWU_BENCH_SYNC_DECLARATIONS:-10000}" \
     --distributed-declarations "${GUANWU_BENCH_SYNC_DISTRIBUTED_DECLARATIONS:-1000}"
+run anomaly --bootstrap "$BOOTSTRAP" --mongo-url "$MONGO_URL" --receipts "${GUANWU_BENCH_ANOMALY_RECEIPTS:-2000}" \
+    --distributed-receipts "${GUANWU_BENCH_ANOMALY_DISTRIBUTED_RECEIPTS:-1000}"
 
 echo
 echo "================================================================ summary (ratio = guanwu / baseline, same run)"
