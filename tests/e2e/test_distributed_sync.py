@@ -192,3 +192,75 @@ def test_sync_killed_mid_job_resumes_from_its_cursor_and_a_second_run_changes_no
         assert again["counts"]["unchanged"] == expected
         assert len(asyncio.run(_synced_on_topic(kafka_bootstrap, tenant))) == len(published)
         assert _query_total(query, tenant) == expected
+
+
+def test_a_synced_bonded_list_makes_a_declaration_and_its_delete_receipt_reaches_query(
+    kafka_bootstrap: str, mongo_url: str
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    start = (datetime.now(UTC) - timedelta(days=20)).replace(microsecond=0)
+    with cluster(kafka_bootstrap, mongo_url) as c:
+        simulator = c.simulator().start(ready_path="/docs")
+        dataset = {"enterprise": tenant, "seed": 4, "declarations": 0, "bonded_lists": 30}
+        seeded = httpx.post(
+            f"{simulator.url}/sim/datasets",
+            json={**dataset, "start": start.isoformat(), "days": 10},
+            timeout=60,
+        )
+        assert seeded.status_code == 201, seeded.text
+        declaration = c.service("declaration").start()
+        query = c.service("query").start()
+        sync = _sync_service(c, simulator, tenant).start()
+        criteria = {
+            "kind": "bonded_lists",
+            "mode": "by_day",
+            "updated_from": start.isoformat(),
+            "updated_to": (start + timedelta(days=11)).isoformat(),
+            "enterprise_type": "1",
+            "data_source": "1",
+        }
+        expected = _expected(simulator, tenant, criteria)
+        job = _finished(sync, tenant, _start(sync, tenant, criteria))
+        assert job["counts"]["written"] == expected > 0
+
+        def approved() -> dict[str, Any] | None:
+            page = httpx.get(
+                f"{query.url}/api/query/bonded-lists",
+                params={"list_stat": "0"},
+                headers=token(tenant),
+                timeout=30,
+            )
+            return next((row for row in page.json()["items"] if row.get("bond_invt_no")), None)
+
+        row = wait_until(approved)
+
+        def drafted() -> dict[str, Any] | None:
+            # The declaration service keeps the lists it heard of; it may hear of this one after query did.
+            made = httpx.post(
+                f"{declaration.url}/api/declaration/declarations/from-bonded-list",
+                json={"bond_invt_no": row["bond_invt_no"]},
+                headers=token(tenant),
+                timeout=30,
+            )
+            assert made.status_code in (201, 404), made.text
+            return dict(made.json()) if made.status_code == 201 else None
+
+        assert wait_until(drafted)["status"] == "草稿"
+
+        deleted = {
+            "enterprise": tenant,
+            "message_type": "INV201",
+            "seq_no": row["seq_no"],
+            "bond_invt_no": row["bond_invt_no"],
+            "list_stat": "3",
+            "note": "企业申请删除",
+        }
+        assert httpx.post(f"{simulator.url}/sim/bonded-list-receipts", json=deleted).status_code == 201
+
+        def deleted_in_query() -> bool:
+            one = httpx.get(
+                f"{query.url}/api/query/bonded-lists/{row['bond_invt_no']}", headers=token(tenant), timeout=30
+            )
+            return bool(one.json().get("list_stat") == "3")
+
+        assert wait_until(deleted_in_query)
