@@ -25,8 +25,11 @@ USERS = {
 
 
 @contextlib.asynccontextmanager
-async def console_system(data_dir: Path) -> AsyncIterator[tuple[EmbeddedSystem, httpx.AsyncClient]]:
-    async with running_embedded(data_dir, ["acme", "other"], simulator=False) as (system, client):
+async def console_system(
+    data_dir: Path, *, simulator: bool = False
+) -> AsyncIterator[tuple[EmbeddedSystem, httpx.AsyncClient]]:
+    """`simulator`: the Single Window simulator under /sim, so sync jobs have somewhere to ask."""
+    async with running_embedded(data_dir, ["acme", "other"], simulator=simulator) as (system, client):
         for name, (tenant, roles) in USERS.items():
             await system.users.add(LocalUser(username=name, tenant=tenant, roles=roles), PASSWORD)
         yield system, client

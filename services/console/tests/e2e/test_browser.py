@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +237,36 @@ def test_a_reviewer_marks_fields_and_returns_a_declaration(tmp_path: Path) -> No
         page.locator("nav.menu").get_by_role("link", name="报关单审核", exact=True).click()
         expect(page.locator("table.grid tbody tr", has_text=declaration_id)).to_contain_text("审核退回")
         shot(page, "24-报关单审核-列表")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium: run deploy/local/chromium.sh")
+def test_a_preparer_syncs_declarations_by_day_and_watches_the_job_complete(tmp_path: Path) -> None:
+    with guanwu_up(tmp_path) as (url, data), chromium() as browser:
+        password = (data / "demo-password").read_text().strip()
+        start = (datetime.now(UTC) - timedelta(days=4)).replace(microsecond=0)
+        body = {"enterprise": "demo", "seed": 5, "declarations": 60, "start": start.isoformat(), "days": 3}
+        assert httpx.post(f"{url}/sim/datasets", json=body).status_code == 201
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        log_in_by_form(page, url, "demo", password)
+        page.locator("nav.menu").get_by_role("link", name="报关数据同步", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("报关数据同步")
+        page.get_by_role("tab", name="按天同步").click()
+        by_day = page.get_by_role("tabpanel", name="按天同步")
+        expect(by_day).to_be_visible()
+        expect(by_day.get_by_label("企业类别")).to_have_value("1")
+        assert page.evaluate(UNLABELLED) == []
+        by_day.get_by_label("境内收发货人").fill("")
+        shot(page, "25-报关数据同步-按天同步")
+        by_day.get_by_role("button", name="确定").click()
+        expect(page.get_by_role("status")).to_contain_text("同步任务已创建")
+        row = page.locator("#sync-jobs tbody tr").first
+        expect(row).to_contain_text("按天同步")
+        expect(row.locator("td.state")).to_have_text("已完成", timeout=60_000)  # by htmx polling, no reload
+        fetched = row.locator("td.fetched").inner_text()
+        assert int(fetched.replace(",", "")) > 0
+        expect(row.locator("td.written")).to_have_text(fetched)
+        expect(row.locator("progress")).to_have_attribute("value", "100")
+        expect(page.locator("#sync-jobs")).not_to_have_attribute(
+            "hx-trigger", re.compile(".")
+        )  # polling stopped
+        shot(page, "26-报关数据同步-已完成")

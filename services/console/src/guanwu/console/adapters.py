@@ -22,10 +22,12 @@ class SessionExpired(Exception):
 class ApiRefused(Exception):
     """The API answered with an error the console shows to the user."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, error: dict[str, Any] | None = None) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+        self.error = error or {}
+        """The answer's `error` object (`fields`, `field`, …), for a form to show each message at its field."""
 
 
 @dataclass(frozen=True)
@@ -44,21 +46,27 @@ class ServiceUrls:
     review: str | None = None
     query: str | None = None
     anomaly: str | None = None
+    sync: str | None = None
 
     def base(self, service: str) -> str:
         url: str | None = getattr(self, service)
         return (url or IN_PROCESS_BASE).rstrip("/")
 
 
-def _message(response: httpx.Response) -> str:
-    """The Chinese message of the platform's one error shape (`{"error": {"message_zh": …}}`); anything else is
-    named by its status."""
+def _error(response: httpx.Response) -> dict[str, Any]:
+    """The platform's one error shape (`{"error": {"message_zh": …}}`): its `error` object, or {}."""
     try:
         body = response.json()
     except ValueError:
         body = None
     error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and error.get("message_zh"):
+    return error if isinstance(error, dict) else {}
+
+
+def _message(response: httpx.Response) -> str:
+    """The Chinese message of the error; anything else is named by its status."""
+    error = _error(response)
+    if error.get("message_zh"):
         return str(error["message_zh"])
     return f"服务返回错误（HTTP {response.status_code}）"
 
@@ -111,5 +119,5 @@ def _answer(response: httpx.Response) -> Any:
     if response.status_code == 401:
         raise SessionExpired()
     if response.is_error:
-        raise ApiRefused(response.status_code, _message(response))
+        raise ApiRefused(response.status_code, _message(response), _error(response))
     return response.json()

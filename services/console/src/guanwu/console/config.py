@@ -21,5 +21,8 @@ class ConsoleSettings(ServiceSettings):
     review_url: str | None = Field(None, description="Base URL of the review service" + _IN_PROCESS)
     query_url: str | None = Field(None, description="Base URL of the query service" + _IN_PROCESS)
     anomaly_url: str | None = Field(None, description="Base URL of the anomaly service" + _IN_PROCESS)
+    sync_url: str | None = Field(
+        None, description="Base URL of the sync service (数据同步 jobs)" + _IN_PROCESS
+    )
     page_size: int = Field(20, ge=1, le=200, description="Rows per page of the console's lists")
     api_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one call to a service's API")

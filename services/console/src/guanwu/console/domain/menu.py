@@ -70,8 +70,8 @@ MENU: tuple[MenuGroup, ...] = (
         "数据同步",
         frozenset({"preparer", "manager"}),
         (
-            MenuItem("报关数据同步", "/console/sync/declarations", built=False),
-            MenuItem("核注清单数据同步", "/console/sync/bonded-lists", built=False),
+            MenuItem("报关数据同步", "/console/sync/declarations"),
+            MenuItem("核注清单数据同步", "/console/sync/bonded-lists"),
         ),
     ),
 )
