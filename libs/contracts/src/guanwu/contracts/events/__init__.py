@@ -19,8 +19,20 @@ from guanwu.contracts.events.declaration import (
     DeclarationSummary,
     DeclarationSyncedIn,
     DeclarationUpdated,
+    JobOrderCreated,
+    JobOrderDeclaration,
 )
-from guanwu.contracts.events.review import FieldMark, ReviewApproved, ReviewOutcome, ReviewRejected
+from guanwu.contracts.events.review import (
+    FieldMark,
+    FieldMarked,
+    MarkState,
+    ReviewApproved,
+    ReviewOutcome,
+    ReviewRejected,
+    ReviewStarted,
+    ReviewTaskEvent,
+    ReviewWithdrawn,
+)
 from guanwu.contracts.events.signer import DeclarationSigned, SignFailed, SignRequested
 from guanwu.contracts.events.sync import (
     BondedListReceiptReceived,
@@ -67,10 +79,17 @@ __all__ = [
     "EventRegistry",
     "FieldChange",
     "FieldMark",
+    "FieldMarked",
+    "JobOrderCreated",
+    "JobOrderDeclaration",
+    "MarkState",
     "ReceiptReceived",
     "ReviewApproved",
     "ReviewOutcome",
     "ReviewRejected",
+    "ReviewStarted",
+    "ReviewTaskEvent",
+    "ReviewWithdrawn",
     "SignFailed",
     "SignRequested",
     "SyncCancelled",

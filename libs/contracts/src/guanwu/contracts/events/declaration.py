@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from guanwu.contracts import topics
+from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
+from guanwu.contracts.sync import ENTERPRISE_CATEGORY_NAMES, EnterpriseCategory
 
 IEFlag = Literal["I", "E"]
 
@@ -31,6 +33,14 @@ class DeclarationSummary(Event):
     trade_name: str | None = Field(default=None, max_length=100, description="TradeName 境内收发货人")
     bill_no: str | None = Field(default=None, max_length=32, description="BillNo 提运单号")
     prepared_by: str | None = Field(default=None, description="制单人 (user id)")
+    document: DeclarationDocument | None = Field(
+        default=None,
+        description=(
+            "The whole document after this change, present whenever the change created or altered it (drafted, "
+            "暂存, synced in, numbers written by a receipt); absent when only the state moved. Readers keep the "
+            "last one seen: read models, printing and review's comparisons need no call back to this service"
+        ),
+    )
 
     topic: ClassVar[str] = topics.DECLARATION_EVENTS
     owner: ClassVar[str] = "declaration"
@@ -113,5 +123,44 @@ class DeclarationSyncedIn(DeclarationSummary):
 
     sw_version: int = Field(ge=1, description="The Single Window's version of the record it was made from")
     job_id: str | None = Field(default=None, max_length=64, description="The sync job that brought it")
+    enterprise_category: EnterpriseCategory | None = Field(
+        default=None,
+        description="企业类别 the tenant plays in it, as the sync job asked: "
+        + str(ENTERPRISE_CATEGORY_NAMES),
+    )
 
     event_type: ClassVar[str] = event_type_name("declaration", "DeclarationSyncedIn")
+
+
+class JobOrderDeclaration(BaseModel):
+    """One declaration a 接单 links, with the numbers staff look it up by."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    declaration_id: str = Field(min_length=1, max_length=64)
+    seq_no: str | None = Field(default=None, max_length=18, description="SeqNo 统一编号")
+    entry_id: str | None = Field(default=None, max_length=18, description="EntryId 海关编号")
+    bill_no: str | None = Field(default=None, max_length=32, description="BillNo 提运单号")
+
+
+@REGISTRY.register
+class JobOrderCreated(Event):
+    """生成接单 (F-34): a job order (接单) for a client, linking the declarations it covers.
+
+    Owned by the declaration service, which owns the declarations it links.
+    """
+
+    job_order_id: str = Field(min_length=1, max_length=64, description="The 接单's id")
+    client_name: str = Field(min_length=1, max_length=100, description="委托客户 (client)")
+    bill_no: str | None = Field(default=None, max_length=32, description="提运单号")
+    tracking_no: str | None = Field(default=None, max_length=64, description="运单/跟踪号")
+    note: str | None = Field(default=None, max_length=500, description="备注")
+    declarations: list[JobOrderDeclaration] = Field(min_length=1, max_length=500)
+    created_by: str = Field(min_length=1, max_length=64, description="Who created it (user id)")
+
+    event_type: ClassVar[str] = event_type_name("declaration", "JobOrderCreated")
+    topic: ClassVar[str] = topics.DECLARATION_EVENTS
+    owner: ClassVar[str] = "declaration"
+
+    def aggregate_id(self) -> str:
+        return self.job_order_id

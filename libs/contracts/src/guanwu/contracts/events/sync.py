@@ -13,8 +13,10 @@ from guanwu.contracts.events.base import REGISTRY, Event, event_type_name
 from guanwu.contracts.sync import (
     BONDED_LIST_STATUS_NAMES,
     DATA_SOURCE_NAMES,
+    ENTERPRISE_CATEGORY_NAMES,
     BondedListStatus,
     DataSource,
+    EnterpriseCategory,
     SyncCounts,
     SyncCriteria,
     SyncKind,
@@ -233,6 +235,10 @@ class DeclarationSynced(Event):
         default=None, max_length=2, description="CHANNEL of its latest receipt; none: 暂存, not declared yet"
     )
     document: DeclarationDocument = Field(description="The full 报关单 / 备案清单")
+    enterprise_category: EnterpriseCategory | None = Field(
+        default=None,
+        description="企业类别 the job asked by (the tenant's role in it): " + str(ENTERPRISE_CATEGORY_NAMES),
+    )
     receipts: list[SyncedReceipt] = Field(
         default_factory=list, max_length=200, description="回执, oldest first"
     )
