@@ -38,11 +38,12 @@ export GUANWU_TEST_KAFKA="127.0.0.1:${GUANWU_KAFKA_PORT:-9092}"
 export GUANWU_TEST_MONGO_URL="mongodb://127.0.0.1:${GUANWU_FERRETDB_PORT:-27017}/"
 export GUANWU_REQUIRE_INTEGRATION=1
 
-step "tools for the deployment files (kustomize from its Go module; promtool/prometheus; the AsyncAPI CLI)"
+step "tools for the deployment files (kustomize from its Go module; promtool/prometheus; the AsyncAPI CLI), the browser, and the print/spreadsheet readers (poppler, a CJK font, LibreOffice Calc)"
 bash deploy/local/kustomize.sh
 bash deploy/local/prometheus.sh
 bash deploy/local/asyncapi.sh
 bash deploy/local/chromium.sh
+bash deploy/local/print-tools.sh
 
 step "tests: unit, integration, e2e"
 $UV run pytest "$@"
