@@ -36,9 +36,10 @@ class DeclarationSummary(Event):
     document: DeclarationDocument | None = Field(
         default=None,
         description=(
-            "The whole document after this change, present whenever the change created or altered it (drafted, "
-            "暂存, synced in, numbers written by a receipt); absent when only the state moved. Readers keep the "
-            "last one seen: read models, printing and review's comparisons need no call back to this service"
+            "The whole document after this change: always on DeclarationDrafted, DeclarationUpdated, "
+            "DeclarationSubmittedForReview (what review reviews) and DeclarationSyncedIn, and on any other change "
+            "that altered it (numbers a receipt wrote); absent when only the state moved. Readers keep the last "
+            "one seen: read models, printing and review's comparisons need no call back to this service"
         ),
     )
 
