@@ -109,6 +109,10 @@ FILTER_CASES: list[tuple[dict[str, Any], set[str]]] = [
     ({"_id": {"$in": ["d1", "d4", "zz"]}}, {"d1", "d4"}),
     ({"_id": {"$gt": "d2"}}, {"d3", "d4"}),
     ({"_id": {"$ne": "d2"}}, {"d1", "d3", "d4"}),
+    ({"tags": {"$all": ["a", "b"]}}, {"d1"}),  # every value among the array's elements
+    ({"tags": {"$all": ["b"]}, "status": "draft"}, {"d1", "d3"}),
+    ({"status": {"$all": ["draft"]}}, {"d1", "d3"}),  # a scalar field: equality
+    ({"status": {"$all": ["draft", "sent"]}}, set()),
 ]
 
 REJECTED_FILTERS: list[dict[str, Any]] = [
@@ -120,6 +124,8 @@ REJECTED_FILTERS: list[dict[str, Any]] = [
     {"amount": {"$gt": None}},
     {"amount": {"$in": "abc"}},
     {"amount": {"$exists": 1}},
+    {"tags": {"$all": []}},  # Mongo matches nothing, an empty conjunction everything: refused
+    {"tags": {"$all": "a"}},
     {"time": datetime(2026, 1, 1, tzinfo=UTC)},
 ]
 

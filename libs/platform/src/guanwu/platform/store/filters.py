@@ -12,6 +12,9 @@ Semantics follow MongoDB for the supported cases:
 - `None` equals null AND a missing field; `$ne: v` / `$nin` are the exact negations (they match missing).
 - `$gt/$gte/$lt/$lte` take a number or a string and never match other types.
 - `$exists: bool`.
+- `$all: [v, ...]` (non-empty): every value is equal to the field or to one of its array's elements; the same
+  as one equality per value on that path (how the matcher and the SQL see it). Use it on a field or an array
+  of scalars, not on a path that crosses an array of sub-documents (FerretDB 1.24 does not look into it).
 
 Deliberately rejected (ValueError), so no adapter silently disagrees with another: equality on a whole
 sub-document or array, operators other than the ones above (`$or`, `$regex`, `$elemMatch`, ...), positional
@@ -38,7 +41,7 @@ Scalar = None | bool | int | float | str
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _RANGE_OPS = {"$gt", "$gte", "$lt", "$lte"}
-_OPERATORS = {"$in", "$nin", "$ne", "$exists"} | _RANGE_OPS
+_OPERATORS = {"$in", "$nin", "$ne", "$exists", "$all"} | _RANGE_OPS
 
 # The outbox entries written by guanwu.platform.outbox.add_events: {"topic": ..., "envelope": {"id": ...}}.
 OUTBOX_EVENT_ID_PATH = "envelope.id"
@@ -228,7 +231,11 @@ def parse_filter(filter: Filter) -> list[Condition]:
     for field, spec in filter.items():
         path = parse_path(field)
         if isinstance(spec, Mapping) and spec and all(isinstance(k, str) and k.startswith("$") for k in spec):
-            conditions.extend(_parse_operator(path, op, operand) for op, operand in spec.items())
+            for op, operand in spec.items():
+                if op == "$all":
+                    conditions.extend(_parse_all(path, operand))
+                else:
+                    conditions.append(_parse_operator(path, op, operand))
         elif isinstance(spec, Mapping | list | tuple):
             raise ValueError(
                 f"filter on {field!r}: equality on a whole sub-document or array is not supported; "
@@ -251,6 +258,15 @@ def parse_path(field: Any) -> tuple[str, ...]:
         if part.isdigit():
             raise ValueError(f"filter field {field!r}: positional paths are not supported")
     return parts
+
+
+def _parse_all(path: tuple[str, ...], operand: Any) -> list[Condition]:
+    """`$all`: one equality per value (Mongo's meaning for scalar values); an empty list is refused, since
+    Mongo matches nothing with it and an empty conjunction would match everything."""
+    where = ".".join(path)
+    if not isinstance(operand, list | tuple) or not operand:
+        raise ValueError(f"filter on {where!r}: $all needs a non-empty list")
+    return [Condition(path, "$eq", _scalar(where, v)) for v in operand]
 
 
 def _parse_operator(path: tuple[str, ...], op: str, operand: Any) -> Condition:
