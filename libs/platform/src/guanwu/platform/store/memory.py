@@ -49,6 +49,19 @@ class MemoryDocumentStore:
         """Blobs in memory, one store per bucket for the life of this store."""
         return self._blobs.setdefault(check_bucket(bucket), MemoryBlobStore())
 
+    async def rename_collection(self, source: str, target: str) -> None:
+        # The target's object takes over the source's contents: read models hold their Collection objects.
+        moved = self._collections.pop(source, None) or MemoryCollection(source)
+        self.collection(target).take_over(moved)
+
+    async def drop_collection(self, name: str) -> None:
+        dropped = self._collections.pop(name, None)
+        if dropped is not None:
+            dropped.take_over(MemoryCollection(name))  # a holder of the old object sees it empty
+
+    async def collection_names(self) -> list[str]:
+        return sorted(self._collections)
+
     async def ping(self) -> bool:
         return not self._closed
 
@@ -62,6 +75,10 @@ class MemoryCollection:
         self._texts: dict[str, str] = {}  # insertion order = natural order, as in a fresh SQLite table
         self._docs: dict[str, Document] = {}
         self._unique: list[list[str]] = []
+
+    def take_over(self, other: MemoryCollection) -> None:
+        """This collection's contents and indexes become `other`'s (`MemoryDocumentStore.rename_collection`)."""
+        self._texts, self._docs, self._unique = other._texts, other._docs, other._unique
 
     async def insert(self, doc: Document) -> Document:
         stored = as_inserted(doc)

@@ -26,6 +26,7 @@ only matches while the outbox is still empty: an event added in between keeps th
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any
@@ -55,11 +56,15 @@ from guanwu.platform.store.port import (
     Filter,
     OutboxPull,
     SortSpec,
+    StoreError,
     as_inserted,
     with_kept_outbox,
 )
 
 _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
+_NOT_IMPLEMENTED = 238
+_NAMESPACE_EXISTS = 48
+_RENAME_ATTEMPTS = 5
 
 # FerretDB 1.24 on PostgreSQL keeps one pooled connection per statement of an `update` command until the whole
 # command ends (msg_update.go defers each statement's iterator Close inside its loop): a command with more
@@ -149,6 +154,49 @@ class MongoDocumentStore:
         except PyMongoError:
             return False
         return True
+
+    async def rename_collection(self, source: str, target: str) -> None:
+        """MongoDB replaces the target in one step (`dropTarget`). FerretDB 1.24 answers that with
+        NotImplemented; there the target is first renamed aside, the source renamed over, and the old one dropped:
+        between the two renames the target reads empty, and a write that lands in that moment creates the target
+        again (dropped and the rename tried again: a rebuild catches such writes up, `guanwu.platform.replay`)."""
+        names = set(await self._db.list_collection_names())
+        if source not in names:
+            await self._db.drop_collection(target)
+            return
+        try:
+            await self._rename(source, target, drop_target=True)
+            return
+        except OperationFailure as exc:
+            if exc.code != _NOT_IMPLEMENTED:
+                raise
+        retired = f"{target}__retired_{uuid.uuid4().hex[:8]}"
+        if target in names:
+            await self._rename(target, retired)
+        for _ in range(_RENAME_ATTEMPTS):
+            try:
+                await self._rename(source, target)
+                break
+            except OperationFailure as exc:
+                if exc.code != _NAMESPACE_EXISTS:
+                    raise
+                await self._db.drop_collection(target)
+        else:
+            raise StoreError(f"{target}: recreated by writers on every attempt to rename {source} over it")
+        await self._db.drop_collection(retired)
+
+    async def _rename(self, source: str, target: str, *, drop_target: bool = False) -> None:
+        database = self._db.name
+        command: dict[str, Any] = {"renameCollection": f"{database}.{source}", "to": f"{database}.{target}"}
+        if drop_target:
+            command["dropTarget"] = True
+        await self._client.admin.command(command)
+
+    async def drop_collection(self, name: str) -> None:
+        await self._db.drop_collection(name)
+
+    async def collection_names(self) -> list[str]:
+        return sorted(await self._db.list_collection_names())
 
     async def drop(self) -> None:
         """Drop the whole database (tests)."""

@@ -136,6 +136,19 @@ class Collection(Protocol):
 class DocumentStore(Protocol):
     def collection(self, name: str) -> Collection: ...
 
+    async def rename_collection(self, source: str, target: str) -> None:
+        """Give collection `source` the name `target`, replacing whatever `target` held (its documents and its
+        indexes; `source`'s indexes come along). Readers of `target` see the old collection or the new one,
+        never a mix (on FerretDB 1.x, which cannot replace a target in one step, there is a moment in which
+        `target` reads empty: docs/stores.md). A `source` that does not exist is an empty collection: `target`
+        is dropped. How a read model is rebuilt and switched over (`guanwu.platform.replay`)."""
+
+    async def drop_collection(self, name: str) -> None:
+        """Remove the collection with its documents and indexes; nothing when it does not exist."""
+
+    async def collection_names(self) -> list[str]:
+        """The collections that exist, sorted."""
+
     async def ping(self) -> bool:
         """True when the store answers (readiness)."""
 

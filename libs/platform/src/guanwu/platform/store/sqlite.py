@@ -149,6 +149,12 @@ class _Link:
             self._array_paths[name] = self._load_array_paths(name)
         return table
 
+    def forget(self, *names: str) -> None:
+        """Drop what this connection knows of these tables (renamed or dropped, maybe by another connection)."""
+        for name in names:
+            self._tables.discard(name)
+            self._array_paths.pop(name, None)
+
     def array_paths(self, name: str) -> set[str]:
         # The other connection, or another process, may have written arrays on new paths: data_version
         # changes when someone else commits.
@@ -236,6 +242,47 @@ class SqliteDocumentStore:
         from guanwu.platform.store.blobs_folder import FolderBlobStore
 
         return FolderBlobStore(self.path.parent / BLOB_FOLDER / check_bucket(bucket))
+
+    async def rename_collection(self, source: str, target: str) -> None:
+        """One write transaction: readers (WAL) see the old table or the new one. The source's indexes keep
+        their names (`ix__<source>__…`: SQLite cannot rename an index, and building them again would hold the
+        write lock for as long as that takes); `ensure_index` knows them by their definition."""
+        self.collection(source), self.collection(target)  # checks both names
+
+        def op(link: _Link) -> None:
+            source_table, target_table = link.ensure_table(source), link.ensure_table(target)
+            with link.transaction(target) as conn:
+                conn.execute(f"DROP TABLE {target_table}")
+                conn.execute(f"ALTER TABLE {source_table} RENAME TO {target_table}")
+                conn.execute(f"DELETE FROM {_ARRAY_PATHS_TABLE} WHERE collection = ?", (target,))
+                conn.execute(
+                    f"UPDATE {_ARRAY_PATHS_TABLE} SET collection = ? WHERE collection = ?", (target, source)
+                )
+            link.forget(source, target)
+
+        self.run_here(op)
+        await self.run_in_worker(lambda link: link.forget(source, target))
+
+    async def drop_collection(self, name: str) -> None:
+        self.collection(name)  # checks the name
+
+        def op(link: _Link) -> None:
+            link.ensure_table(name)
+            with link.transaction(name) as conn:
+                conn.execute(f"DROP TABLE IF EXISTS {_quote(name)}")
+                conn.execute(f"DELETE FROM {_ARRAY_PATHS_TABLE} WHERE collection = ?", (name,))
+            link.forget(name)
+
+        self.run_here(op)
+        await self.run_in_worker(lambda link: link.forget(name))
+
+    async def collection_names(self) -> list[str]:
+        def op(link: _Link) -> list[str]:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            names = [str(row[0]) for row in link.conn.execute(sql)]
+            return [n for n in names if not n.startswith(("sqlite_", "_guanwu"))]
+
+        return await self.run_in_worker(op)
 
     async def ping(self) -> bool:
         try:
@@ -474,12 +521,24 @@ class SqliteCollection:
         def op(link: _Link) -> None:
             table = link.ensure_table(self.name)
             kind = "UNIQUE INDEX" if unique else "INDEX"
+            if _has_index(link.conn, self.name, kind, ", ".join(terms)):
+                return  # the same index under the name it had before a rename_collection
             try:
                 link.conn.execute(f"CREATE {kind} IF NOT EXISTS {index} ON {table} ({', '.join(terms)})")
             except sqlite3.IntegrityError as exc:
                 raise DuplicateKeyError(f"{self.name}: {exc}") from exc
 
         self._store.run_here(op)
+
+
+def _has_index(conn: sqlite3.Connection, table: str, kind: str, terms: str) -> bool:
+    """Whether the table has an index of this kind on exactly these terms, under whatever name."""
+    sql = "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+    for (definition,) in conn.execute(sql, (table,)):
+        text = str(definition)
+        if text.startswith(f"CREATE {kind} ") and text.endswith(f"({terms})"):
+            return True
+    return False
 
 
 def _quote(identifier: str) -> str:
