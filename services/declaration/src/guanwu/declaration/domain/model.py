@@ -13,7 +13,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from guanwu.contracts.declaration import DeclarationDocument
-from guanwu.contracts.events import DeclarationDrafted, DeclarationSummary
+from guanwu.contracts.events import (
+    DeclarationDrafted,
+    DeclarationStatusChanged,
+    DeclarationSubmittedForReview,
+    DeclarationSummary,
+    DeclarationSyncedIn,
+    DeclarationUpdated,
+)
 from guanwu.customs.rules import Finding, Level, check
 from guanwu.declaration.domain.errors import LifecycleError
 from guanwu.declaration.domain.records import (
@@ -36,6 +43,17 @@ def client_seq_no_of(tenant: str, declaration_id: str) -> str:
     it finds the declaration even before its 统一编号 is known here."""
     number = int(ids.deterministic_id("client-seq-no", tenant, declaration_id), 16) % 10**16
     return f"GW{number:016d}"
+
+
+CARRIES_DOCUMENT: tuple[type[DeclarationSummary], ...] = (
+    DeclarationDrafted,
+    DeclarationUpdated,
+    DeclarationSubmittedForReview,
+    DeclarationSyncedIn,
+)
+"""The events that always carry the whole document (the contract's `DeclarationSummary.document`): what made
+or changed it, what review reviews, what 数据同步 brought. Any other event carries it only when its change
+altered the document (`Declaration.status_changed`)."""
 
 
 class Origin(StrEnum):
@@ -174,11 +192,16 @@ class Declaration(BaseModel):
         default_factory=list, description="Customs receipts (回执), in order"
     )
 
-    def summary(self, event_class: type[DeclarationSummary], **extra: Any) -> DeclarationSummary:
-        """The event `event_class` for this declaration as it is now; `extra` fills the subclass's own fields."""
+    def summary(
+        self, event_class: type[DeclarationSummary], *, with_document: bool = False, **extra: Any
+    ) -> DeclarationSummary:
+        """The event `event_class` for this declaration as it is now; `extra` fills the subclass's own fields.
+        The whole document rides along on the events that always carry it, and with `with_document`."""
         head = self.document.head
+        carries = with_document or issubclass(event_class, CARRIES_DOCUMENT)
         return event_class(
             **extra,
+            document=self.document if carries else None,
             declaration_id=self.declaration_id,
             version=self.version,
             ie_flag=head.ie_flag,
@@ -195,6 +218,17 @@ class Declaration(BaseModel):
 
     def drafted_event(self) -> DeclarationSummary:
         return self.summary(DeclarationDrafted)
+
+    def status_changed(self, before: Declaration, cause: str, **extra: Any) -> DeclarationSummary:
+        """DeclarationStatusChanged from `before` to this version, carrying the document only when the change
+        altered it (numbers a receipt or the Single Window wrote, a synced document)."""
+        return self.summary(
+            DeclarationStatusChanged,
+            with_document=self.document != before.document,
+            previous_status=before.status.value,
+            cause=cause[:200],
+            **extra,
+        )
 
 
 def draft(

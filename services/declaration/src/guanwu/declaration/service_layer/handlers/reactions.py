@@ -21,7 +21,6 @@ import structlog
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import (
     DeclarationSigned,
-    DeclarationStatusChanged,
     DeclarationSubmitFailed,
     DeclarationSubmitted,
     DeclarationSummary,
@@ -204,10 +203,7 @@ async def apply_step(
             return Outcome.UNCHANGED
         events = []
         if changed.status is not current.status:
-            status_changed = changed.summary(DeclarationStatusChanged).model_copy(
-                update={"previous_status": current.status.value, "cause": cause[:200]}
-            )
-            events.append(caused_by(envelope, status_changed, source=SOURCE))
+            events.append(caused_by(envelope, changed.status_changed(current, cause), source=SOURCE))
         elif other_change is not None:
             events.append(caused_by(envelope, changed.summary(other_change), source=SOURCE))
         uow.declarations.save(changed, events)

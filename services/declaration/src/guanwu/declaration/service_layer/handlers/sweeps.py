@@ -13,7 +13,6 @@ from typing import Protocol
 import structlog
 
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import DeclarationStatusChanged
 from guanwu.declaration.domain.lifecycle import time_out_signing
 from guanwu.declaration.domain.model import Declaration, Status
 from guanwu.declaration.service_layer.handlers import SOURCE
@@ -69,13 +68,7 @@ def _announced(before: Declaration, after: Declaration, timeout: timedelta) -> t
     assert before.signing is not None
     seconds = int(timeout.total_seconds())
     cause = f"签名超时 signing request {before.signing.request_id} unanswered after {seconds} s"
-    event = after.summary(DeclarationStatusChanged).model_copy(
-        update={
-            "previous_status": before.status.value,
-            "cause": cause[:200],
-            "abandoned_request_id": before.signing.request_id,
-        }
-    )
+    event = after.status_changed(before, cause, abandoned_request_id=before.signing.request_id)
     return envelope_for(event, source=SOURCE, tenant=after.tenant)
 
 

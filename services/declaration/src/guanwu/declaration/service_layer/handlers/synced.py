@@ -137,7 +137,12 @@ def _made_outside(
         tenant=tenant,
         now=now,
     )
-    announcement = declaration.summary(DeclarationSyncedIn, sw_version=event.sw_version, job_id=event.job_id)
+    announcement = declaration.summary(
+        DeclarationSyncedIn,
+        sw_version=event.sw_version,
+        job_id=event.job_id,
+        enterprise_category=event.enterprise_category,
+    )
     event_id = deterministic_id(DeclarationSyncedIn.event_type, tenant, declaration.declaration_id)
     return declaration, [caused_by(envelope, announcement, source=SOURCE, event_id=event_id)]
 
