@@ -11,7 +11,14 @@ from service_http import ISSUER, TEST_AUTH, built_with, serving
 
 from guanwu.contracts import topics
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import DeclarationSubmittedForReview, ReviewOutcome
+from guanwu.contracts.events import (
+    DeclarationSubmittedForReview,
+    FieldMarked,
+    ReviewApproved,
+    ReviewOutcome,
+    ReviewRejected,
+)
+from guanwu.contracts.events.base import Event
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.events import envelope_for
 from guanwu.platform.runtime import Runtime
@@ -64,15 +71,27 @@ class Service:
     async def stored(self) -> list[dict[str, Any]]:
         return await self.runtime.store.collection("review_tasks").find({})
 
-    async def outcomes(self) -> list[tuple[str, ReviewOutcome]]:
-        """(event type, payload) of every review decision published so far."""
+    async def published(self, *types: type[Event]) -> list[Envelope]:
+        """Every envelope published on review's topic so far, of the given event types (all without)."""
         assert self.runtime.relay is not None
         await self.runtime.relay.drain()
+        names = {t.event_type for t in types}
+        return [
+            env
+            for topic, env in self.bus.published
+            if topic == topics.REVIEW_EVENTS and (not names or env.type in names)
+        ]
+
+    async def outcomes(self) -> list[tuple[str, ReviewOutcome]]:
+        """(event type, payload) of every review decision published so far."""
         return [
             (env.type, ReviewOutcome.model_validate(env.data))
-            for topic, env in self.bus.published
-            if topic == topics.REVIEW_EVENTS
+            for env in await self.published(ReviewApproved, ReviewRejected)
         ]
+
+    async def marked(self) -> list[FieldMarked]:
+        """Every FieldMarked published so far, in order."""
+        return [FieldMarked.model_validate(env.data) for env in await self.published(FieldMarked)]
 
 
 @asynccontextmanager

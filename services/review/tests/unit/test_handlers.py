@@ -9,7 +9,7 @@ import pytest
 from review_harness import PREPARER, submission
 
 from guanwu.contracts.envelope import Envelope
-from guanwu.contracts.events import ReviewApproved
+from guanwu.contracts.events import ReviewApproved, ReviewStarted
 from guanwu.platform.events import envelope_for
 from guanwu.platform.refusal import VersionConflict
 from guanwu.platform.store.memory import MemoryDocumentStore
@@ -52,7 +52,11 @@ async def test_a_submission_opens_one_task_and_a_redelivery_none(new_uow: Any, r
     assert await open_review_task(envelope, submission("d1", version=2), uow=new_uow()) is False
     task = await new_uow().tasks.load("acme", review_id_for("acme", "d1", 2))
     assert (task.version, task.prepared_by, task.submitted_at) == (1, PREPARER, envelope.time)
-    assert relay.told == []  # an opened task publishes nothing
+    review_id = review_id_for("acme", "d1", 2)
+    assert relay.told == [("review_tasks", review_id)]  # once: ReviewStarted; the redelivery tells nothing
+    stored = await new_uow().tasks.collection.get(review_id)
+    assert stored is not None
+    assert [e["envelope"]["type"] for e in stored[OUTBOX_FIELD]] == [ReviewStarted.event_type]
 
 
 async def test_approval_is_stored_with_its_event_at_the_clocks_time_and_the_relay_is_told(
@@ -65,15 +69,18 @@ async def test_approval_is_stored_with_its_event_at_the_clocks_time_and_the_rela
     assert (approved.version, approved.decided_at, approved.audit[-1].at) == (2, NOW, NOW)
     stored = await new_uow().tasks.collection.get(review_id)
     assert stored is not None
-    [entry] = stored[OUTBOX_FIELD]
-    assert entry["envelope"]["type"] == ReviewApproved.event_type
-    assert relay.told == [("review_tasks", review_id)]
+    assert [e["envelope"]["type"] for e in stored[OUTBOX_FIELD]] == [
+        ReviewStarted.event_type,  # nothing relayed it in this test
+        ReviewApproved.event_type,
+    ]
+    assert relay.told == [("review_tasks", review_id)] * 2
 
 
 async def test_a_stale_version_is_refused_with_the_current_one(new_uow: Any, relay: Relay) -> None:
     await open_review_task(submitted(), submission("d1", version=2), uow=new_uow())
     command = ApproveReview("acme", review_id_for("acme", "d1", 2), Reviewer("r1"), 5, comment=None)
+    told = list(relay.told)
     with pytest.raises(VersionConflict) as refused:
         await approve_review(command, uow=new_uow(), clock=lambda: NOW)
     assert (refused.value.code, refused.value.current_version) == ("review.version_conflict", 1)
-    assert relay.told == []
+    assert relay.told == told

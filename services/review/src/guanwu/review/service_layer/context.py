@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from guanwu.platform.clock import Clock
+from guanwu.review.service_layer.advanced import AdvancedContext
 from guanwu.review.service_layer.unit_of_work import ReviewUnitOfWork
 
 
@@ -13,3 +14,5 @@ class ReviewContext:
 
     new_uow: Callable[[], ReviewUnitOfWork]
     clock: Clock
+    advanced: AdvancedContext | None = None
+    """高级审核, 发送, settings and audit (bound by bootstrap)."""
