@@ -18,6 +18,7 @@ from guanwu.contracts.envelope import Envelope, new_event_id
 from guanwu.contracts.events.base import REGISTRY, EventRegistry
 from guanwu.platform import metrics
 from guanwu.platform.bus.dispatch import ConsumerHealth, Dispatcher, RawMessage, RetryPolicy, dlq_record
+from guanwu.platform.bus.event_log import EventLog
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.store.port import Collection
 
@@ -30,6 +31,7 @@ class InProcessEventBus:
         registry: EventRegistry = REGISTRY,
         health: ConsumerHealth | None = None,
         published_memory: int = 10_000,
+        event_log: EventLog | None = None,
     ) -> None:
         self.health = health or ConsumerHealth()
         self._dispatchers: dict[str, list[Dispatcher]] = defaultdict(list)
@@ -42,6 +44,8 @@ class InProcessEventBus:
         self.published: list[tuple[str, Envelope]] = []
         self._published_memory = published_memory
         self.dead_letters: list[tuple[str, dict[str, str | None]]] = []
+        # Every message published, kept before delivery, for rebuilds (`guanwu replay`); None keeps nothing.
+        self.event_log = event_log
 
     def subscribe(self, subscription: Subscription) -> None:
         self._dispatchers[subscription.topic].append(
@@ -80,6 +84,8 @@ class InProcessEventBus:
             by_topic.setdefault(topic, []).append(message)
         for topic, messages in by_topic.items():
             with _counted_failure(topic, len(messages)):
+                if self.event_log is not None:
+                    await self.event_log.append(topic, [(m.key, m.value) for m in messages])
                 for dispatcher in self._dispatchers.get(topic, []):
                     async with self._group_locks[dispatcher.subscription.group]:
                         await dispatcher.dispatch_many(messages)
@@ -89,6 +95,8 @@ class InProcessEventBus:
     async def publish_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Deliver bytes as they would arrive from a broker (tests use it to send poison messages)."""
         with _counted_failure(topic, 1):
+            if self.event_log is not None:
+                await self.event_log.append(topic, [(key, value)])
             for dispatcher in self._dispatchers.get(topic, []):
                 # One message at a time per group keeps per-key order, as a Kafka partition would.
                 async with self._group_locks[dispatcher.subscription.group]:
