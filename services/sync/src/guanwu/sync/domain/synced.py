@@ -6,6 +6,12 @@ publishes nothing new. A new or changed one is announced (DeclarationSynced / Bo
 record's own write. An item that cannot be read (its JSON, its XML by the kernel's parsers, or the event's
 model) is quarantined with the reason and its raw payload, never dropped.
 
+企业类别: a DeclarationSynced carries the 企业类别 its job asked by (the tenant's role in the declaration). One
+declaration may be read under two (the tenant is both 境内收发货人 and 申报单位): the record keeps every category
+it was announced under, and a job asking by a new one announces the same version again with it (an id of its
+own), so readers accumulate the categories; the declaration service ignores a version it has applied already.
+Records kept before the categories were (none listed) are announced once more by the next job that reads them.
+
 Choice: the record keeps the identity, version and status only, not the document: the event carries the
 document to whoever keeps it (declaration, query), and sync needs only to know what it announced.
 
@@ -29,7 +35,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import BondedListSynced, DeclarationSynced
 from guanwu.contracts.events.sync import SyncedReceipt
-from guanwu.contracts.sync import SyncCounts, SyncKind
+from guanwu.contracts.sync import (
+    DeclarationsByDay,
+    DeclarationsByTicket,
+    EnterpriseCategory,
+    SyncCounts,
+    SyncCriteria,
+    SyncKind,
+)
 from guanwu.customs.messages import parse_dec_message
 from guanwu.customs.messages.inv101 import parse_inv101
 from guanwu.platform.events import envelope_for
@@ -52,6 +65,11 @@ class SyncedRecord(BaseModel):
     sw_updated_at: Stamp
     job_id: str = Field(description="The job that last wrote it")
     synced_at: Stamp
+    enterprise_categories: list[EnterpriseCategory] = Field(
+        default_factory=list,
+        description="企业类别 it was announced under (declarations): a job asking by another one announces the "
+        "same version again with its category, so readers learn every role the tenant plays in it",
+    )
     version: int = 1
 
     @property
@@ -124,36 +142,56 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:REASON_LENGTH]
 
 
-def _declaration(raw: Any, job_id: str) -> DeclarationSynced:
+def enterprise_category_of(criteria: SyncCriteria) -> EnterpriseCategory | None:
+    """企业类别 the job asks by (the tenant's role in the declarations it reads); none for 核注清单 jobs."""
+    if isinstance(criteria, DeclarationsByTicket | DeclarationsByDay):
+        return criteria.enterprise_category
+    return None
+
+
+def _declaration(raw: Any, of: PageOf) -> DeclarationSynced:
     item = DeclarationItem.model_validate(raw)
     document = parse_dec_message(item.xml.encode())
     if document.head.seq_no not in (None, item.seq_no):
         raise Unreadable(f"统一编号不一致 SeqNo in the message {document.head.seq_no} is not {item.seq_no}")
     fields = item.model_dump(include={"seq_no", "entry_id", "client_seq_no", "channel", "receipts"})
     return DeclarationSynced(
-        job_id=job_id, sw_version=item.version, sw_updated_at=item.updated_at, document=document, **fields
+        job_id=of.job_id,
+        sw_version=item.version,
+        sw_updated_at=item.updated_at,
+        document=document,
+        enterprise_category=of.enterprise_category,
+        **fields,
     )
 
 
-def _bonded_list(raw: Any, job_id: str) -> BondedListSynced:
+def _bonded_list(raw: Any, of: PageOf) -> BondedListSynced:
     item = BondedListItem.model_validate(raw)
     bonded = parse_inv101(item.xml.encode()).bonded_list
     if bonded.head.seq_no not in (None, item.seq_no):
         raise Unreadable(f"统一编号不一致 SeqNo in the message {bonded.head.seq_no} is not {item.seq_no}")
     fields = item.model_dump(include={"seq_no", "bond_invt_no", "list_stat", "data_source", "receipts"})
     return BondedListSynced(
-        job_id=job_id, sw_version=item.version, sw_updated_at=item.updated_at, bonded_list=bonded, **fields
+        job_id=of.job_id, sw_version=item.version, sw_updated_at=item.updated_at, bonded_list=bonded, **fields
     )
 
 
 def _record_of(
-    tenant: str, kind: SyncKind, event: DeclarationSynced | BondedListSynced, now: datetime
+    tenant: str,
+    kind: SyncKind,
+    event: DeclarationSynced | BondedListSynced,
+    now: datetime,
+    before: SyncedRecord | None,
 ) -> SyncedRecord:
+    categories = list(before.enterprise_categories) if before else []
     if isinstance(event, DeclarationSynced):
         number, status = event.entry_id, event.channel
+        if event.enterprise_category and event.enterprise_category not in categories:
+            categories.append(event.enterprise_category)
     else:
         number, status = event.bond_invt_no, event.list_stat
     return SyncedRecord(
+        enterprise_categories=categories,
         tenant=tenant,
         kind=kind,
         seq_no=event.seq_no,
@@ -167,14 +205,28 @@ def _record_of(
 
 
 def _announce(
-    tenant: str, correlation_id: str, event: DeclarationSynced | BondedListSynced
+    tenant: str, correlation_id: str, event: DeclarationSynced | BondedListSynced, *, again: bool = False
 ) -> tuple[str, Envelope]:
+    """The record's announcement; `again`: the same version announced under another 企业类别 (its own id)."""
+    keys = [event.event_type, tenant, event.seq_no, str(event.sw_version)]
+    if again and isinstance(event, DeclarationSynced):
+        keys.append(f"enterprise-category-{event.enterprise_category}")
     return envelope_for(
         event,
         source=SOURCE,
         tenant=tenant,
         correlation_id=correlation_id,
-        event_id=deterministic_id(event.event_type, tenant, event.seq_no, str(event.sw_version)),
+        event_id=deterministic_id(*keys),
+    )
+
+
+def _asked_anew(of: PageOf, before: SyncedRecord | None, identity: _Identity) -> bool:
+    """The same version of a declaration kept already, asked now under a 企业类别 it was not announced under."""
+    return (
+        before is not None
+        and before.sw_version == identity.version
+        and of.enterprise_category is not None
+        and of.enterprise_category not in before.enterprise_categories
     )
 
 
@@ -219,6 +271,8 @@ class PageOf:
     correlation_id: str
     now: datetime
     payload_max_chars: int
+    enterprise_category: EnterpriseCategory | None = None
+    """企业类别 the job asks by (`enterprise_category_of` its criteria): carried by each DeclarationSynced."""
 
 
 def quarantined(of: PageOf, raw: Any, reason: str, identity: _Identity | None) -> QuarantinedItem:
@@ -244,7 +298,7 @@ def identity_of(raw: Any) -> _Identity | ValidationError:
         return exc
 
 
-READERS: dict[SyncKind, Callable[[Any, str], DeclarationSynced | BondedListSynced]] = {
+READERS: dict[SyncKind, Callable[[Any, PageOf], DeclarationSynced | BondedListSynced]] = {
     "declarations": _declaration,
     "bonded_lists": _bonded_list,
 }
@@ -265,17 +319,18 @@ def sort_page(of: PageOf, items: list[Any], stored: dict[str, SyncedRecord]) -> 
             page.outcomes[Outcome.UNCHANGED] += 1
             continue
         seen.add(identity.seq_no)
-        if before is not None and before.sw_version >= identity.version:
+        anew = _asked_anew(of, before, identity)
+        if before is not None and before.sw_version >= identity.version and not anew:
             again = before.job_id == of.job_id and before.sw_version == identity.version
             page.outcomes[Outcome.WRITTEN if again else Outcome.UNCHANGED] += 1
             continue
         try:
-            event = READERS[of.kind](raw, of.job_id)
+            event = READERS[of.kind](raw, of)
         except ValueError as exc:  # XmlError, ValidationError, Unreadable
             page.quarantine(quarantined(of, raw, _reason(exc), identity))
             continue
-        record = _record_of(of.tenant, of.kind, event, of.now)
-        announced = [_announce(of.tenant, of.correlation_id, event)]
+        record = _record_of(of.tenant, of.kind, event, of.now, before)
+        announced = [_announce(of.tenant, of.correlation_id, event, again=anew)]
         if before is None:
             page.new.append((record, announced))
         else:

@@ -36,7 +36,7 @@ from guanwu.sync.domain.jobs import (
 )
 from guanwu.sync.domain.query import QueryPage, QueryRefused, QueryUnavailable, SingleWindowQuery
 from guanwu.sync.domain.single_window import SingleWindowAbsent
-from guanwu.sync.domain.synced import PageOf, SortedPage, sort_page
+from guanwu.sync.domain.synced import PageOf, SortedPage, enterprise_category_of, sort_page
 from guanwu.sync.service_layer.job_observer import UNOBSERVED_JOBS, JobObserver
 from guanwu.sync.service_layer.unit_of_work import SyncUnitOfWork
 
@@ -170,7 +170,13 @@ async def write_records(job: SyncJob, page: QueryPage, runner: Runner) -> Sorted
         uow = runner.new_uow()
         kept = await uow.synced.kept(job.tenant, job.kind, seq_nos)
         of = PageOf(
-            job.tenant, job.kind, job.job_id, job.correlation_id, runner.clock(), runner.payload_max_chars
+            job.tenant,
+            job.kind,
+            job.job_id,
+            job.correlation_id,
+            runner.clock(),
+            runner.payload_max_chars,
+            enterprise_category_of(job.criteria),
         )
         # Reading the XML is CPU work: a thread keeps the event loop answering meanwhile.
         sorted_page = await asyncio.to_thread(sort_page, of, page.items, kept)
