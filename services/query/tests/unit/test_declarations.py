@@ -44,7 +44,7 @@ async def test_events_arriving_out_of_order_keep_the_newest_version(service: Ser
     row = await service.row("d1")
     assert (row["version"], row["status"]) == (3, "审核通过")
     assert row["last_event_type"] == DeclarationStatusChanged.event_type
-    assert row["updated_at"] == at(3).isoformat()
+    assert row["updated_at"] == at(3).isoformat().replace("+00:00", "Z")
 
     # One batch in which the newest is neither first nor last.
     await service.deliver(
@@ -125,7 +125,11 @@ async def test_another_tenant_sees_nothing(service: Service) -> None:
     await service.deliver(service.envelope(drafted("d1"), tenant="acme"))
     other = bearer(tenant="globex")
 
-    assert (await service.client.get(URL, headers=other)).json() == {"total": 0, "items": []}
+    assert (await service.client.get(URL, headers=other)).json() == {
+        "total": 0,
+        "items": [],
+        "next_cursor": None,
+    }
     missing = await service.client.get(f"{URL}/d1", headers=other)
     assert (missing.status_code, missing.json()) == (404, NOT_FOUND)
     unknown = await service.client.get(f"{URL}/no-such-declaration", headers=bearer())

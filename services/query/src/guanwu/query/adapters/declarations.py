@@ -1,58 +1,222 @@
 """The declaration read model in the document store: the projection's own store adapter.
 
-It needs no unit of work: it publishes nothing, and every write carries its own guard (the aggregate version,
-see `guanwu.platform.idempotency.apply_many_if_newer`).
+It needs no unit of work: it publishes nothing. Every write is a merge whose result does not depend on the
+order of what is merged (see `guanwu.query.domain.declarations`), guarded by the row's `_version`: a write that
+meets a concurrent one (the receipts' consumer, another replica) is merged again into what that one stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from guanwu.platform.idempotency import ProjectionRow, apply_many_if_newer
-from guanwu.platform.refusal import NotFound, Noun
-from guanwu.platform.store.port import Collection, DocumentStore
-from guanwu.query.domain.declarations import FILTERABLE, row_id
+from guanwu.contracts.declaration import DeclarationDocument
+from guanwu.platform.refusal import NotFound, Noun, Refusal
+from guanwu.platform.store.port import (
+    VERSION_FIELD,
+    Collection,
+    ConcurrencyConflict,
+    Document,
+    DocumentStore,
+    DuplicateKeyError,
+)
+from guanwu.query.domain.declarations import Change, DeclarationRow, merged_row, row_id
+from guanwu.query.domain.search import DeclarationSearch, Order
+
+_ATTEMPTS = 20
+PAGE = 500
+"""Rows read at once when streaming (export)."""
+
+HIDDEN = ("inputs", "trade_name_tokens", "goods_name_tokens", "sort_updated", "sort_declared")
+
+
+@dataclass(frozen=True)
+class DeclarationPage:
+    """One page of the list: the matching total, the rows, and the cursor of the next page (none: the last)."""
+
+    total: int
+    items: list[DeclarationRow]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a batch write did: how many rows changed, and the rows that are new or got new numbers (their
+    receipts that came first are looked up and given to them)."""
+
+    changed: int = 0
+    renumbered: list[Document] = field(default_factory=list)
+
+
+class NoDocumentYet(Refusal):
+    """The declaration is known but no event has brought its whole document yet (HTTP 409)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "query.document_not_yet_known",
+            "报关单内容尚未同步到查询服务，请稍后再试",
+            "The declaration's document has not reached the query service yet; try again shortly",
+        )
 
 
 class DeclarationReadModel:
     collection_name = "query_declarations"
     noun = Noun("query", "报关单", "declaration")
 
-    def __init__(self, store: DocumentStore) -> None:
-        self.collection: Collection = store.collection(self.collection_name)
+    def __init__(self, store: DocumentStore, collection_name: str | None = None) -> None:
+        self.collection: Collection = store.collection(collection_name or self.collection_name)
 
     async def ensure_indexes(self) -> None:
+        """Each list filter's index ends with the default order (最近操作时间, newest first), so a filtered page
+        reads the index in order; the numbers people look up are indexed on their own."""
+        await self.collection.ensure_index([("tenant", 1), ("sort_updated", -1)])
+        for key in ("sort_declared", "sort_seq_no", "sort_entry_id"):
+            await self.collection.ensure_index([("tenant", 1), (key, -1)])
+        for number in ("seq_no", "entry_id", "bill_no", "client_seq_no", "declaration_id"):
+            await self.collection.ensure_index([("tenant", 1), (number, 1)])
+        for column in ("status", "review_status", "ie_flag", "custom_master", "channel", "two_step"):
+            await self.collection.ensure_index([("tenant", 1), (column, 1), ("sort_updated", -1)])
         await self.collection.ensure_index([("tenant", 1), ("updated_at", -1)])
-        await self.collection.ensure_index([("tenant", 1), ("status", 1)])
-        await self.collection.ensure_index([("tenant", 1), ("bill_no", 1)])
+        await self.collection.ensure_index([("tenant", 1), ("two_step", 1), ("updated_at", -1)])
 
-    async def apply_many(self, rows: Sequence[ProjectionRow]) -> int:
-        """Write the rows newer than what is stored; returns how many rows changed."""
-        return await apply_many_if_newer(self.collection, rows)
+    # ---------------------------------------------------------------------------------------------- writing
+
+    async def apply(self, changes: Mapping[str, Sequence[Change]]) -> Written:
+        """Merge each row's changes (by row id) in a few store calls."""
+        stored = {doc["_id"]: doc for doc in await self.collection.get_many(list(changes))}
+        rows = {doc_id: merged_row(doc_id, stored.get(doc_id), group) for doc_id, group in changes.items()}
+        fresh = [row for doc_id, row in rows.items() if row is not None and doc_id not in stored]
+        inserted = await self.collection.insert_many(fresh)
+        changed = {row["_id"] for row, ok in zip(fresh, inserted, strict=True) if ok}
+        retry = [row["_id"] for row, ok in zip(fresh, inserted, strict=True) if not ok]
+        for doc_id, current in stored.items():
+            row = rows[doc_id]
+            if row is None or _unchanged(current, row):
+                continue
+            try:
+                await self.collection.replace(row, expected_version=int(current[VERSION_FIELD]))
+                changed.add(doc_id)
+            except ConcurrencyConflict:
+                retry.append(doc_id)
+        for doc_id in retry:
+            if await self._apply_alone(doc_id, changes[doc_id]):
+                changed.add(doc_id)
+        renumbered = [
+            row
+            for doc_id, row in rows.items()
+            if row is not None
+            and doc_id in changed
+            and (doc_id not in stored or _numbers(stored[doc_id]) != _numbers(row))
+        ]
+        return Written(len(changed), renumbered)
+
+    async def _apply_alone(self, doc_id: str, changes: Sequence[Change]) -> bool:
+        for _ in range(_ATTEMPTS):
+            stored = await self.collection.get(doc_id)
+            row = merged_row(doc_id, stored, changes)
+            try:
+                if row is None or (stored is not None and _unchanged(stored, row)):
+                    return False
+                if stored is None:
+                    await self.collection.insert(row)
+                else:
+                    await self.collection.replace(row, expected_version=int(stored[VERSION_FIELD]))
+                return True
+            except (DuplicateKeyError, ConcurrencyConflict):
+                continue
+        raise ConcurrencyConflict(self.collection.name, doc_id, -1)
+
+    async def rows_named(self, tenant: str, column: str, values: Sequence[str]) -> list[Document]:
+        """The tenant's stored rows whose `column` (seq_no, entry_id) is one of `values`."""
+        if not values:
+            return []
+        return await self.collection.find({"tenant": tenant, column: {"$in": sorted(set(values))}})
+
+    # ---------------------------------------------------------------------------------------------- reading
 
     async def search(
-        self, tenant: str, filters: Mapping[str, Any], *, skip: int, limit: int
-    ) -> tuple[int, list[dict[str, Any]]]:
-        """One page of the tenant's rows matching `filters` (FILTERABLE ones; None matches anything),
-        latest change first."""
-        query: dict[str, Any] = {"tenant": tenant}
-        query.update({k: v for k, v in filters.items() if k in FILTERABLE and v is not None})
+        self,
+        tenant: str,
+        criteria: DeclarationSearch,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        order: Order | None = None,
+        skip: int = 0,
+    ) -> DeclarationPage:
+        """One page of the tenant's rows matching `criteria` in `order` (default 最近操作时间, newest first):
+        after `cursor` (a previous page's `next_cursor`), or `skip` rows in (offset paging, for shallow pages)."""
+        order = order or Order()
+        query = criteria.filter(tenant)
         total = await self.collection.count(query)
-        rows = await self.collection.find(query, sort=[("updated_at", -1)], skip=skip, limit=limit)
-        return total, [_public(r) for r in rows]
+        docs = await self.collection.find(
+            {**query, **order.after(cursor)}, sort=[(order.key, order.direction)], skip=skip, limit=limit
+        )
+        next_cursor = order.encode(docs[-1]) if len(docs) == limit else None
+        return DeclarationPage(total, [row_of(doc) for doc in docs], next_cursor)
+
+    async def stream(
+        self,
+        tenant: str,
+        criteria: DeclarationSearch,
+        ids: Sequence[str] | None = None,
+        *,
+        order: Order | None = None,
+    ) -> AsyncIterator[DeclarationRow]:
+        """Every matching row (only those of `ids`, when given), in `order`, read a page at a time: constant
+        memory whatever the count (the export)."""
+        order = order or Order()
+        query = criteria.filter(tenant)
+        if ids is not None:
+            query["declaration_id"] = {"$in": sorted(set(ids))}
+        after: dict[str, Any] = {}
+        while True:
+            docs = await self.collection.find(
+                {**query, **after}, sort=[(order.key, order.direction)], limit=PAGE
+            )
+            for doc in docs:
+                yield row_of(doc)
+            if len(docs) < PAGE:
+                return
+            after = order.after(order.encode(docs[-1]))
 
     async def get(self, tenant: str, declaration_id: str) -> dict[str, Any] | None:
         row = await self.collection.get(row_id(tenant, declaration_id))
         return _public(row) if row else None
 
     async def load(self, tenant: str, declaration_id: str) -> dict[str, Any]:
-        """The row, or NotFound."""
+        """The row (its public columns), or NotFound."""
         row = await self.get(tenant, declaration_id)
         if row is None:
             raise NotFound(self.noun)
         return row
 
+    async def load_row(self, tenant: str, declaration_id: str) -> DeclarationRow:
+        return DeclarationRow.model_validate(await self.load(tenant, declaration_id))
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if not k.startswith("_")}
+    async def load_document(self, tenant: str, declaration_id: str) -> DeclarationDocument:
+        """The last whole document seen for the declaration: NotFound, or 409 when none arrived yet."""
+        stored = await self.collection.get(row_id(tenant, declaration_id))
+        if stored is None:
+            raise NotFound(self.noun)
+        document = (stored.get("inputs") or {}).get("document")
+        if not document:
+            raise NoDocumentYet()
+        return DeclarationDocument.model_validate(document)
+
+
+def row_of(doc: Document) -> DeclarationRow:
+    return DeclarationRow.model_validate(doc)
+
+
+def _public(row: Document) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if not k.startswith("_") and k not in HIDDEN}
+
+
+def _numbers(row: Document | None) -> tuple[Any, Any]:
+    return (row.get("seq_no"), row.get("entry_id")) if row else (None, None)
+
+
+def _unchanged(stored: Document, row: Document) -> bool:
+    return {k: v for k, v in stored.items() if k != VERSION_FIELD} == row
