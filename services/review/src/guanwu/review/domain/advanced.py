@@ -59,7 +59,9 @@ class TemplateNote(BaseModel):
     message_en: str
 
 
-TEMPLATE_NONE = TemplateNote(state="none", message_zh="本单未由单证模版生成", message_en="Not made from a template")
+TEMPLATE_NONE = TemplateNote(
+    state="none", message_zh="本单未由单证模版生成", message_en="Not made from a template"
+)
 
 
 class AdvancedReview(BaseModel):
@@ -72,7 +74,9 @@ class AdvancedReview(BaseModel):
     template: TemplateNote
     findings: list[FindingNote]
     comparisons: list[Comparison]
-    fields: list[FieldNotes] = Field(description="Per field: mark, findings and comparisons (fields with any)")
+    fields: list[FieldNotes] = Field(
+        description="Per field: mark, findings and comparisons (fields with any)"
+    )
     red_fields: list[str] = Field(description="Fields marked wrong (approving needs an override_reason)")
 
 

@@ -1,0 +1,101 @@
+"""HTTP API of 高级审核 (F-12): the findings and comparisons beside each field, 发送 to 申报, the tenant's
+review settings, and the printed review sheet."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from guanwu.platform.auth import CurrentPrincipal, require_roles
+from guanwu.platform.http.context import service_context
+from guanwu.review.adapters_declaration import DeclarationApi
+from guanwu.review.domain.advanced import AdvancedReview
+from guanwu.review.domain.sending import ReviewSettingsInput, TenantReviewSettings
+from guanwu.review.service_layer.advanced import AdvancedContext, SendResult, advanced_review, send_to_declare
+from guanwu.review.service_layer.context import ReviewContext
+
+READERS = ("reviewer", "manager", "integration")
+
+router = APIRouter(prefix="/api/review", tags=["review"])
+
+
+def advanced_context(
+    context: Annotated[ReviewContext, Depends(service_context("review"))],
+) -> AdvancedContext:
+    assert context.advanced is not None, "bootstrap binds the advanced context"
+    return context.advanced
+
+
+Context = Annotated[AdvancedContext, Depends(advanced_context)]
+
+
+def declaration_api(request: Request, context: Context) -> DeclarationApi:
+    """The declaration service as this caller (their bearer token, already verified by the route)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return DeclarationApi(
+        base_url=context.declaration_url,
+        app=request.app,
+        token=token if scheme.lower() == "bearer" else "",
+        timeout_seconds=context.api_timeout_seconds,
+    )
+
+
+Declarations = Annotated[DeclarationApi, Depends(declaration_api)]
+
+
+@router.get(
+    "/tasks/{review_id}/advanced",
+    response_model=AdvancedReview,
+    summary="高级审核 / findings and comparisons beside each field (template, previous declaration, price history)",
+    dependencies=[require_roles(*READERS)],
+)
+async def advanced(
+    review_id: str, principal: CurrentPrincipal, context: Context, declarations: Declarations
+) -> AdvancedReview:
+    return await advanced_review(principal.tenant, review_id, context=context, api=declarations)
+
+
+@router.post(
+    "/tasks/{review_id}/send",
+    response_model=SendResult,
+    summary="发送 / hand the approved declaration on to 申报 (when the tenant's review settings allow reviewers)",
+    dependencies=[require_roles("reviewer")],
+)
+async def send(
+    review_id: str, principal: CurrentPrincipal, context: Context, declarations: Declarations
+) -> SendResult:
+    return await send_to_declare(
+        principal.tenant,
+        review_id,
+        user_id=principal.user_id,
+        is_admin="admin" in principal.roles,
+        context=context,
+        api=declarations,
+    )
+
+
+@router.get(
+    "/settings",
+    response_model=TenantReviewSettings,
+    summary="审单设置 / the enterprise's review settings",
+    dependencies=[require_roles(*READERS)],
+)
+async def get_settings(principal: CurrentPrincipal, context: Context) -> TenantReviewSettings:
+    return await context.settings.load(principal.tenant)
+
+
+@router.put(
+    "/settings",
+    response_model=TenantReviewSettings,
+    summary="修改审单设置 / change the enterprise's review settings (manager)",
+    dependencies=[require_roles("manager")],
+)
+async def put_settings(
+    body: ReviewSettingsInput, principal: CurrentPrincipal, context: Context
+) -> TenantReviewSettings:
+    settings = TenantReviewSettings(
+        **body.model_dump(), tenant=principal.tenant, updated_by=principal.user_id, updated_at=context.clock()
+    )
+    await context.settings.save(settings)
+    return settings

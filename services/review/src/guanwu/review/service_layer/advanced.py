@@ -1,0 +1,177 @@
+"""Use cases of 高级审核, 发送 and 审核留痕: learning declarations into review's history, recording the audit,
+answering the 高级审核 view of a task, and handing an approved declaration on to 申报."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from guanwu.contracts.envelope import Envelope
+from guanwu.contracts.events.base import Event
+from guanwu.customs.rules import Level, check
+from guanwu.platform import ids
+from guanwu.platform.clock import Clock
+from guanwu.platform.refusal import Refusal
+from guanwu.review.adapters_advanced import AuditLog, DeclarationHistory, ReviewSettingsStore
+from guanwu.review.adapters_declaration import DeclarationApi
+from guanwu.review.domain.advanced import TEMPLATE_NONE, AdvancedReview, TemplateNote, advanced_view
+from guanwu.review.domain.audit import AuditRecord, audit_record
+from guanwu.review.domain.comparisons import TemplateCopy, compare
+from guanwu.review.domain.history import consignee_of, history_row
+from guanwu.review.domain.sending import ensure_may_send
+from guanwu.review.domain.tasks import ReviewRefused, ReviewTask
+from guanwu.review.service_layer.unit_of_work import ReviewUnitOfWork
+
+
+@dataclass(frozen=True)
+class AdvancedContext:
+    """What the 高级审核, 发送, settings and audit routes and consumers are given by bootstrap."""
+
+    new_uow: Callable[[], ReviewUnitOfWork]
+    clock: Clock
+    history: DeclarationHistory
+    audit: AuditLog
+    settings: ReviewSettingsStore
+    declaration_url: str | None = None
+    """Base URL of the declaration service; None: the same process (embedded)."""
+    api_timeout_seconds: float = 10.0
+
+
+# ── consumers ────────────────────────────────────────────────────────────────────────────────────────────
+
+
+async def learn_declarations(items: Sequence[tuple[Envelope, Event]], *, history: DeclarationHistory) -> None:
+    """Declaration events into review's history (redelivery-safe: rows are kept at the declaration's version)."""
+    await history.learn([history_row(envelope, event) for envelope, event in items])
+
+
+async def record_audit(items: Sequence[tuple[Envelope, Event]], *, audit: AuditLog) -> None:
+    """Review events into the audit (redelivery-safe: a record's id derives from its event's)."""
+    records = [r for envelope, event in items if (r := audit_record(envelope, event)) is not None]
+    if records:
+        await audit.record(records)
+
+
+# ── 高级审核 ─────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _without_document(task: ReviewTask) -> ReviewRefused:
+    return ReviewRefused(
+        "review.no_document",
+        "该审核任务没有报关单内容（提交于报关单内容随事件发布之前），无法进行高级审核或打印",
+        "The task holds no declaration document (submitted before events carried it): nothing to compare "
+        "or print",
+    )
+
+
+async def _template(api: DeclarationApi, declaration_id: str) -> tuple[TemplateCopy | None, TemplateNote]:
+    try:
+        template_id = (await api.declaration(declaration_id)).template_id
+        if template_id is None:
+            return None, TEMPLATE_NONE
+        template = await api.template(template_id)
+    except Refusal as exc:  # unreachable, or a refusal passed on: the view stands without the template
+        return None, _unavailable(exc)
+    if template is None:
+        return None, TemplateNote(
+            state="deleted",
+            template_id=template_id,
+            message_zh="本单所用的单证模版已删除，无法比对",
+            message_en="The template this declaration was made from was deleted: not compared",
+        )
+    note = TemplateNote(
+        state="compared",
+        template_id=template.template_id,
+        name=template.name,
+        message_zh=f"已与单证模版「{template.name}」比对",
+        message_en=f"Compared with the template '{template.name}'",
+    )
+    return template, note
+
+
+def _unavailable(exc: Refusal) -> TemplateNote:
+    return TemplateNote(
+        state="unavailable",
+        message_zh=f"无法读取单证模版：{exc.message_zh}",
+        message_en=f"The template could not be read: {exc.message_en}",
+    )
+
+
+async def advanced_review(
+    tenant: str, review_id: str, *, context: AdvancedContext, api: DeclarationApi
+) -> AdvancedReview:
+    task = await context.new_uow().tasks.load(tenant, review_id)
+    document = task.document
+    if document is None:
+        raise _without_document(task)
+    consignee = consignee_of(document)
+    earlier = []
+    if consignee is not None:
+        earlier = await context.history.earlier(
+            tenant,
+            consignee=consignee,
+            ie_flag=document.head.ie_flag,
+            hs_codes=[line.code_ts for line in document.goods if line.code_ts],
+            besides=task.declaration_id,
+        )
+    template, note = await _template(api, task.declaration_id)
+    return advanced_view(
+        task,
+        findings=check(document, Level.DECLARE),
+        comparisons=compare(document, earlier, template),
+        template=note,
+        consignee=consignee,
+        earlier_declarations=len(earlier),
+    )
+
+
+# ── 发送 ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+class SendResult(BaseModel):
+    review_id: str
+    declaration_id: str
+    declaration_version: int = Field(description="The declaration's version after 申报 (its ETag there)")
+    declaration_status: str = Field(description="The declaration's state after 申报 (申报中)")
+    sent_by: str
+    sent_at: datetime
+
+
+async def send_to_declare(
+    tenant: str,
+    review_id: str,
+    *,
+    user_id: str,
+    is_admin: bool,
+    context: AdvancedContext,
+    api: DeclarationApi,
+) -> SendResult:
+    """发送: the declaration service's declare command on the approved declaration, as the reviewer (their
+    token: the declaration service applies its own rules too). Recorded in the audit once it succeeded."""
+    task = await context.new_uow().tasks.load(tenant, review_id)
+    ensure_may_send(task, await context.settings.load(tenant), is_admin=is_admin)
+    current = await api.declaration(task.declaration_id)
+    declared = await api.declare(task.declaration_id, current.version)
+    now = context.clock()
+    record = AuditRecord(
+        record_id=ids.deterministic_id("review-audit-sent", tenant, review_id, str(declared.version)),
+        tenant=tenant,
+        at=now,
+        reviewer=user_id,
+        action="sent",
+        review_id=review_id,
+        declaration_id=task.declaration_id,
+        declaration_version=declared.version,
+    )
+    await context.audit.record([record])
+    return SendResult(
+        review_id=review_id,
+        declaration_id=task.declaration_id,
+        declaration_version=declared.version,
+        declaration_status=declared.status,
+        sent_by=user_id,
+        sent_at=now,
+    )
