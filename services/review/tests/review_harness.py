@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
 from service_http import ISSUER, TEST_AUTH, built_with, serving
 
 from guanwu.contracts import topics
+from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events import (
     DeclarationSubmittedForReview,
+    DeclarationSummary,
     FieldMarked,
+    ReceiptReceived,
     ReviewApproved,
     ReviewOutcome,
     ReviewRejected,
 )
 from guanwu.contracts.events.base import Event
+from guanwu.customs.fixtures.declarations import export_sea_general_trade
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.events import envelope_for
 from guanwu.platform.runtime import Runtime
@@ -41,7 +46,16 @@ def auth(
     return headers
 
 
-def submission(declaration_id: str = "d1", version: int = 2, **head: Any) -> DeclarationSubmittedForReview:
+def document(**head: Any) -> DeclarationDocument:
+    """A whole export declaration (3 goods lines, 2 containers, documents), its head changed by `head`."""
+    base = export_sea_general_trade()
+    return base.model_copy(update={"head": base.head.model_copy(update=head)})
+
+
+def submission(
+    declaration_id: str = "d1", version: int = 2, doc: DeclarationDocument | None = None, **head: Any
+) -> DeclarationSubmittedForReview:
+    """What the declaration service publishes on 提交审核; its document is `doc`, or the fixture's."""
     fields = {
         "ie_flag": "E",
         "seq_no": "S-1",
@@ -54,6 +68,7 @@ def submission(declaration_id: str = "d1", version: int = 2, **head: Any) -> Dec
         version=version,
         status="待审核",
         prepared_by=PREPARER,
+        document=export_sea_general_trade() if doc is None else doc,
         **{**fields, **head},
     )
 
@@ -62,10 +77,20 @@ class Service:
     def __init__(self, client: httpx.AsyncClient, runtime: Runtime, bus: InProcessEventBus) -> None:
         self.client, self.runtime, self.bus = client, runtime, bus
 
-    async def submit(self, event: DeclarationSubmittedForReview, tenant: str = "acme") -> Envelope:
-        """What the declaration service's relay would publish."""
+    async def submit(
+        self, event: DeclarationSummary, tenant: str = "acme", at: datetime | None = None
+    ) -> Envelope:
+        """What the declaration service's relay would publish (any declaration event), at `at` if given."""
         _, envelope = envelope_for(event, source="/guanwu/declaration", tenant=tenant)
+        if at is not None:
+            envelope = envelope.model_copy(update={"time": at})
         await self.bus.publish(topics.DECLARATION_EVENTS, envelope)
+        return envelope
+
+    async def receive(self, receipt: ReceiptReceived, tenant: str = "acme") -> Envelope:
+        """A receipt as sync publishes it."""
+        _, envelope = envelope_for(receipt, source="/guanwu/sync", tenant=tenant)
+        await self.bus.publish(topics.SYNC_EVENTS, envelope)
         return envelope
 
     async def stored(self) -> list[dict[str, Any]]:
