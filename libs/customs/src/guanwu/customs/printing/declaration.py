@@ -18,10 +18,10 @@ from reportlab.pdfgen.canvas import Canvas
 from guanwu.contracts.declaration import DeclarationDocument, DecList
 from guanwu.customs.codes import CodeTables
 from guanwu.customs.printing import form
-from guanwu.customs.printing.draw import PAD, Pen
+from guanwu.customs.printing.draw import LABEL_SIZE, PAD, VALUE_SIZE, Pen
 from guanwu.customs.printing.fonts import font_name
 from guanwu.customs.printing.goods import Column, columns, printed_attrs
-from guanwu.customs.printing.marks import MarkState, goods_marks, normalise, state_of, unplaced
+from guanwu.customs.printing.marks import MarkState, goods_marks, label, normalise, state_of, unplaced
 from guanwu.customs.printing.model import Box, PrintNumbers, Row
 from guanwu.customs.printing.text import LEADING, fit, wrap
 from guanwu.customs.printing.values import Names
@@ -38,7 +38,8 @@ GOODS_HEADER = 15.0
 CONFIRM_ROW = 14.0
 SIGN_ROW = 20.0
 FOOTER = CONFIRM_ROW + 2 * SIGN_ROW
-LEGEND = 10.0
+LEGEND_SIZE = 6.5
+HEAD_GROWTH = 110.0
 CELL_SIZE = 7.0
 MIN_LINE = 30.0
 
@@ -54,6 +55,7 @@ class _Sheet:
     rows: list[Row]
     columns: tuple[Column, ...]
     legend: str
+    legend_height: float
 
     @property
     def goods_top(self) -> float:
@@ -61,7 +63,7 @@ class _Sheet:
 
     @property
     def goods_bottom(self) -> float:
-        return BOTTOM - FOOTER - (LEGEND if self.legend else 0.0)
+        return BOTTOM - FOOTER - self.legend_height
 
 
 def render_declaration(
@@ -78,17 +80,13 @@ def render_declaration(
     red or amber: the review sheet of #15. `tables` are the code tables for names (default: the bundled ones);
     `font` a TrueType file to embed (default: $GUANWU_PRINT_FONT, else WenQuanYi Micro Hei). Raises
     PrintFontMissing when no font can be embedded. Equal inputs give byte-identical PDFs."""
-    sheet = _sheet(
-        document, numbers or PrintNumbers(), normalise(marks), Names(tables) if tables else Names.default()
-    )
-    buffer = io.BytesIO()
     name = font_name(font)
-    canvas = Canvas(
-        buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, initialFontName=name, pageCompression=1
-    )
+    names = Names(tables) if tables else Names.default()
+    sheet = _sheet(document, numbers or PrintNumbers(), normalise(marks), names, name)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=PAGE_SIZE, invariant=1, initialFontName=name, pageCompression=1)
     canvas.setTitle(form.title(document))
     canvas.setAuthor("guanwu")
-    canvas.setSubject(numbers.entry_id if numbers and numbers.entry_id else "")
     pen = Pen(canvas, PAGE_HEIGHT, name)
     pages = _paginate(pen, sheet)
     for index, lines in enumerate(pages, start=1):
@@ -99,20 +97,51 @@ def render_declaration(
 
 
 def _sheet(
-    document: DeclarationDocument, numbers: PrintNumbers, marks: dict[str, MarkState], names: Names
+    document: DeclarationDocument,
+    numbers: PrintNumbers,
+    marks: dict[str, MarkState],
+    names: Names,
+    font: str,
 ) -> _Sheet:
-    rows = form.head_rows(document, numbers, names)
+    rows = _grown(form.head_rows(document, numbers, names), font)
     placed = [f for row in rows for box in row.boxes for f in box.fields]
     placed += [f for box in form.number_line(document, numbers, names) for f in box.fields]
     placed += [f for box in form.confirmations(document.head) for f in box.fields]
     placed += [f for box in form.signatures(document).values() for f in box.fields]
-    left = unplaced(marks, placed, printed_attrs())
-    legend = ""
-    if marks:
-        states = "，".join(f"{_COLOUR_NAMES[s]} = {s.label}" for s in MarkState)
-        rest = "；".join(f"{path}（{state.label}）" for path, state in left)
-        legend = f"审核标记：{states}" + (f"。表上无栏目的字段：{rest}" if rest else "")
-    return _Sheet(document, numbers, names, marks, rows, columns(document.head.ie_flag == "E"), legend)
+    legend = _legend(marks, unplaced(marks, placed, printed_attrs()))
+    legend_height = 0.0
+    if legend:
+        lines = min(len(wrap(legend, font, LEGEND_SIZE, WIDTH - 2 * PAD)), 4)
+        legend_height = lines * LEGEND_SIZE * LEADING + 2.0
+    export = document.head.ie_flag == "E"
+    return _Sheet(document, numbers, names, marks, rows, columns(export), legend, legend_height)
+
+
+def _legend(marks: Mapping[str, MarkState], left: Sequence[tuple[str, MarkState]]) -> str:
+    """What the colours mean, and the marks on fields the form has no box for."""
+    if not marks:
+        return ""
+    states = "，".join(f"{_COLOUR_NAMES[s]} = {s.label}" for s in MarkState)
+    rest = "；".join(f"{label(path)}（{state.label}）" for path, state in left)
+    return f"审核标记：{states}" + (f"。表上无栏目的字段：{rest}" if rest else "")
+
+
+def _grown(rows: list[Row], font: str) -> list[Row]:
+    """Rows as tall as their longest value needs at the normal size, within HEAD_GROWTH for all of them
+    together (past that a value shrinks to fit, so the goods keep their room)."""
+    spare = HEAD_GROWTH
+    grown = []
+    for row in rows:
+        needed = max(_box_height(box, font) for box in row.boxes)
+        height = min(max(row.height, needed), row.height + spare)
+        spare -= height - row.height
+        grown.append(Row(height, row.boxes))
+    return grown
+
+
+def _box_height(box: Box, font: str) -> float:
+    lines = len(wrap(box.value, font, VALUE_SIZE, box.weight * WIDTH - 2 * PAD)) if box.value else 0
+    return 2 * PAD + LABEL_SIZE * LEADING + 0.6 + lines * VALUE_SIZE * LEADING
 
 
 _COLOUR_NAMES = {MarkState.OK: "绿", MarkState.WRONG: "红", MarkState.STALE: "黄"}
@@ -210,8 +239,9 @@ def _draw_goods(pen: Pen, sheet: _Sheet, lines: Sequence[tuple[int, DecList, flo
 def _draw_footer(pen: Pen, sheet: _Sheet) -> None:
     top = BOTTOM - FOOTER
     if sheet.legend:
-        fitted = fit(sheet.legend, pen.font, WIDTH - 2 * PAD, LEGEND - 1, size=6.5)
-        pen.lines(LEFT + PAD, top - LEGEND + 1.5, WIDTH - 2 * PAD, fitted)
+        height = sheet.legend_height
+        fitted = fit(sheet.legend, pen.font, WIDTH - 2 * PAD, height - 1, size=LEGEND_SIZE)
+        pen.lines(LEFT + PAD, top - height + 1.5, WIDTH - 2 * PAD, fitted)
     confirmations = form.confirmations(sheet.document.head)
     share = WIDTH / len(confirmations)
     for i, box in enumerate(confirmations):

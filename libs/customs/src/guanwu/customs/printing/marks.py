@@ -12,7 +12,10 @@ import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
+from pydantic import BaseModel
 from reportlab.lib.colors import Color, HexColor
+
+from guanwu.contracts.declaration import DecFreeTxt, DecHead, DecList
 
 
 class MarkState(StrEnum):
@@ -85,3 +88,21 @@ def unplaced(marks: Marks, placed: Iterable[str], goods_attrs: Iterable[str]) ->
             continue
         left.append((path, state))
     return left
+
+
+_BLOCK_MODELS: dict[str, type[BaseModel]] = {"head": DecHead, "free_text": DecFreeTxt, "goods": DecList}
+_PATH = re.compile(r"^(\w+)(?:\[(\d+)\])?\.(\w+)$")
+
+
+def label(path: str) -> str:
+    """ "报关标志 head.edi_id", "第2项 商品名称 goods[1].g_name": the field's Chinese name (from the document
+    model's description) before the path, so a reader of the legend need not know the paths."""
+    match = _PATH.match(path)
+    model = _BLOCK_MODELS.get(match.group(1)) if match else None
+    field = model.model_fields.get(match.group(3)) if model and match else None
+    if field is None or not field.description or match is None:
+        return path
+    # Descriptions read "EdiId 报关标志: 1 普通报关, …" — the wire code, the name, then details.
+    name = re.split(r"[:：(（]", field.description.split(" ", 1)[-1], maxsplit=1)[0].strip()
+    line = f"第{int(match.group(2)) + 1}项 " if match.group(2) is not None else ""
+    return f"{line}{name} {path}"

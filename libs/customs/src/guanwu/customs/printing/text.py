@@ -75,7 +75,7 @@ def fit(
         if len(lines) * current * LEADING <= max_height or current <= min_size:
             break
         current = max(min_size, current - 0.5)
-    keep = max(1, int(max_height // (current * LEADING)))
+    keep = max(1, int(max_height / (current * LEADING) + 1e-6))
     if len(lines) <= keep:
         return Fitted(tuple(lines), current)
     last = lines[keep - 1]
