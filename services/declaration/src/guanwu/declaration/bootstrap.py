@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from guanwu.contracts import topics
 from guanwu.declaration.config import DeclarationSettings
-from guanwu.declaration.entrypoints import api, consumers
+from guanwu.declaration.entrypoints import api, consumers, job_orders_api
 from guanwu.declaration.metrics import PrometheusDeclarationMetrics
 from guanwu.declaration.service_layer.context import DeclarationContext
 from guanwu.declaration.service_layer.handlers.declarations import count_declarations_by_status
@@ -49,15 +49,16 @@ def build(
     uow = new_uow()  # for what the runtime needs at start: indexes, the collection the relay sweeps
     return ServiceParts(
         name="declaration",
-        routers=[api.router, api.templates_router],
+        routers=[api.router, api.templates_router, job_orders_api.router],
         subscriptions=consumers.subscriptions(context),
-        outbox_collections=[uow.declarations.collection],
+        outbox_collections=[uow.declarations.collection, uow.job_orders.collection],
         publishes_to=[topics.DECLARATION_EVENTS, topics.SIGNER_REQUESTS],
         on_start=[
             uow.declarations.ensure_indexes,
             uow.templates.ensure_indexes,
             uow.parked_receipts.ensure_indexes,
             uow.bonded_lists.ensure_indexes,
+            uow.job_orders.ensure_indexes,
         ],
         background=[
             every(settings.metrics_refresh_seconds, count_declarations, what="declarations by status"),
