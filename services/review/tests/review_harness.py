@@ -62,12 +62,12 @@ def submission(
         "bill_no": "BL-1",
         "custom_master": "5100",
         "trade_name": "西安某贸易",
+        "prepared_by": PREPARER,
     }
     return DeclarationSubmittedForReview(
         declaration_id=declaration_id,
         version=version,
         status="待审核",
-        prepared_by=PREPARER,
         document=export_sea_general_trade() if doc is None else doc,
         **{**fields, **head},
     )
