@@ -11,7 +11,7 @@ from review_harness import PREPARER, REVIEWER, Service, auth, document, submissi
 
 from guanwu.contracts import topics
 from guanwu.contracts.declaration import DeclarationDocument
-from guanwu.contracts.events import DeclarationDeleted, DeclarationStatusChanged, FieldMarked
+from guanwu.contracts.events import DeclarationDeleted, DeclarationStatusChanged, FieldMarked, ReviewApproved
 from guanwu.review.domain import CHINA_TIME, review_id_for
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
@@ -216,3 +216,43 @@ async def test_the_audit_of_a_period_is_read_in_china_time_days_and_exported(ser
     assert rows[0][:3] == ("时间（北京时间）", "审单员", "操作")
     assert [r[2] for r in rows[1:]] == ["字段标记"]
     assert rows[1][6:10] == ("head.bill_no", "未标记", "错误（红）", '=HYPERLINK("x")')  # kept as text
+
+
+async def test_approving_with_red_marks_needs_an_override_reason_which_is_published_and_audited(
+    service: Service,
+) -> None:
+    await service.submit(submission("d1"))
+    review_id = review_id_for("acme", "d1", 2)
+    for version, path in ((1, "head.bill_no"), (2, "goods[1].g_qty")):
+        await service.client.post(
+            f"/api/review/tasks/{review_id}/mark",
+            json={"field_path": path, "state": "wrong"},
+            headers=auth(version=version),
+        )
+    approve = f"/api/review/tasks/{review_id}/approve"
+    refused = await service.client.post(approve, json={"comment": "ok"}, headers=auth(version=3))
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "review.red_marks"
+    assert refused.json()["error"]["fields"] == ["goods[1].g_qty", "head.bill_no"]
+    blank = await service.client.post(approve, json={"override_reason": "  "}, headers=auth(version=3))
+    assert blank.status_code == 409
+
+    approved = await service.client.post(
+        approve, json={"override_reason": "客户已书面确认数量"}, headers=auth(version=3)
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["override_reason"] == "客户已书面确认数量"
+    (published,) = await service.published(ReviewApproved)
+    assert ReviewApproved.model_validate(published.data).override_reason == "客户已书面确认数量"
+    audited = await service.client.get("/api/review/audit", params={"action": "approve"}, headers=auth())
+    (record,) = audited.json()["items"]
+    assert (record["override_reason"], record["red_marks"]) == ("客户已书面确认数量", 2)
+
+
+async def test_without_red_marks_an_override_reason_is_not_an_override(service: Service) -> None:
+    await service.submit(submission("d1"))
+    review_id = review_id_for("acme", "d1", 2)
+    approved = await service.client.post(
+        f"/api/review/tasks/{review_id}/approve", json={"override_reason": "不需要"}, headers=auth(version=1)
+    )
+    assert approved.status_code == 200 and approved.json()["override_reason"] is None

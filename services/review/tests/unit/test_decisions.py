@@ -36,7 +36,9 @@ async def test_approve_publishes_one_review_approved_with_the_saved_marks(servic
     assert marked.status_code == 200, marked.text
     assert marked.headers["ETag"] == '"2"'
     approved = await service.client.post(
-        url(review_id, "/approve"), json={"comment": "单证相符"}, headers=auth(version=2)
+        url(review_id, "/approve"),
+        json={"comment": "单证相符", "override_reason": "红色字段已与客户核实"},  # MARKS has a red one
+        headers=auth(version=2),
     )
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "审核通过" and approved.headers["ETag"] == '"3"'

@@ -9,8 +9,8 @@ from guanwu.platform.clock import utc_now
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.port import DocumentStore
-from guanwu.review.config import ReviewSettings
 from guanwu.review.adapters_advanced import AuditLog, DeclarationHistory, ReviewSettingsStore
+from guanwu.review.config import ReviewSettings
 from guanwu.review.entrypoints import advanced_api, advanced_consumers, api, audit_api, consumers
 from guanwu.review.service_layer.advanced import AdvancedContext
 from guanwu.review.service_layer.context import ReviewContext

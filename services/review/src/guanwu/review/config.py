@@ -18,4 +18,6 @@ class ReviewSettings(ServiceSettings):
         description="Base URL of the declaration service (发送 calls its declare command, 高级审核 reads the "
         "template); unset: its routes in this same process (embedded default)",
     )
-    api_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one call to the declaration service")
+    api_timeout_seconds: float = Field(
+        10.0, gt=0, description="Timeout of one call to the declaration service"
+    )

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from guanwu.contracts.events import FieldMark
-from guanwu.review.domain.tasks import ReviewRefused
+from guanwu.platform.refusal import Refusal
 
 OVERRIDE_REASON_LIMIT = 1000
 
 
-class RedMarksRemain(ReviewRefused):
+class RedMarksRemain(Refusal):
     """409 `review.red_marks`: `fields` names the red ones, so a client can take the reviewer to them."""
 
 

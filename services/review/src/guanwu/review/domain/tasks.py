@@ -27,6 +27,7 @@ from guanwu.contracts.events import (
 )
 from guanwu.platform.ids import deterministic_id
 from guanwu.platform.refusal import InvalidRequest, Noun, Refusal
+from guanwu.review.domain.approval import override_for
 from guanwu.review.domain.marks import (
     MarkAction,
     MarkChange,
@@ -94,6 +95,7 @@ class MarkField(ReviewCommand):
 @dataclass(frozen=True)
 class ApproveReview(ReviewCommand):
     comment: str | None
+    override_reason: str | None = None  # needed while fields are marked red (domain.approval)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ class ReviewTask(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     comment: str | None = Field(None, description="审核意见 / 退回原因")
+    override_reason: str | None = Field(None, description="Why it was approved with fields still marked red")
     withdrawn_reason: WithdrawReason | None = None
     audit: list[AuditEntry] = Field(default_factory=list)
 
@@ -368,8 +371,17 @@ def mark_field(
     return _step(task, "mark", reviewer.user_id, now, [change], with_marks=False, marks=others), [change]
 
 
-def approve(task: ReviewTask, *, reviewer: Reviewer, comment: str | None, now: datetime) -> ReviewTask:
+def approve(
+    task: ReviewTask,
+    *,
+    reviewer: Reviewer,
+    comment: str | None,
+    now: datetime,
+    override_reason: str | None = None,
+) -> ReviewTask:
+    """审核通过; refused while fields are marked red unless `override_reason` says why (domain.approval)."""
     _ensure_may_review(task, reviewer)
+    override = override_for(task.field_marks(), override_reason)
     return _step(
         task,
         "approve",
@@ -379,6 +391,7 @@ def approve(task: ReviewTask, *, reviewer: Reviewer, comment: str | None, now: d
         decided_by=reviewer.user_id,
         decided_at=now,
         comment=(comment or "").strip() or None,
+        override_reason=override,
     )
 
 
@@ -443,4 +456,5 @@ def outcome(task: ReviewTask) -> ReviewOutcome:
         reviewer=task.decided_by,
         decided_at=task.decided_at,
         marks=task.field_marks(),
+        **({"override_reason": task.override_reason} if task.status is ReviewStatus.APPROVED else {}),
     )

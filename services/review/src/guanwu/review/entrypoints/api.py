@@ -117,6 +117,11 @@ class ApproveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     comment: str | None = Field(None, max_length=1000, description="审核意见")
+    override_reason: str | None = Field(
+        None,
+        max_length=1000,
+        description="Required while fields are marked red (409 review.red_marks without it): why approve anyway",
+    )
 
 
 class RejectBody(BaseModel):
@@ -268,7 +273,9 @@ async def approve(
     if_match: IfMatch = None,
 ) -> ReviewTask:
     command = ApproveReview(
-        *addressed(review_id, principal, if_match), comment=body.comment if body else None
+        *addressed(review_id, principal, if_match),
+        comment=body.comment if body else None,
+        override_reason=body.override_reason if body else None,
     )
     return await answer_change(handlers.approve_review, command, context, response)
 

@@ -197,7 +197,14 @@ async def mark_field(command: MarkField, *, uow: ReviewUnitOfWork, clock: Clock)
 
 async def approve_review(command: ApproveReview, *, uow: ReviewUnitOfWork, clock: Clock) -> ReviewTask:
     def step(task: ReviewTask) -> tuple[ReviewTask, list[MarkChange]]:
-        return domain.approve(task, reviewer=command.reviewer, comment=command.comment, now=clock()), []
+        approved = domain.approve(
+            task,
+            reviewer=command.reviewer,
+            comment=command.comment,
+            now=clock(),
+            override_reason=command.override_reason,
+        )
+        return approved, []
 
     return await _change(command, step, uow)
 
