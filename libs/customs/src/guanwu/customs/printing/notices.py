@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
@@ -30,6 +30,8 @@ PAGE_WIDTH, PAGE_HEIGHT = PAGE_SIZE
 LEFT = 48.0
 WIDTH = PAGE_WIDTH - 2 * LEFT
 LABEL_WIDTH = 110.0
+CHINA = timezone(timedelta(hours=8), "CST")
+"""Receipt times print as the customs write them: Beijing time (a naive time is taken as such already)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ def render_notices(
     notices = [(kind, r) for r in receipts if (kind := notice_kind(r))]
     if not notices:
         raise NoNotices()
-    notices.sort(key=lambda item: item[1].notice_date or datetime.min)
+    notices.sort(key=lambda item: _sort_key(item[1].notice_date))
     names = Names(tables) if tables else Names.default()
     buffer = io.BytesIO()
     name = font_name(font)
@@ -105,6 +107,12 @@ def render_notices(
     return buffer.getvalue()
 
 
+def _sort_key(notice: datetime | None) -> datetime:
+    if notice is None:
+        return datetime(1900, 1, 1, tzinfo=CHINA)
+    return notice if notice.tzinfo else notice.replace(tzinfo=CHINA)
+
+
 def _facts(
     receipt: NoticeReceipt, document: DeclarationDocument | None, numbers: PrintNumbers, names: Names
 ) -> list[tuple[str, str]]:
@@ -118,7 +126,10 @@ def _facts(
     ]
     if document is not None:
         facts += _document_facts(document, names)
-    when = receipt.notice_date.strftime("%Y-%m-%d %H:%M:%S") if receipt.notice_date else ""
+    notice = receipt.notice_date
+    if notice is not None and notice.tzinfo is not None:
+        notice = notice.astimezone(CHINA)
+    when = notice.strftime("%Y-%m-%d %H:%M:%S") if notice else ""
     facts += [
         ("回执代码", join(receipt.channel, status.label if status is not ReceiptStatus.UNKNOWN else None)),
         ("通知时间", when),
