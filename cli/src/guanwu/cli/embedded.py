@@ -28,6 +28,7 @@ from guanwu.declaration import bootstrap as declaration_bootstrap
 from guanwu.declaration.config import DeclarationSettings
 from guanwu.platform.auth import LocalTokenIssuer
 from guanwu.platform.bootstrap import DEAD_LETTER_COLLECTION
+from guanwu.platform.bus.event_log import EventLog
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.local_users import LocalUser, LocalUserStore, login_router
 from guanwu.platform.runtime import Runtime, ServiceParts, create_app
@@ -106,8 +107,11 @@ def build_embedded(
         raise ValueError("simulator data sets need the simulator")
     # Keeps no record of what it published: in a long-running process that record would hold every recent
     # event (a synced declaration's is its whole document) for nothing.
+    # It logs every message in the store before delivering it: what `guanwu replay` rebuilds read models from.
     bus = InProcessEventBus(
-        dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION), published_memory=0
+        dead_letter_collection=store.collection(DEAD_LETTER_COLLECTION),
+        published_memory=0,
+        event_log=EventLog(store),
     )
     runtime = Runtime(store, bus, relay_sweep_seconds=2.0)
     simulator_state = SingleWindowState() if simulator else None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import uvicorn
 
+from guanwu.cli.replay_command import replay_app
 from guanwu.cli.sync_command import sync_app
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ app = typer.Typer(help="guanwu 关务 — customs affairs platform", no_args_is_
 infra_app = typer.Typer(help="Local Kafka + FerretDB for development and tests", no_args_is_help=True)
 app.add_typer(infra_app, name="infra")
 app.add_typer(sync_app, name="sync")
+app.add_typer(replay_app, name="replay")
 
 
 DataDir = Annotated[

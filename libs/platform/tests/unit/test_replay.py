@@ -16,7 +16,14 @@ from guanwu.platform.bus.dispatch import RawMessage
 from guanwu.platform.bus.event_log import EventLog
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.bus.port import Subscription
-from guanwu.platform.replay import REBUILD_INFIX, LogSource, Positions, ReadModel, rebuild
+from guanwu.platform.replay import (
+    REBUILD_INFIX,
+    LogSource,
+    Positions,
+    ReadModel,
+    RebuildRefused,
+    rebuild,
+)
 from guanwu.platform.runtime import ServiceParts
 from guanwu.platform.store.memory import MemoryDocumentStore
 from guanwu.platform.store.port import VERSION_FIELD, DocumentStore
@@ -154,3 +161,18 @@ async def test_leftovers_of_a_rebuild_that_died_are_dropped() -> None:
 
     assert report.dropped_leftovers == [f"{PINGS}{REBUILD_INFIX}20260101000000_dead"]
     assert f"other{REBUILD_INFIX}20260101000000_dead" in await live.store.collection_names()
+
+
+async def test_a_source_that_lacks_events_is_refused_when_asked() -> None:
+    live = Live()
+    await live.send(10)
+    await live.store.drop_collection("platform_event_log." + TOPIC)  # the log is younger than the data
+    await live.send(2)
+    before = await live.model()
+
+    with pytest.raises(RebuildRefused) as refused:
+        await rebuild(live.store, LogSource(live.log), MODEL, registry=TEST_REGISTRY, allow_fewer_rows=False)
+
+    assert refused.value.fewer[PINGS] == (12, 2)
+    assert await live.model() == before
+    assert not [n for n in await live.store.collection_names() if REBUILD_INFIX in n]

@@ -210,6 +210,17 @@ class RebuildReport:
     dropped_leftovers: list[str] = field(default_factory=list)
 
 
+class RebuildRefused(Exception):
+    """The rebuilt model has fewer rows than the live one; nothing was switched."""
+
+    def __init__(self, fewer: dict[str, tuple[int, int]]) -> None:
+        detail = ", ".join(
+            f"{name}: {live} live, {rebuilt} rebuilt" for name, (live, rebuilt) in fewer.items()
+        )
+        super().__init__(f"the rebuilt model has fewer rows than the live one ({detail})")
+        self.fewer = fewer
+
+
 class _Uncounted:
     """Dead letters of a replay: counted and logged (the live consumer dead-lettered them already)."""
 
@@ -269,8 +280,12 @@ async def rebuild(
     progress: Progress = lambda phase, done, total: None,
     stamp: str | None = None,
     registry: EventRegistry = REGISTRY,
+    allow_fewer_rows: bool = True,
 ) -> RebuildReport:
-    """Rebuild `model` from `source` into fresh collections of `store` and switch them in (module docstring)."""
+    """Rebuild `model` from `source` into fresh collections of `store` and switch them in (module docstring).
+    `allow_fewer_rows=False` refuses the switch (RebuildRefused, the fresh collections dropped) when a rebuilt
+    collection has fewer rows than the live one: the source lacks events the live model saw (a Kafka topic
+    past its retention, an event log younger than the data)."""
     report = RebuildReport()
     report.dropped_leftovers = await _drop_leftovers(store, model)
     view = RebuildView(store, stamp or new_stamp(), model.rebuilds)
@@ -283,11 +298,15 @@ async def rebuild(
         dispatchers = _dispatchers(parts.subscriptions, dead, registry)
         start, end = await source.beginnings(topics), await source.ends(topics)
         report.events["replay"] = await _pass(source, dispatchers, start, end, "replay", progress)
+        # Live rows counted before the ends are read: the catch-up covers every event they came from.
+        live_rows = {live: await store.collection(live).count({}) for live in view.fresh}
         caught_up = await source.ends(topics)
         report.events["catch-up"] = await _pass(source, dispatchers, end, caught_up, "catch-up", progress)
         for live, fresh in view.fresh.items():
-            rows = (await store.collection(live).count({}), await store.collection(fresh).count({}))
-            report.rows[live] = rows
+            report.rows[live] = (live_rows[live], await store.collection(fresh).count({}))
+        fewer = {live: rows for live, rows in report.rows.items() if rows[1] < rows[0]}
+        if fewer and not allow_fewer_rows:
+            raise RebuildRefused(fewer)
     except BaseException:
         for fresh in view.fresh.values():
             await store.drop_collection(fresh)
