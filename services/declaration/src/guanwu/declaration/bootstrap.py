@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from guanwu.contracts import topics
 from guanwu.declaration.config import DeclarationSettings
-from guanwu.declaration.entrypoints import api, consumers, job_orders_api
+from guanwu.declaration.entrypoints import api, consumers, imports_api, job_orders_api
 from guanwu.declaration.metrics import PrometheusDeclarationMetrics
 from guanwu.declaration.service_layer.context import DeclarationContext
 from guanwu.declaration.service_layer.handlers.declarations import count_declarations_by_status
@@ -45,11 +45,16 @@ def build(
         ttl = timedelta(seconds=settings.parked_receipt_ttl_seconds)
         await expire_parked_receipts(uow=new_uow(), clock=clock, ttl=ttl, observer=metrics)
 
-    context = DeclarationContext(new_uow=new_uow, clock=clock, reaction_attempts=settings.reaction_attempts)
+    context = DeclarationContext(
+        new_uow=new_uow,
+        clock=clock,
+        reaction_attempts=settings.reaction_attempts,
+        import_limits=settings.imports,
+    )
     uow = new_uow()  # for what the runtime needs at start: indexes, the collection the relay sweeps
     return ServiceParts(
         name="declaration",
-        routers=[api.router, api.templates_router, job_orders_api.router],
+        routers=[api.router, api.templates_router, imports_api.router, job_orders_api.router],
         subscriptions=consumers.subscriptions(context),
         outbox_collections=[uow.declarations.collection, uow.job_orders.collection],
         publishes_to=[topics.DECLARATION_EVENTS, topics.SIGNER_REQUESTS],
@@ -58,6 +63,7 @@ def build(
             uow.templates.ensure_indexes,
             uow.parked_receipts.ensure_indexes,
             uow.bonded_lists.ensure_indexes,
+            uow.imports.ensure_indexes,
             uow.job_orders.ensure_indexes,
         ],
         background=[

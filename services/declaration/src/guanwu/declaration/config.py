@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from guanwu.platform.settings import ServiceSettings
+
+
+class ImportLimits(BaseModel):
+    """What an uploaded workbook may be (settings `imports`, env GUANWU_DECLARATION_IMPORTS__MAX_BYTES …)."""
+
+    max_bytes: int = Field(
+        16 * 1024 * 1024, gt=0, description="The largest file accepted, in bytes (413 at the byte past it)"
+    )
+    max_uncompressed_bytes: int = Field(
+        200 * 1024 * 1024,
+        gt=0,
+        description="The most the zip's members may declare uncompressed, together (checked on the zip's "
+        "directory before any member is read)",
+    )
+    max_compression_ratio: int = Field(
+        200,
+        gt=1,
+        description="The most a member larger than 1 MB uncompressed may declare per compressed byte (a zip "
+        "bomb's members declare thousands; a spreadsheet's XML compresses 5–50 times)",
+    )
+    max_zip_members: int = Field(1000, gt=0, description="The most members the zip may have")
+    max_rows: int = Field(
+        20_001,
+        gt=1,
+        description="The most rows a sheet may have, its header row included (20,000 goods lines)",
+    )
+    max_declarations: int = Field(
+        1000, gt=0, description="The most declarations (表头 rows) one file may hold"
+    )
+    max_findings: int = Field(1000, gt=0, description="The most findings an answer lists (all are counted)")
+    write_batch: int = Field(20, gt=0, description="How many drafts are written per store round trip")
 
 
 class DeclarationSettings(ServiceSettings):
@@ -51,4 +82,8 @@ class DeclarationSettings(ServiceSettings):
         600.0,
         gt=0,
         description="How often parked receipts older than `parked_receipt_ttl_seconds` are removed",
+    )
+    imports: ImportLimits = Field(
+        default_factory=ImportLimits,
+        description="导入 (F-33): what an uploaded workbook may be (size, zip structure, rows, declarations)",
     )

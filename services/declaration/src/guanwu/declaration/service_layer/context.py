@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from guanwu.declaration.config import ImportLimits
 from guanwu.declaration.service_layer.unit_of_work import DeclarationUnitOfWork
 from guanwu.platform.clock import Clock
 
@@ -15,3 +16,5 @@ class DeclarationContext:
     clock: Clock
     reaction_attempts: int
     """How often a reaction re-applies its step when a concurrent edit wins the write (settings)."""
+    import_limits: ImportLimits = field(default_factory=ImportLimits)
+    """What an uploaded import workbook may be (settings `imports`)."""

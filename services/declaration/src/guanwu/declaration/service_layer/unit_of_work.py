@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from guanwu.declaration.adapters.bonded_lists import SyncedBondedListRepository
 from guanwu.declaration.adapters.declarations import DeclarationRepository, StatusChanges
+from guanwu.declaration.adapters.imports import ImportRepository
 from guanwu.declaration.adapters.job_orders import JobOrderRepository
 from guanwu.declaration.adapters.parked_receipts import ParkedReceiptRepository
 from guanwu.declaration.adapters.templates import TemplateRepository
@@ -25,3 +26,4 @@ class DeclarationUnitOfWork(UnitOfWork):
         self.parked_receipts = ParkedReceiptRepository(store, self)
         self.bonded_lists = SyncedBondedListRepository(store, self)
         self.job_orders = JobOrderRepository(store, self)
+        self.imports = ImportRepository(store, self)
