@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +13,13 @@ from printing_support import ARTIFACTS, colour_share, pdf_fonts, pdf_pages, pdf_
 from guanwu.contracts.declaration import DeclarationDocument, DecList, DocumentKind
 from guanwu.customs import fixtures
 from guanwu.customs.codes import Table, load_default_tables
-from guanwu.customs.printing import FONT_ENV, PrintFontMissing, PrintNumbers, render_declaration
+from guanwu.customs.printing import (
+    FONT_ENV,
+    PrintFontMissing,
+    PrintNumbers,
+    ReviewComment,
+    render_declaration,
+)
 from guanwu.customs.printing import declaration as layout
 from guanwu.customs.printing.goods import columns
 
@@ -264,3 +271,27 @@ def test_pages_render_and_are_kept_as_artifacts(tmp_path: Path) -> None:
         with Image.open(png) as image:
             assert image.width > image.height, f"{png.name} is not landscape"
         assert colour_share(png, (0, 0, 0), 90) > 0.01, f"{png.name} is blank"
+
+
+def test_review_comments_follow_the_form_on_pages_of_their_own(tmp_path: Path) -> None:
+    marks = {"head.ie_port": "wrong", "head.trade_mode": "ok"}
+    comments = [
+        ReviewComment(
+            "head.ie_port",
+            "wrong",
+            "出境关别应为3104，请核对",
+            "李审核",
+            datetime(2024, 7, 19, 2, 30, tzinfo=UTC),
+        ),
+        ReviewComment("head.trade_mode", "ok", None, "李审核", datetime(2024, 7, 19, 2, 31, tzinfo=UTC)),
+    ] * 20
+    document = fixtures.export_sea_general_trade()
+    pages = pdf_pages(render_declaration(document, NUMBERS, marks, comments=comments), tmp_path)
+    form_pages = len(pdf_pages(render_declaration(document, NUMBERS, marks), tmp_path))
+    assert len(pages) > form_pages + 1, "40 comments take more than one page"
+    for number, page in enumerate(pages, start=1):
+        assert f"页码/页数：{number}/{len(pages)}" in page and "中华人民共和国海关出口货物报关单" in page
+    remarks = "".join(pages[form_pages:])
+    assert "审核意见" in pages[form_pages] and "审核意见" not in "".join(pages[:form_pages])
+    assert remarks.count("出境关别应为3104，请核对") == 20 and remarks.count("2024-07-1910:30") == 20
+    assert "进/出境关别head.ie_port有误" in remarks and "监管方式head.trade_mode无误" in remarks

@@ -3,6 +3,7 @@
 reportlab draws them (pure Python, embeds a TrueType subset; see docs/printing.md for why not HTML → PDF).
 """
 
+from guanwu.customs.printing.comments import ReviewComment
 from guanwu.customs.printing.declaration import render_declaration
 from guanwu.customs.printing.fonts import DEFAULT_FONT, FONT_ENV, PrintFontMissing, font_path
 from guanwu.customs.printing.marks import MarkState
@@ -17,6 +18,7 @@ __all__ = [
     "NoticeReceipt",
     "PrintFontMissing",
     "PrintNumbers",
+    "ReviewComment",
     "font_path",
     "notice_kind",
     "render_declaration",

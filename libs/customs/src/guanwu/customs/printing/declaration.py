@@ -17,7 +17,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 from guanwu.contracts.declaration import DeclarationDocument, DecList
 from guanwu.customs.codes import CodeTables
+from guanwu.customs.printing import comments as review_comments
 from guanwu.customs.printing import form
+from guanwu.customs.printing.comments import ReviewComment
 from guanwu.customs.printing.draw import LABEL_SIZE, PAD, VALUE_SIZE, Pen
 from guanwu.customs.printing.fonts import font_name
 from guanwu.customs.printing.goods import Column, columns, printed_attrs
@@ -73,11 +75,12 @@ def render_declaration(
     *,
     tables: CodeTables | None = None,
     font: Path | str | None = None,
+    comments: Sequence[ReviewComment] = (),
 ) -> bytes:
     """The PDF of `document` on the official form.
 
     `marks` (field path → ok / wrong / stale) colours the boxes and goods cells that print those fields green,
-    red or amber: the review sheet of #15. `tables` are the code tables for names (default: the bundled ones);
+    red or amber: the review sheet of #15, whose `comments` follow the form on 审核意见 pages. `tables` are the code tables for names (default: the bundled ones);
     `font` a TrueType file to embed (default: $GUANWU_PRINT_FONT, else WenQuanYi Micro Hei). Raises
     PrintFontMissing when no font can be embedded. Equal inputs give byte-identical PDFs."""
     name = font_name(font)
@@ -89,8 +92,14 @@ def render_declaration(
     canvas.setAuthor("guanwu")
     pen = Pen(canvas, PAGE_HEIGHT, name)
     pages = _paginate(pen, sheet)
+    comment_pages = review_comments.paginate(name, comments, WIDTH, BOTTOM - GRID_TOP - 16)
+    total = len(pages) + len(comment_pages)
     for index, lines in enumerate(pages, start=1):
-        _draw_page(pen, sheet, lines, index, len(pages))
+        _draw_page(pen, sheet, lines, index, total)
+        canvas.showPage()
+    for index, rows in enumerate(comment_pages, start=len(pages) + 1):
+        _draw_title(pen, sheet, index, total)
+        review_comments.draw(pen, rows, LEFT, GRID_TOP + 16, WIDTH)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
