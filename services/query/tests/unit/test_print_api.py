@@ -4,7 +4,6 @@ a machine without the font a 503 that says how to install it."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,25 +17,9 @@ from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.contracts.events import DeclarationDrafted, DeclarationStatusChanged, ReceiptReceived
 from guanwu.customs import fixtures
 from guanwu.customs.printing import FONT_ENV
-from guanwu.query import bootstrap
-from guanwu.query.entrypoints import print_api
 
 ENTRY_ID = "311120240000123456"
 SEQ_NO = "E20240000123456789"
-
-
-@pytest.fixture(autouse=True)
-def print_routes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The print router beside the others (until bootstrap registers it)."""
-    build = bootstrap.build
-
-    def with_print(*args: Any) -> Any:
-        parts = build(*args)
-        if print_api.router in parts.routers:
-            return parts
-        return dataclasses.replace(parts, routers=[*parts.routers, print_api.router])
-
-    monkeypatch.setattr(bootstrap, "build", with_print)
 
 
 @pytest.fixture

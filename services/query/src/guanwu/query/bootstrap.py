@@ -9,7 +9,7 @@ from guanwu.query.adapters.bonded_lists import BondedListReadModel
 from guanwu.query.adapters.declarations import DeclarationReadModel
 from guanwu.query.adapters.history import HistoryReadModel
 from guanwu.query.config import QuerySettings
-from guanwu.query.entrypoints import api, consumers, export_api
+from guanwu.query.entrypoints import api, consumers, export_api, print_api
 from guanwu.query.service_layer.context import QueryContext
 
 
@@ -25,7 +25,7 @@ def build(settings: QuerySettings, store: DocumentStore, outbox_written: OutboxN
     return ServiceParts(
         name="query",
         # The exports first: /declarations/export.xlsx is not a declaration id.
-        routers=[export_api.router, api.router],
+        routers=[export_api.router, api.router, print_api.router],
         subscriptions=consumers.subscriptions(context),
         on_start=[
             context.read_model.ensure_indexes,
