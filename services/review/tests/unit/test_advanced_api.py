@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from openpyxl import load_workbook
+from printing_support import pdf_pages
 from review_harness import PREPARER, REVIEWER, Service, auth, document, submission
 
 from guanwu.contracts import topics
@@ -256,3 +258,32 @@ async def test_without_red_marks_an_override_reason_is_not_an_override(service: 
         f"/api/review/tasks/{review_id}/approve", json={"override_reason": "不需要"}, headers=auth(version=1)
     )
     assert approved.status_code == 200 and approved.json()["override_reason"] is None
+
+
+async def test_the_printed_review_sheet_has_the_declaration_the_marks_and_the_comments(
+    service: Service, tmp_path: Path
+) -> None:
+    await service.submit(submission("d1"))
+    review_id = review_id_for("acme", "d1", 2)
+    for version, (path, state, comment) in enumerate(
+        (("head.bill_no", "wrong", "提运单号与舱单不符"), ("goods[0].g_qty", "ok", None)), start=1
+    ):
+        marked = await service.client.post(
+            f"/api/review/tasks/{review_id}/mark",
+            json={"field_path": path, "state": state, "comment": comment},
+            headers=auth(version=version),
+        )
+        assert marked.status_code == 200, marked.text
+    printed = await service.client.get(
+        f"/api/review/tasks/{review_id}/print.pdf", headers=auth(PREPARER, roles=("preparer",))
+    )
+    assert printed.status_code == 200 and printed.headers["content-type"] == "application/pdf"
+    pages = pdf_pages(printed.content, tmp_path)
+    assert "出口货物报关单" in pages[0] and str(document().head.bill_no) in pages[0]
+    review_page = pages[-1]
+    assert "审核意见单" in review_page and "提运单号与舱单不符" in review_page
+    assert "错误（红）" in review_page and "正确（绿）" in review_page
+    assert "提运单号head.bill_no" in review_page and REVIEWER in review_page
+    assert f"页码/页数：{len(pages)}/{len(pages)}" in review_page
+    other = await service.client.get(f"/api/review/tasks/{review_id}/print.pdf", headers=auth(tenant="other"))
+    assert other.status_code == 404

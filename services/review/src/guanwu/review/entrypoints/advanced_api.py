@@ -3,16 +3,23 @@ review settings, and the printed review sheet."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 from guanwu.platform.http.context import service_context
 from guanwu.review.adapters_declaration import DeclarationApi
 from guanwu.review.domain.advanced import AdvancedReview
 from guanwu.review.domain.sending import ReviewSettingsInput, TenantReviewSettings
-from guanwu.review.service_layer.advanced import AdvancedContext, SendResult, advanced_review, send_to_declare
+from guanwu.review.service_layer.advanced import (
+    AdvancedContext,
+    SendResult,
+    advanced_review,
+    print_review_sheet,
+    send_to_declare,
+)
 from guanwu.review.service_layer.context import ReviewContext
 
 READERS = ("reviewer", "manager", "integration")
@@ -99,3 +106,24 @@ async def put_settings(
     )
     await context.settings.save(settings)
     return settings
+
+
+PDF = "application/pdf"
+_PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {PDF: {}}, "description": "The review sheet (A4 landscape, the CJK font embedded)"}
+}
+
+
+# The preparer may print it too: F-11 has them see the fields a reviewer marked red, with the comments.
+@router.get(
+    "/tasks/{review_id}/print.pdf",
+    response_class=Response,
+    responses=_PDF_RESPONSE,
+    summary="打印审核单 / the review sheet: the declaration with the marks in colour, then the comments (PDF)",
+    dependencies=[require_roles(*READERS, "preparer")],
+)
+async def print_sheet(review_id: str, principal: CurrentPrincipal, context: Context) -> Response:
+    task, content = await print_review_sheet(principal.tenant, review_id, context=context)
+    stem = f"审核单-{task.entry_id or task.seq_no or task.declaration_id}"
+    disposition = f"inline; filename=\"review-sheet.pdf\"; filename*=UTF-8''{quote(stem)}.pdf"
+    return Response(content, media_type=PDF, headers={"Content-Disposition": disposition})

@@ -3,6 +3,7 @@ answering the 高级审核 view of a task, and handing an approved declaration o
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,17 +12,20 @@ from pydantic import BaseModel, Field
 
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
+from guanwu.customs.printing import PrintFontMissing, PrintNumbers
 from guanwu.customs.rules import Level, check
 from guanwu.platform import ids
 from guanwu.platform.clock import Clock
 from guanwu.platform.refusal import Refusal
 from guanwu.review.adapters_advanced import AuditLog, DeclarationHistory, ReviewSettingsStore
 from guanwu.review.adapters_declaration import DeclarationApi
+from guanwu.review.adapters_printing import render_review_sheet
 from guanwu.review.domain.advanced import TEMPLATE_NONE, AdvancedReview, TemplateNote, advanced_view
 from guanwu.review.domain.audit import AuditRecord, audit_record
 from guanwu.review.domain.comparisons import TemplateCopy, compare
 from guanwu.review.domain.history import consignee_of, history_row
 from guanwu.review.domain.sending import ensure_may_send
+from guanwu.review.domain.sheet import review_sheet
 from guanwu.review.domain.tasks import ReviewRefused, ReviewTask
 from guanwu.review.service_layer.unit_of_work import ReviewUnitOfWork
 
@@ -58,7 +62,7 @@ async def record_audit(items: Sequence[tuple[Envelope, Event]], *, audit: AuditL
 # ── 高级审核 ─────────────────────────────────────────────────────────────────────────────────────────────
 
 
-def _without_document(task: ReviewTask) -> ReviewRefused:
+def _without_document() -> ReviewRefused:
     return ReviewRefused(
         "review.no_document",
         "该审核任务没有报关单内容（提交于报关单内容随事件发布之前），无法进行高级审核或打印",
@@ -106,7 +110,7 @@ async def advanced_review(
     task = await context.new_uow().tasks.load(tenant, review_id)
     document = task.document
     if document is None:
-        raise _without_document(task)
+        raise _without_document()
     consignee = consignee_of(document)
     earlier = []
     if consignee is not None:
@@ -175,3 +179,29 @@ async def send_to_declare(
         sent_by=user_id,
         sent_at=now,
     )
+
+
+# ── 打印 ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+class PrintingUnavailable(Refusal):
+    """This machine cannot print: the CJK font is missing (HTTP 503; the message says how to install it)."""
+
+    status = 503
+
+
+async def print_review_sheet(
+    tenant: str, review_id: str, *, context: AdvancedContext
+) -> tuple[ReviewTask, bytes]:
+    """The review sheet of a task as PDF (rendered in a worker thread: it takes a core for a while)."""
+    task = await context.new_uow().tasks.load(tenant, review_id)
+    if task.document is None:
+        raise _without_document()
+    numbers = PrintNumbers(seq_no=task.seq_no, entry_id=task.entry_id)
+    try:
+        content = await asyncio.to_thread(render_review_sheet, task.document, review_sheet(task), numbers)
+    except PrintFontMissing as missing:
+        raise PrintingUnavailable(
+            "review.printing_unavailable", missing.message_zh, missing.message_en
+        ) from missing
+    return task, content
