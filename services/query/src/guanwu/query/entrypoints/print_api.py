@@ -37,7 +37,22 @@ router = APIRouter(prefix="/api/query", tags=["query"])
 
 PDF = "application/pdf"
 CHINA = timezone(timedelta(hours=8))
-_PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {PDF: {}}, "description": "The PDF (A4, the CJK font embedded)"}}
+_PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The PDF (A4, the CJK font embedded)",
+    },
+    404: {"description": "No such declaration in the tenant (query.not_found)"},
+    503: {"description": "This machine has no CJK font to embed (query.printing_unavailable)"},
+}
+_DECLARATION_RESPONSES = {
+    **_PDF_RESPONSE,
+    409: {"description": "Its document has not reached the query service yet (query.document_not_yet_known)"},
+}
+_NOTICE_RESPONSES = {
+    **_PDF_RESPONSE,
+    404: {"description": "No such declaration in the tenant, or no notice receipt yet (query.no_notices)"},
+}
 
 
 class PrintingUnavailable(Refusal):
@@ -73,7 +88,7 @@ def _pdf(content: bytes, stem: str, row: DeclarationRow) -> Response:
 @router.get(
     "/declarations/{declaration_id}/print.pdf",
     response_class=Response,
-    responses=_PDF_RESPONSE,
+    responses=_DECLARATION_RESPONSES,
     summary="打印报关单 / the declaration on the official form (PDF)",
 )
 async def print_declaration(
@@ -93,7 +108,7 @@ async def print_declaration(
 @router.get(
     "/declarations/{declaration_id}/notices.pdf",
     response_class=Response,
-    responses=_PDF_RESPONSE,
+    responses=_NOTICE_RESPONSES,
     summary="打印通知书 / the 查验, 放行, 删单 and 退单 notices of the declaration's receipts (PDF)",
 )
 async def print_notices(
