@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guanwu.contracts.declaration import DeclarationDocument
+from guanwu.platform.idempotency import ProjectionRow, apply_many_if_newer
 from guanwu.platform.refusal import NotFound, Noun, Refusal
 from guanwu.platform.store.port import (
     VERSION_FIELD,
@@ -21,7 +22,13 @@ from guanwu.platform.store.port import (
     DocumentStore,
     DuplicateKeyError,
 )
-from guanwu.query.domain.declarations import Change, DeclarationRow, merged_row, row_id
+from guanwu.query.domain.declarations import (
+    Change,
+    DeclarationChange,
+    DeclarationRow,
+    merged_row,
+    row_id,
+)
 from guanwu.query.domain.search import DeclarationSearch, Order
 
 _ATTEMPTS = 20
@@ -62,10 +69,13 @@ class NoDocumentYet(Refusal):
 
 class DeclarationReadModel:
     collection_name = "query_declarations"
+    documents_name = "query_declaration_documents"
+    """The whole documents, beside the rows (same ids): the newest version's wins."""
     noun = Noun("query", "报关单", "declaration")
 
-    def __init__(self, store: DocumentStore, collection_name: str | None = None) -> None:
-        self.collection: Collection = store.collection(collection_name or self.collection_name)
+    def __init__(self, store: DocumentStore) -> None:
+        self.collection: Collection = store.collection(self.collection_name)
+        self.documents: Collection = store.collection(self.documents_name)
 
     async def ensure_indexes(self) -> None:
         """Each list filter's index ends with the default order (最近操作时间, newest first), so a filtered page
@@ -83,7 +93,24 @@ class DeclarationReadModel:
     # ---------------------------------------------------------------------------------------------- writing
 
     async def apply(self, changes: Mapping[str, Sequence[Change]]) -> Written:
-        """Merge each row's changes (by row id) in a few store calls."""
+        """Merge each row's changes (by row id) in a few store calls; the documents first, so a row that says
+        it has one never lacks it."""
+        documents = [
+            ProjectionRow(
+                doc_id,
+                change.version,
+                {
+                    "tenant": change.tenant,
+                    "declaration_id": change.declaration_id,
+                    "document": change.document,
+                },
+            )
+            for doc_id, group in changes.items()
+            for change in group
+            if isinstance(change, DeclarationChange) and change.document is not None
+        ]
+        if documents:
+            await apply_many_if_newer(self.documents, documents)
         stored = {doc["_id"]: doc for doc in await self.collection.get_many(list(changes))}
         rows = {doc_id: merged_row(doc_id, stored.get(doc_id), group) for doc_id, group in changes.items()}
         fresh = [row for doc_id, row in rows.items() if row is not None and doc_id not in stored]
@@ -197,13 +224,13 @@ class DeclarationReadModel:
 
     async def load_document(self, tenant: str, declaration_id: str) -> DeclarationDocument:
         """The last whole document seen for the declaration: NotFound, or 409 when none arrived yet."""
-        stored = await self.collection.get(row_id(tenant, declaration_id))
-        if stored is None:
+        doc_id = row_id(tenant, declaration_id)
+        if await self.collection.get(doc_id) is None:
             raise NotFound(self.noun)
-        document = (stored.get("inputs") or {}).get("document")
-        if not document:
+        stored = await self.documents.get(doc_id)
+        if stored is None:
             raise NoDocumentYet()
-        return DeclarationDocument.model_validate(document)
+        return DeclarationDocument.model_validate(stored["document"])
 
 
 def row_of(doc: Document) -> DeclarationRow:

@@ -15,10 +15,8 @@ MAX_ENTRIES = 2000
 class HistoryReadModel:
     collection_name = "query_declaration_history"
 
-    def __init__(
-        self, store: DocumentStore, declarations: DeclarationReadModel, collection_name: str | None = None
-    ) -> None:
-        self.collection: Collection = store.collection(collection_name or self.collection_name)
+    def __init__(self, store: DocumentStore, declarations: DeclarationReadModel) -> None:
+        self.collection: Collection = store.collection(self.collection_name)
         self.declarations = declarations
 
     async def ensure_indexes(self) -> None:

@@ -4,8 +4,10 @@ A row is merged from its inputs, so it does not depend on the order its events a
 twice changes nothing:
 - the summary (the head columns, `status`, 最近操作时间) of the newest declaration version seen
   (`aggregate_version`);
-- the newest `document` seen (`document_version`): an event that carries none keeps it, and an older event
-  that carries one arriving after a newer one without it still brings it;
+- what the list needs of the newest `document` seen (`document_version`; `digest`: the head's codes, each
+  goods line's HS code and 商品名称): an event that carries none keeps it, and an older event that carries one
+  arriving after a newer one without it still brings it. The whole document is kept beside the row, in
+  `query_declaration_documents` (same id, the same newest-version rule), so the list's rows stay small;
 - 申报日期 (`declared_at`): the time of the newest DeclarationDeclareRequested, else the first receipt's notice;
 - 企业类别 of a synced declaration: every category a sync job brought it under (accumulated);
 - 申报状态: the newest receipt (by notice time) the row was given (`receipt`).
@@ -108,6 +110,7 @@ class DeclarationChange:
     event_type: str
     at: str
     document: Document | None = None
+    digest: Document | None = None
     declared_at: str | None = None
     synced_category: str | None = None
     synced: bool = False
@@ -148,6 +151,7 @@ def channel_name(channel: str) -> str:
 def declaration_change(envelope: Envelope, event: Event) -> DeclarationChange:
     assert isinstance(event, DeclarationSummary)
     at = utc_text(envelope.time)
+    document = event.document.model_dump(mode="json", exclude_none=True) if event.document else None
     synced = isinstance(event, DeclarationSyncedIn)
     category = event.enterprise_category if isinstance(event, DeclarationSyncedIn) else None
     return DeclarationChange(
@@ -158,7 +162,8 @@ def declaration_change(envelope: Envelope, event: Event) -> DeclarationChange:
         summary=event.model_dump(mode="json", include=SUMMARY_FIELDS),
         event_type=envelope.type,
         at=at,
-        document=event.document.model_dump(mode="json", exclude_none=True) if event.document else None,
+        document=document,
+        digest=digest_of(document) if document is not None else None,
         declared_at=at if isinstance(event, DeclarationDeclareRequested) else None,
         synced_category=category,
         synced=synced,
@@ -190,8 +195,8 @@ def _merge_declaration(inputs: Document, change: DeclarationChange) -> None:
             last_event_type=change.event_type,
             updated_at=change.at,
         )
-    if change.document is not None and change.version > inputs.get("document_version", 0):
-        inputs.update(document=change.document, document_version=change.version)
+    if change.digest is not None and change.version > inputs.get("document_version", 0):
+        inputs.update(digest=change.digest, document_version=change.version)
     if change.declared_at is not None and change.version > inputs.get("declared_version", 0):
         inputs.update(declared_at=change.declared_at, declared_version=change.version)
     if change.synced:
@@ -215,9 +220,9 @@ def _merge_receipt(inputs: Document, change: ReceiptChange) -> None:
 def columns(inputs: Document) -> Document:
     """The columns derived from a row's inputs."""
     summary: Document = inputs["summary"]
-    document: Document = inputs.get("document") or {}
-    head: Document = document.get("head") or {}
-    goods: list[Document] = document.get("goods") or []
+    digest: Document = inputs.get("digest") or {}
+    head: Document = digest.get("head") or {}
+    goods: list[Document] = digest.get("goods") or []
     receipt: Document = inputs.get("receipt") or {}
     declaration_id = summary["declaration_id"]
     origin: Origin = "synced" if inputs.get("synced") else "here"
@@ -250,10 +255,35 @@ def columns(inputs: Document) -> Document:
         "declared_at": declared_at,
         "origin": origin,
         "enterprise_categories": enterprise_categories(origin, inputs.get("synced_categories", []), head),
-        "has_document": bool(document),
+        "has_document": bool(digest),
         "trade_name_tokens": text_tokens([trade_name]),
         "goods_name_tokens": text_tokens(goods_names),
         **sort_keys(inputs["updated_at"], declared_at, summary, declaration_id),
+    }
+
+
+DIGEST_HEAD = (
+    "trade_code",
+    "trade_name",
+    "agent_code",
+    "agent_name",
+    "owner_code",
+    "owner_name",
+    "ie_port",
+    "trade_mode",
+    "type",
+)
+
+
+def digest_of(document: Document) -> Document:
+    """What the row needs of a document: the head's codes and names, each goods line's HS code and name."""
+    head = document.get("head") or {}
+    return {
+        "head": {k: head[k] for k in DIGEST_HEAD if head.get(k) is not None},
+        "goods": [
+            {k: line[k] for k in ("code_ts", "g_name") if line.get(k) is not None}
+            for line in document.get("goods") or []
+        ],
     }
 
 
