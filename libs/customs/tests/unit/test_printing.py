@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from PIL import Image
 from printing_support import ARTIFACTS, colour_share, pdf_fonts, pdf_pages, pdf_text_in, render_pngs
 
@@ -22,6 +24,9 @@ from guanwu.customs.printing import (
 )
 from guanwu.customs.printing import declaration as layout
 from guanwu.customs.printing.goods import columns
+
+sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make the sibling strategies importable
+from customs_strategies import documents
 
 pytestmark = pytest.mark.unit
 
@@ -295,3 +300,19 @@ def test_review_comments_follow_the_form_on_pages_of_their_own(tmp_path: Path) -
     assert "审核意见" in pages[form_pages] and "审核意见" not in "".join(pages[:form_pages])
     assert remarks.count("出境关别应为3104，请核对") == 20 and remarks.count("2024-07-1910:30") == 20
     assert "进/出境关别head.ie_port有误" in remarks and "监管方式head.trade_mode无误" in remarks
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_any_document_the_model_accepts_prints(document: DeclarationDocument) -> None:
+    """Any text the model lets through (markup, quotes, other planes, characters the font lacks) prints."""
+    pdf = render_declaration(document, marks={"head.trade_name": "wrong", "goods[0].g_name": "ok"})
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+
+
+def test_control_characters_and_glyphs_the_font_lacks_do_not_stop_the_print(tmp_path: Path) -> None:
+    document = fixtures.export_air()
+    odd = "控制\x01\x0b字符😀𠀀\u200f末尾"
+    head = document.head.model_copy(update={"trade_name": odd, "note_s": "\t制表\r\n换行"})
+    [text] = pdf_pages(render_declaration(document.model_copy(update={"head": head})), tmp_path)
+    assert "控制" in text and "末尾" in text and "换行" in text
