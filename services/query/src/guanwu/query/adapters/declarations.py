@@ -35,7 +35,15 @@ _ATTEMPTS = 20
 PAGE = 500
 """Rows read at once when streaming (export)."""
 
-HIDDEN = ("inputs", "trade_name_tokens", "goods_name_tokens", "sort_updated", "sort_declared")
+HIDDEN = (
+    "inputs",
+    "trade_name_tokens",
+    "goods_name_tokens",
+    "sort_updated",
+    "sort_declared",
+    "sort_seq_no",
+    "sort_entry_id",
+)
 
 
 @dataclass(frozen=True)

@@ -39,17 +39,16 @@ class HistoryReadModel:
         """The declaration's timeline, oldest first: its events, and the receipts naming its id, 统一编号 or
         海关编号. NotFound when the tenant has no such declaration."""
         row = await self.declarations.load(tenant, declaration_id)
-        found: dict[str, Document] = {}
-        lookups = [
-            ("declaration_id", declaration_id),
-            ("seq_no", row.get("seq_no")),
-            ("entry_id", row.get("entry_id")),
-        ]
-        for column, value in lookups:
-            if value:
-                query = {"tenant": tenant, column: value}
-                if column != "declaration_id":
-                    query["kind"] = "receipt"
-                for doc in await self.collection.find(query, sort=[("at", 1)], limit=MAX_ENTRIES):
-                    found[doc["_id"]] = doc
+        found = {
+            doc["_id"]: doc
+            for doc in await self.collection.find(
+                {"tenant": tenant, "declaration_id": declaration_id}, sort=[("at", 1)], limit=MAX_ENTRIES
+            )
+        }
+        for column, values in (
+            ("seq_no", row.get("known_seq_nos")),
+            ("entry_id", row.get("known_entry_ids")),
+        ):
+            for doc in await self.receipts(tenant, column, values or []):
+                found[doc["_id"]] = doc
         return [HistoryEntry.model_validate(doc) for doc in ordered(list(found.values()))[:MAX_ENTRIES]]

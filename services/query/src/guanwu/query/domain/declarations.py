@@ -199,6 +199,11 @@ def _merge_declaration(inputs: Document, change: DeclarationChange) -> None:
         inputs.update(digest=change.digest, document_version=change.version)
     if change.declared_at is not None and change.version > inputs.get("declared_version", 0):
         inputs.update(declared_at=change.declared_at, declared_version=change.version)
+    for number in ("seq_no", "entry_id"):
+        # Every number the declaration had: its receipts name it by them (跟踪报关单动态).
+        value = change.summary.get(number)
+        if value and value not in inputs.get(f"{number}s", []):
+            inputs[f"{number}s"] = sorted([*inputs.get(f"{number}s", []), value])
     if change.synced:
         inputs["synced"] = True
     if change.synced_category and change.synced_category not in inputs.get("synced_categories", []):
@@ -256,6 +261,8 @@ def columns(inputs: Document) -> Document:
         "origin": origin,
         "enterprise_categories": enterprise_categories(origin, inputs.get("synced_categories", []), head),
         "has_document": bool(digest),
+        "known_seq_nos": inputs.get("seq_nos", []),
+        "known_entry_ids": inputs.get("entry_ids", []),
         "trade_name_tokens": text_tokens([trade_name]),
         "goods_name_tokens": text_tokens(goods_names),
         **sort_keys(inputs["updated_at"], declared_at, summary, declaration_id),

@@ -1,12 +1,11 @@
 """The declaration list's query parameters, shared by every endpoint that lists declarations (the list, 概要申报,
 the exports): `Depends(declaration_search)` gives the criteria, `Depends(list_order)` the order."""
 
-from __future__ import annotations
-
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from guanwu.contracts.sync import ENTERPRISE_CATEGORY_NAMES, EnterpriseCategory
 from guanwu.query.domain.declarations import ORIGIN_NAMES, REVIEW_STATUSES, TWO_STEP_NAMES
@@ -15,79 +14,58 @@ from guanwu.query.domain.search import DeclarationSearch, Order, SortField, Sort
 BEIJING = "; a time without an offset is Beijing time (+08:00)"
 
 
-def declaration_search(
-    declaration_id: Annotated[str | None, Query(max_length=64, description="系统编号 (exact)")] = None,
-    client_seq_no: Annotated[str | None, Query(max_length=18, description="申报单号 (exact)")] = None,
-    seq_no: Annotated[str | None, Query(max_length=18, description="统一编号 (exact)")] = None,
-    entry_id: Annotated[str | None, Query(max_length=18, description="海关编号 (exact)")] = None,
-    bill_no: Annotated[str | None, Query(max_length=32, description="提运单号 (exact)")] = None,
-    ie_flag: Annotated[Literal["I", "E"] | None, Query(description="进出口标志: I 进口, E 出口")] = None,
-    kind: Annotated[
-        str | None, Query(max_length=40, description="单据类型 (declaration, record_list …)")
-    ] = None,
-    status: Annotated[str | None, Query(max_length=20, description="系统状态 (草稿, 待审核, 放行 …)")] = None,
+@dataclass
+class SearchParams:
+    """The list's criteria as query parameters (FastAPI reads the fields)."""
+
+    declaration_id: Annotated[str | None, Query(max_length=64, description="系统编号 (exact)")] = None
+    client_seq_no: Annotated[str | None, Query(max_length=18, description="申报单号 (exact)")] = None
+    seq_no: Annotated[str | None, Query(max_length=18, description="统一编号 (exact)")] = None
+    entry_id: Annotated[str | None, Query(max_length=18, description="海关编号 (exact)")] = None
+    bill_no: Annotated[str | None, Query(max_length=32, description="提运单号 (exact)")] = None
+    ie_flag: Annotated[Literal["I", "E"] | None, Query(description="进出口标志: I 进口, E 出口")] = None
+    kind: Annotated[str | None, Query(max_length=40, description="单据类型 (declaration, record_list …)")] = (
+        None
+    )
+    status: Annotated[str | None, Query(max_length=20, description="系统状态 (草稿, 待审核, 放行 …)")] = None
     review_status: Annotated[
         Literal["未提交", "待审核", "审核通过", "审核退回"] | None,
         Query(description="审核状态: " + "/".join(REVIEW_STATUSES)),
-    ] = None,
-    custom_master: Annotated[str | None, Query(max_length=4, description="申报地海关 (关区代码)")] = None,
-    ie_port: Annotated[str | None, Query(max_length=4, description="申报地: 进/出境关别 (关区代码)")] = None,
-    trade_code: Annotated[str | None, Query(max_length=18, description="境内收发货人海关编码")] = None,
+    ] = None
+    custom_master: Annotated[str | None, Query(max_length=4, description="申报地海关 (关区代码)")] = None
+    ie_port: Annotated[str | None, Query(max_length=4, description="申报地: 进/出境关别 (关区代码)")] = None
+    trade_code: Annotated[str | None, Query(max_length=18, description="境内收发货人海关编码")] = None
     trade_name: Annotated[
         str | None, Query(max_length=100, description="境内收发货人: contained text (case, blanks ignored)")
-    ] = None,
-    trade_mode: Annotated[str | None, Query(max_length=4, description="监管方式 (code)")] = None,
-    prepared_by: Annotated[str | None, Query(max_length=64, description="制单人 (user id)")] = None,
+    ] = None
+    trade_mode: Annotated[str | None, Query(max_length=4, description="监管方式 (code)")] = None
+    prepared_by: Annotated[str | None, Query(max_length=64, description="制单人 (user id)")] = None
     channel: Annotated[
         str | None, Query(max_length=2, description="申报状态: the newest receipt's CHANNEL")
-    ] = None,
-    two_step: Annotated[
-        Literal["5", "6"] | None, Query(description="两步申报: " + str(TWO_STEP_NAMES))
-    ] = None,
-    origin: Annotated[Literal["here", "synced"] | None, Query(description=str(ORIGIN_NAMES))] = None,
+    ] = None
+    two_step: Annotated[Literal["5", "6"] | None, Query(description="两步申报: " + str(TWO_STEP_NAMES))] = (
+        None
+    )
+    origin: Annotated[Literal["here", "synced"] | None, Query(description=str(ORIGIN_NAMES))] = None
     enterprise_category: Annotated[
         EnterpriseCategory | None, Query(description="企业类别: " + str(ENTERPRISE_CATEGORY_NAMES))
-    ] = None,
-    hs_code: Annotated[
-        str | None, Query(max_length=10, description="商品编号 of any goods line (exact)")
-    ] = None,
+    ] = None
+    hs_code: Annotated[str | None, Query(max_length=10, description="商品编号 of any goods line (exact)")] = (
+        None
+    )
     goods_name: Annotated[
         str | None, Query(max_length=100, description="商品名称 of any goods line: contained text")
-    ] = None,
-    updated_from: Annotated[
-        datetime | None, Query(description="最近操作时间 from, inclusive" + BEIJING)
-    ] = None,
-    updated_to: Annotated[datetime | None, Query(description="最近操作时间 to, exclusive" + BEIJING)] = None,
-    declared_from: Annotated[datetime | None, Query(description="申报日期 from, inclusive" + BEIJING)] = None,
-    declared_to: Annotated[datetime | None, Query(description="申报日期 to, exclusive" + BEIJING)] = None,
-) -> DeclarationSearch:
-    return DeclarationSearch(
-        declaration_id=declaration_id,
-        client_seq_no=client_seq_no,
-        seq_no=seq_no,
-        entry_id=entry_id,
-        bill_no=bill_no,
-        ie_flag=ie_flag,
-        kind=kind,
-        status=status,
-        review_status=review_status,
-        custom_master=custom_master,
-        ie_port=ie_port,
-        trade_code=trade_code,
-        trade_name=trade_name,
-        trade_mode=trade_mode,
-        prepared_by=prepared_by,
-        channel=channel,
-        two_step=two_step,
-        origin=origin,
-        enterprise_category=enterprise_category,
-        hs_code=hs_code,
-        goods_name=goods_name,
-        updated_from=updated_from,
-        updated_to=updated_to,
-        declared_from=declared_from,
-        declared_to=declared_to,
+    ] = None
+    updated_from: Annotated[datetime | None, Query(description="最近操作时间 from, inclusive" + BEIJING)] = (
+        None
     )
+    updated_to: Annotated[datetime | None, Query(description="最近操作时间 to, exclusive" + BEIJING)] = None
+    declared_from: Annotated[datetime | None, Query(description="申报日期 from, inclusive" + BEIJING)] = None
+    declared_to: Annotated[datetime | None, Query(description="申报日期 to, exclusive" + BEIJING)] = None
+
+
+def declaration_search(params: Annotated[SearchParams, Depends()]) -> DeclarationSearch:
+    return DeclarationSearch(**asdict(params))
 
 
 def list_order(
