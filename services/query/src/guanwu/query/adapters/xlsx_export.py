@@ -34,6 +34,9 @@ CHUNK = 64 * 1024
 
 _EPOCH = datetime(1899, 12, 30)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""What a text needs escaped or removed before it goes into the sheet's XML."""
+_BLANKS = frozenset(" \t\n\r")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 # Cell styles (cellXfs): 0 plain, 1 bold header, 2 date-time, 3 date.
@@ -88,7 +91,13 @@ def _serial(moment: datetime) -> float:
 
 def cell_xml(ref: str, value: Any) -> str:
     """One `<c>`; empty string for an empty cell."""
-    if value is None or value == "":
+    if type(value) is str:  # the common case first
+        if not value:
+            return ""
+        text = _text(value) if _SPECIAL.search(value) or len(value) > MAX_TEXT else value
+        space = ' xml:space="preserve"' if value[0] in _BLANKS or value[-1] in _BLANKS else ""
+        return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    if value is None:
         return ""
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
@@ -100,9 +109,7 @@ def cell_xml(ref: str, value: Any) -> str:
     if isinstance(value, date):
         day = datetime(value.year, value.month, value.day)
         return f'<c r="{ref}" s="{_DATE}"><v>{_serial(day):.0f}</v></c>'
-    text = str(value)
-    space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_text(text)}</t></is></c>'
+    return cell_xml(ref, str(value))
 
 
 class _Sink:
