@@ -7,7 +7,8 @@
 #   GUANWU_BENCH_EMBEDDED_EVENTS (5000), GUANWU_BENCH_LATENCY_RECEIPTS (1000),
 #   GUANWU_BENCH_LATENCY_FEED_RECEIPTS (40), GUANWU_BENCH_SYNC_DECLARATIONS (10000, embedded),
 #   GUANWU_BENCH_SYNC_DISTRIBUTED_DECLARATIONS (1000), GUANWU_BENCH_ANOMALY_RECEIPTS (2000, embedded),
-#   GUANWU_BENCH_ANOMALY_DISTRIBUTED_RECEIPTS (1000),
+#   GUANWU_BENCH_ANOMALY_DISTRIBUTED_RECEIPTS (1000), GUANWU_BENCH_QUERY_ROWS (1000000, a multiple of 400),
+#   GUANWU_BENCH_QUERY_SAMPLES (200),
 #   GUANWU_KAFKA_BOOTSTRAP (127.0.0.1:9092), GUANWU_MONGO_URL (mongodb://127.0.0.1:27017/).
 set -uo pipefail
 
@@ -49,6 +50,8 @@ run sync --bootstrap "$BOOTSTRAP" --mongo-url "$MONGO_URL" --declarations "${GUA
     --distributed-declarations "${GUANWU_BENCH_SYNC_DISTRIBUTED_DECLARATIONS:-1000}"
 run anomaly --bootstrap "$BOOTSTRAP" --mongo-url "$MONGO_URL" --receipts "${GUANWU_BENCH_ANOMALY_RECEIPTS:-2000}" \
     --distributed-receipts "${GUANWU_BENCH_ANOMALY_DISTRIBUTED_RECEIPTS:-1000}"
+run query --mongo-url "$MONGO_URL" --rows "${GUANWU_BENCH_QUERY_ROWS:-1000000}" \
+    --samples "${GUANWU_BENCH_QUERY_SAMPLES:-200}"
 
 echo
 echo "================================================================ summary (ratio = guanwu / baseline, same run)"
