@@ -72,7 +72,7 @@ def fit(
     current = size
     while True:
         lines = wrap(text, font, current, max_width)
-        if len(lines) * current * LEADING <= max_height or current <= min_size:
+        if len(lines) * current * LEADING <= max_height + 1e-6 or current <= min_size:
             break
         current = max(min_size, current - 0.5)
     keep = max(1, int(max_height / (current * LEADING) + 1e-6))
