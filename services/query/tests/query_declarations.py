@@ -182,6 +182,7 @@ CRITERIA: list[tuple[dict[str, Any], Any]] = [
         {"updated_from": T0 + timedelta(minutes=5), "updated_to": T0 + timedelta(minutes=12)},
         lambda s: T0 + timedelta(minutes=5) <= s.updated_at < T0 + timedelta(minutes=12),
     ),
+    ({"updated_to": T0 + timedelta(minutes=10)}, lambda s: s.updated_at < T0 + timedelta(minutes=10)),
     (
         {"declared_from": T0 + timedelta(minutes=3), "custom_master": "5100"},
         lambda s: (

@@ -86,8 +86,9 @@ class DeclarationReadModel:
         self.documents: Collection = store.collection(self.documents_name)
 
     async def ensure_indexes(self) -> None:
-        """Each list filter's index ends with the default order (最近操作时间, newest first), so a filtered page
-        reads the index in order; the numbers people look up are indexed on their own."""
+        """Each list filter's index ends with the default order (最近操作时间, newest first), which also carries
+        the 最近操作时间 range, so a filtered page reads the index in order; the numbers people look up are
+        indexed on their own."""
         await self.collection.ensure_index([("tenant", 1), ("sort_updated", -1)])
         for key in ("sort_declared", "sort_seq_no", "sort_entry_id"):
             await self.collection.ensure_index([("tenant", 1), (key, -1)])
@@ -95,8 +96,6 @@ class DeclarationReadModel:
             await self.collection.ensure_index([("tenant", 1), (number, 1)])
         for column in ("status", "review_status", "ie_flag", "custom_master", "channel", "two_step"):
             await self.collection.ensure_index([("tenant", 1), (column, 1), ("sort_updated", -1)])
-        await self.collection.ensure_index([("tenant", 1), ("updated_at", -1)])
-        await self.collection.ensure_index([("tenant", 1), ("two_step", 1), ("updated_at", -1)])
 
     # ---------------------------------------------------------------------------------------------- writing
 
@@ -186,7 +185,7 @@ class DeclarationReadModel:
         query = criteria.filter(tenant)
         total = await self.collection.count(query)
         docs = await self.collection.find(
-            {**query, **order.after(cursor)}, sort=[(order.key, order.direction)], skip=skip, limit=limit
+            order.after(query, cursor), sort=[(order.key, order.direction)], skip=skip, limit=limit
         )
         next_cursor = order.encode(docs[-1]) if len(docs) == limit else None
         return DeclarationPage(total, [row_of(doc) for doc in docs], next_cursor)
@@ -205,16 +204,16 @@ class DeclarationReadModel:
         query = criteria.filter(tenant)
         if ids is not None:
             query["declaration_id"] = {"$in": sorted(set(ids))}
-        after: dict[str, Any] = {}
+        cursor: str | None = None
         while True:
             docs = await self.collection.find(
-                {**query, **after}, sort=[(order.key, order.direction)], limit=PAGE
+                order.after(query, cursor), sort=[(order.key, order.direction)], limit=PAGE
             )
             for doc in docs:
                 yield row_of(doc)
             if len(docs) < PAGE:
                 return
-            after = order.after(order.encode(docs[-1]))
+            cursor = order.encode(docs[-1])
 
     async def get(self, tenant: str, declaration_id: str) -> dict[str, Any] | None:
         row = await self.collection.get(row_id(tenant, declaration_id))

@@ -122,8 +122,10 @@ class DeclarationSearch:
             query["hs_codes"] = self.hs_code
         if self.enterprise_category is not None:
             query["enterprise_categories"] = self.enterprise_category
+        # 最近操作时间 is ranged on the default order's key (the fixed-width time, then `|` and the id): the
+        # same rows as on `updated_at`, and one index serves the range and the order.
         for column, start, end in (
-            ("updated_at", self.updated_from, self.updated_to),
+            ("sort_updated", self.updated_from, self.updated_to),
             ("declared_at", self.declared_from, self.declared_to),
         ):
             window = {op: utc_text(m) for op, m in (("$gte", start), ("$lt", end)) if m is not None}
@@ -158,11 +160,15 @@ class Order:
     def direction(self) -> int:
         return 1 if self.order == "asc" else -1
 
-    def after(self, cursor: str | None) -> dict[str, Any]:
-        """The filter of the rows after the cursor's row in this order (empty without a cursor)."""
+    def after(self, query: dict[str, Any], cursor: str | None) -> dict[str, Any]:
+        """`query` narrowed to the rows after the cursor's row in this order (as it is without a cursor)."""
         if cursor is None:
-            return {}
-        return {self.key: {"$gt" if self.direction > 0 else "$lt": self.decode(cursor)}}
+            return query
+        op, key = ("$gt", max) if self.direction > 0 else ("$lt", min)
+        bound = self.decode(cursor)
+        window = dict(query.get(self.key) or {})
+        window[op] = key(window[op], bound) if op in window else bound
+        return {**query, self.key: window}
 
     def encode(self, row: dict[str, Any]) -> str:
         """The opaque cursor of the rows after `row` (a stored row, holding its sort key)."""
