@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from embedded_system import bearer, eventually, running_embedded
 
+from guanwu.contracts.declaration import DeclarationDocument
 from guanwu.customs import fixtures
 
 DECLARATIONS = "/api/declaration/declarations"
@@ -24,6 +25,30 @@ async def ok(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+async def submitted_from_template(
+    client: httpx.AsyncClient, preparer: dict[str, str], document: DeclarationDocument
+) -> dict[str, Any]:
+    """A template from `document`, a draft made from it with its 合同协议号 changed, submitted for review."""
+    template = await ok(
+        await client.post(
+            "/api/declaration/templates",
+            json={"name": "海运出口", "document": document.model_dump(mode="json", exclude_none=True)},
+            headers=preparer,
+        )
+    )
+    draft = await ok(
+        await client.post(
+            f"/api/declaration/templates/{template['template_id']}/declarations", headers=preparer
+        )
+    )
+    url = f"{DECLARATIONS}/{draft['declaration_id']}"
+    changed = draft["document"]
+    changed["head"]["contr_no"] = "CHANGED-2026"
+    draft = await ok(await client.put(url, json=changed, headers=versioned(preparer, draft["version"])))
+    await ok(await client.post(f"{url}/submit", headers=versioned(preparer, draft["version"])))
+    return draft
+
+
 async def test_a_reviewer_sends_an_approved_declaration_made_from_a_template(tmp_path: Path) -> None:
     async with running_embedded(tmp_path, ["acme"], simulator=False) as (system, client):
         preparer = bearer(system, "acme", roles=("preparer",), user="zhang")
@@ -31,23 +56,8 @@ async def test_a_reviewer_sends_an_approved_declaration_made_from_a_template(tmp
         reviewer_preparer = bearer(system, "acme", roles=("reviewer", "preparer"), user="wang")
         manager = bearer(system, "acme", roles=("manager",), user="boss")
         document = fixtures.export_sea_general_trade()
-        template = await ok(
-            await client.post(
-                "/api/declaration/templates",
-                json={"name": "海运出口", "document": document.model_dump(mode="json", exclude_none=True)},
-                headers=preparer,
-            )
-        )
-        draft = await ok(
-            await client.post(
-                f"/api/declaration/templates/{template['template_id']}/declarations", headers=preparer
-            )
-        )
+        draft = await submitted_from_template(client, preparer, document)
         url = f"{DECLARATIONS}/{draft['declaration_id']}"
-        changed = draft["document"]
-        changed["head"]["contr_no"] = "CHANGED-2026"
-        draft = await ok(await client.put(url, json=changed, headers=versioned(preparer, draft["version"])))
-        await ok(await client.post(f"{url}/submit", headers=versioned(preparer, draft["version"])))
 
         async def review_task() -> list[dict[str, Any]]:
             page = await client.get("/api/review/tasks", params={"status": "待审核"}, headers=reviewer)
