@@ -95,7 +95,7 @@ def specs(n: int = 60) -> list[Spec]:
             prepared_by=f"u{i % 3}",
             document=document,
         )
-        spec.envelopes.append(_envelope(drafted, spec.updated_at if i % 3 else T0 - timedelta(hours=1)))
+        spec.envelopes.append(envelope_at(drafted, spec.updated_at if i % 3 else T0 - timedelta(hours=1)))
         if i % 3 == 0:  # 申报 later: a second version without the document, which stays
             spec.declared_at = spec.updated_at
             declared = DeclarationDeclareRequested(
@@ -105,7 +105,7 @@ def specs(n: int = 60) -> list[Spec]:
                 requested_by="u9",
                 message_b64="PA==",
             )
-            spec.envelopes.append(_envelope(declared, spec.updated_at))
+            spec.envelopes.append(envelope_at(declared, spec.updated_at))
         made.append(spec)
     return made
 
@@ -130,7 +130,7 @@ def _document(spec: Spec, i: int) -> DeclarationDocument:
     )
 
 
-def _envelope(event: Event, time: datetime, tenant: str = "acme") -> Envelope:
+def envelope_at(event: Event, time: datetime, tenant: str = "acme") -> Envelope:
     return envelope_for(event, source="/t", tenant=tenant)[1].model_copy(update={"time": time})
 
 
@@ -240,7 +240,7 @@ async def filters_sort_and_pages_agree_with_a_recount(store: DocumentStore) -> N
         receipt = ReceiptReceived(
             receipt_id=f"r{n}", channel="P", seq_no=spec.seq_no, notice_date=spec.updated_at
         )
-        await project(model, history, [_envelope(receipt, spec.updated_at)])
+        await project(model, history, [envelope_at(receipt, spec.updated_at)])
     await project(model, history, [e for s in made for e in s.envelopes])
     late = made[-1]
     late.channel = "C"
@@ -248,7 +248,7 @@ async def filters_sort_and_pages_agree_with_a_recount(store: DocumentStore) -> N
     receipt = ReceiptReceived(
         receipt_id="r-late", channel="C", declaration_id=late.declaration_id, notice_date=T0
     )
-    await project(model, history, [_envelope(receipt, T0)])
+    await project(model, history, [envelope_at(receipt, T0)])
     await project(model, history, [e for s in made[:10] for e in s.envelopes])  # redelivery: nothing changes
 
     for criteria, predicate in CRITERIA:
@@ -277,7 +277,7 @@ async def timeline_and_documents(store: DocumentStore) -> None:
     receipt = ReceiptReceived(
         receipt_id="r1", channel="D", seq_no=seq, note="申报要素不符", notice_date=T0 + timedelta(minutes=30)
     )
-    await project(model, history, [_envelope(receipt, T0 + timedelta(minutes=31))])
+    await project(model, history, [envelope_at(receipt, T0 + timedelta(minutes=31))])
     spec = specs(1)[0]
     drafted = DeclarationDrafted(
         declaration_id="d1", version=1, ie_flag="I", status="草稿", seq_no=seq, document=_document(spec, 0)
@@ -295,7 +295,7 @@ async def timeline_and_documents(store: DocumentStore) -> None:
     await project(
         model,
         history,
-        [_envelope(changed, T0 + timedelta(minutes=40)), _envelope(drafted, T0), _envelope(bare, T0)],
+        [envelope_at(changed, T0 + timedelta(minutes=40)), envelope_at(drafted, T0), envelope_at(bare, T0)],
     )
     row = await model.load_row("acme", "d1")
     assert (row.status, row.channel, row.channel_name) == ("删单", "D", "海关删单")

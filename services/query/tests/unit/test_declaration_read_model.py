@@ -3,15 +3,26 @@ paging against a recount; receipts before their row; the timeline; documents; te
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from query_declarations import filters_sort_and_pages_agree_with_a_recount, timeline_and_documents
+from query_declarations import (
+    T0,
+    envelope_at,
+    filters_sort_and_pages_agree_with_a_recount,
+    project,
+    timeline_and_documents,
+)
 
+from guanwu.contracts.events import DeclarationDrafted, DeclarationStatusChanged, ReceiptReceived
 from guanwu.platform.store.memory import MemoryDocumentStore
-from guanwu.platform.store.port import DocumentStore
+from guanwu.platform.store.port import Collection, DocumentStore
 from guanwu.platform.store.sqlite import SqliteDocumentStore
+from guanwu.query.adapters.declarations import DeclarationReadModel
+from guanwu.query.adapters.history import HistoryReadModel
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -30,3 +41,66 @@ async def test_filters_sort_and_pages_agree_with_a_recount(store: DocumentStore)
 
 async def test_timeline_and_documents(store: DocumentStore) -> None:
     await timeline_and_documents(store)
+
+
+class _Racing:
+    """A collection whose first call of `method` lets another writer in just before it runs."""
+
+    def __init__(self, inner: Collection, method: str, other: Callable[[], Awaitable[Any]]) -> None:
+        self._inner, self._method, self._other, self.raced = inner, method, other, False
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._inner, name)
+        if name != self._method or self.raced:
+            return target
+
+        async def racing(*args: Any, **kwargs: Any) -> Any:
+            self.raced = True
+            await self._other()
+            return await target(*args, **kwargs)
+
+        return racing
+
+
+def _models(store: DocumentStore) -> tuple[DeclarationReadModel, HistoryReadModel]:
+    model = DeclarationReadModel(store)
+    return model, HistoryReadModel(store, model)
+
+
+async def test_a_row_write_that_meets_a_receipt_write_is_merged_into_it() -> None:
+    store = MemoryDocumentStore()
+    model, history = _models(store)
+    rival, rival_history = _models(store)
+    draft = DeclarationDrafted(declaration_id="d1", version=1, ie_flag="I", status="已申报")
+    await project(model, history, [envelope_at(draft, T0)])
+
+    receipt = ReceiptReceived(receipt_id="r1", channel="P", declaration_id="d1", notice_date=T0)
+    racing = _Racing(
+        model.collection, "replace", lambda: project(rival, rival_history, [envelope_at(receipt, T0)])
+    )
+    model.collection = racing  # type: ignore[assignment]
+    changed = DeclarationStatusChanged(declaration_id="d1", version=2, ie_flag="I", status="放行")
+    assert await project(model, history, [envelope_at(changed, T0 + timedelta(minutes=1))]) == 1
+
+    assert racing.raced
+    row = await model.load_row("acme", "d1")
+    assert (row.version, row.status, row.channel) == (2, "放行", "P")
+
+
+async def test_a_receipt_written_while_its_row_appears_reaches_the_row() -> None:
+    """The receipt's consumer stores the receipt only after the row's consumer looked for receipts (and found
+    none): the receipt's own lookup then finds the row."""
+    store = MemoryDocumentStore()
+    model, history = _models(store)
+    rival, rival_history = _models(store)
+    seq = "I20260000000000077"
+    draft = DeclarationDrafted(declaration_id="d1", version=1, ie_flag="I", status="已申报", seq_no=seq)
+    racing = _Racing(
+        history.collection, "insert_many", lambda: project(rival, rival_history, [envelope_at(draft, T0)])
+    )
+    history.collection = racing  # type: ignore[assignment]
+    receipt = ReceiptReceived(receipt_id="r1", channel="L", seq_no=seq, notice_date=T0)
+    await project(model, history, [envelope_at(receipt, T0)])
+
+    assert racing.raced
+    assert (await model.load_row("acme", "d1")).channel == "L"
