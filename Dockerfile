@@ -51,10 +51,12 @@ FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="guanwu" \
       org.opencontainers.image.description="guanwu (关务) customs-affairs platform: guanwu serve <service>"
 
-# libpcsclite1 only: pyscard loads it at run time and talks to the host's pcscd through its socket
+# libpcsclite1: pyscard loads it at run time and talks to the host's pcscd through its socket
 # (/run/pcscd/pcscd.comm, mounted into the card-signer container); pcscd itself does not run in the image.
+# fonts-wqy-microhei: the CJK TrueType font the printed forms embed (query's and review's print routes
+# answer 503 without it; docs/printing.md).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpcsclite1=1.9.9-2 \
+    && apt-get install -y --no-install-recommends libpcsclite1=1.9.9-2 fonts-wqy-microhei=0.2.0-beta-3.1 \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed numeric uid/gid so Kubernetes' runAsNonRoot can verify it and volumes can be chowned to it.
