@@ -277,7 +277,9 @@ async def timeline_and_documents(store: DocumentStore) -> None:
     receipt = ReceiptReceived(
         receipt_id="r1", channel="D", seq_no=seq, note="申报要素不符", notice_date=T0 + timedelta(minutes=30)
     )
-    await project(model, history, [envelope_at(receipt, T0 + timedelta(minutes=31))])
+    receipt_env = envelope_at(receipt, T0 + timedelta(minutes=31))
+    await project(model, history, [receipt_env])
+    assert [doc["_id"] for doc in await history.waiting.find({})] == [f"acme:{receipt_env.id}"]
     spec = specs(1)[0]
     drafted = DeclarationDrafted(
         declaration_id="d1", version=1, ie_flag="I", status="草稿", seq_no=seq, document=_document(spec, 0)
@@ -299,6 +301,7 @@ async def timeline_and_documents(store: DocumentStore) -> None:
     )
     row = await model.load_row("acme", "d1")
     assert (row.status, row.channel, row.channel_name) == ("删单", "D", "海关删单")
+    assert await history.waiting.count({}) == 0  # taken by its row
     entries = await history.list("acme", "d1")
     assert [(e.kind, e.action, e.status, e.channel) for e in entries] == [
         ("event", "新建", "草稿", None),

@@ -163,9 +163,7 @@ class DeclarationReadModel:
 
     async def rows_named(self, tenant: str, column: str, values: Sequence[str]) -> list[Document]:
         """The tenant's stored rows whose `column` (seq_no, entry_id) is one of `values`."""
-        if not values:
-            return []
-        return await self.collection.find({"tenant": tenant, column: {"$in": sorted(set(values))}})
+        return await find_each(self.collection, {"tenant": tenant}, column, values)
 
     # ---------------------------------------------------------------------------------------------- reading
 
@@ -238,6 +236,18 @@ class DeclarationReadModel:
         if stored is None:
             raise NoDocumentYet()
         return DeclarationDocument.model_validate(stored["document"])
+
+
+async def find_each(
+    collection: Collection, query: Mapping[str, Any], column: str, values: Sequence[str]
+) -> list[Document]:
+    """The documents matching `query` whose `column` is one of `values`, one equality query per value: FerretDB
+    1.x pushes an equality down to PostgreSQL (an index serves it) but reads every document of the tenant for an
+    `$in`, which made each batch's lookups grow with the collection."""
+    found: list[Document] = []
+    for value in sorted(set(values)):
+        found += await collection.find({**query, column: value})
+    return found
 
 
 def row_of(doc: Document) -> DeclarationRow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from guanwu.platform.store.port import Collection, Document, DocumentStore
-from guanwu.query.adapters.declarations import DeclarationReadModel
+from guanwu.query.adapters.declarations import DeclarationReadModel, find_each
 from guanwu.query.domain.history import HistoryEntry, ordered
 
 MAX_ENTRIES = 2000
@@ -14,15 +14,19 @@ MAX_ENTRIES = 2000
 
 class HistoryReadModel:
     collection_name = "query_declaration_history"
+    waiting_name = "query_receipts_waiting"
 
     def __init__(self, store: DocumentStore, declarations: DeclarationReadModel) -> None:
         self.collection: Collection = store.collection(self.collection_name)
+        self.waiting: Collection = store.collection(self.waiting_name)
         self.declarations = declarations
 
     async def ensure_indexes(self) -> None:
         await self.collection.ensure_index([("tenant", 1), ("declaration_id", 1), ("at", 1)])
         await self.collection.ensure_index([("tenant", 1), ("seq_no", 1), ("kind", 1)])
         await self.collection.ensure_index([("tenant", 1), ("entry_id", 1), ("kind", 1)])
+        for column in ("declaration_id", "seq_no", "entry_id"):
+            await self.waiting.ensure_index([("tenant", 1), (column, 1)])
 
     async def add(self, entries: Sequence[Document]) -> int:
         """Write the entries not written yet (ids are the events'); returns how many were new."""
@@ -30,10 +34,27 @@ class HistoryReadModel:
 
     async def receipts(self, tenant: str, column: str, values: Sequence[str]) -> list[Document]:
         """The tenant's receipt entries whose `column` (declaration_id, seq_no, entry_id) is among `values`."""
+        return await find_each(self.collection, {"tenant": tenant, "kind": "receipt"}, column, values)
+
+    # Receipts whose declaration had no row when they came (`query_receipts_waiting`, small): a row that appears
+    # or gets a new number looks here, not through the whole timeline.
+
+    async def hold(self, entries: Sequence[Document]) -> None:
+        """Keep receipts' entries until a row takes them (written before their rows are looked for)."""
+        if entries:
+            await self.waiting.insert_many(list(entries))
+
+    async def waiting_for(self, tenant: str, column: str, values: Sequence[str]) -> list[Document]:
+        """The waiting receipts naming one of `values` in `column`: one `$in` (the collection holds only
+        receipts no row has taken, so even a store that reads the tenant's whole part for it reads little)."""
         if not values:
             return []
-        query = {"tenant": tenant, "kind": "receipt", column: {"$in": sorted(set(values))}}
-        return await self.collection.find(query)
+        return await self.waiting.find({"tenant": tenant, column: {"$in": sorted(set(values))}})
+
+    async def release(self, entry_ids: Sequence[str]) -> None:
+        """Forget receipts a row has taken."""
+        for entry_id in sorted(set(entry_ids)):
+            await self.waiting.delete(entry_id)
 
     async def list(self, tenant: str, declaration_id: str) -> list[HistoryEntry]:
         """The declaration's timeline, oldest first: its events, and the receipts naming its id, 统一编号 or

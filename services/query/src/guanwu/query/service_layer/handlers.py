@@ -52,12 +52,15 @@ async def _attach_earlier_receipts(
         by_tenant[row["tenant"]].append(row)
     for tenant, tenant_rows in by_tenant.items():
         targets: dict[str, list[Change]] = defaultdict(list)
+        taken: list[str] = []
         for column in ("declaration_id", "seq_no", "entry_id"):
             owners = {row[column]: row["_id"] for row in tenant_rows if row.get(column)}
-            for entry in await history.receipts(tenant, column, list(owners)):
+            for entry in await history.waiting_for(tenant, column, list(owners)):
                 targets[owners[entry[column]]].append(receipt_change(entry))
+                taken.append(entry["_id"])
         if targets:
             await read_model.apply(targets)
+            await history.release(taken)
 
 
 async def project_receipt_events(
@@ -69,12 +72,17 @@ async def project_receipt_events(
     appears. Returns how many rows changed."""
     entries = [entry for envelope, event in items for entry in receipt_entries(envelope, event)]
     await history.add(entries)
+    # Held before the rows are looked for: a row written meanwhile finds it there (and takes it).
+    await history.hold(entries)
     targets: dict[str, list[Change]] = defaultdict(list)
+    taken: dict[str, list[str]] = defaultdict(list)
     by_tenant: dict[str, list[Document]] = defaultdict(list)
     for entry in entries:
         by_tenant[entry["tenant"]].append(entry)
         if entry["declaration_id"]:
-            targets[row_id(entry["tenant"], entry["declaration_id"])].append(receipt_change(entry))
+            doc_id = row_id(entry["tenant"], entry["declaration_id"])
+            targets[doc_id].append(receipt_change(entry))
+            taken[doc_id].append(entry["_id"])
     for tenant, tenant_entries in by_tenant.items():
         for column in ("seq_no", "entry_id"):
             numbers = [e[column] for e in tenant_entries if e.get(column)]
@@ -82,7 +90,13 @@ async def project_receipt_events(
                 for entry in tenant_entries:
                     if entry.get(column) == row[column]:
                         targets[row["_id"]].append(receipt_change(entry))
-    return (await read_model.apply(targets)).changed if targets else 0
+                        taken[row["_id"]].append(entry["_id"])
+    if not targets:
+        return 0
+    written = await read_model.apply(targets)
+    existing = {doc["_id"] for doc in await read_model.collection.get_many(list(targets))}
+    await history.release([entry_id for doc_id in existing for entry_id in taken[doc_id]])
+    return written.changed
 
 
 async def project_bonded_list_events(
