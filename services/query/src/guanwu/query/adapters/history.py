@@ -53,8 +53,8 @@ class HistoryReadModel:
 
     async def release(self, entry_ids: Sequence[str]) -> None:
         """Forget receipts a row has taken."""
-        for entry_id in sorted(set(entry_ids)):
-            await self.waiting.delete(entry_id)
+        if entry_ids:
+            await self.waiting.delete_many({"_id": {"$in": sorted(set(entry_ids))}})
 
     async def list(self, tenant: str, declaration_id: str) -> list[HistoryEntry]:
         """The declaration's timeline, oldest first: its events, and the receipts naming its id, 统一编号 or
