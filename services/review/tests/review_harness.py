@@ -26,9 +26,12 @@ from guanwu.contracts.events.base import Event
 from guanwu.customs.fixtures.declarations import export_sea_general_trade
 from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.events import envelope_for
-from guanwu.platform.runtime import Runtime
+from guanwu.platform.runtime import Runtime, create_app
+from guanwu.platform.store.port import DocumentStore
 from guanwu.review import bootstrap
+from guanwu.review.adapters import DOCUMENTS
 from guanwu.review.config import ReviewSettings
+from guanwu.review.domain import ReviewTask
 
 PREPARER = "p1"
 REVIEWER = "r1"
@@ -96,6 +99,14 @@ class Service:
     async def stored(self) -> list[dict[str, Any]]:
         return await self.runtime.store.collection("review_tasks").find({})
 
+    async def tasks(self) -> list[ReviewTask]:
+        """Every stored task with the document it reviews (kept in a collection of its own)."""
+        documents = {d["_id"]: d["document"] for d in await self.runtime.store.collection(DOCUMENTS).find({})}
+        return [
+            ReviewTask.model_validate({**d, "version": d["_version"], "document": documents.get(d["_id"])})
+            for d in await self.stored()
+        ]
+
     async def published(self, *types: type[Event]) -> list[Envelope]:
         """Every envelope published on review's topic so far, of the given event types (all without)."""
         assert self.runtime.relay is not None
@@ -120,10 +131,21 @@ class Service:
 
 
 @asynccontextmanager
-async def running_service() -> AsyncIterator[Service]:
-    async with serving(built_with(bootstrap.build, ReviewSettings(auth=TEST_AUTH)), "review") as (
-        client,
-        runtime,
+async def running_service(store: DocumentStore | None = None) -> AsyncIterator[Service]:
+    """The review service in process on the in-process bus; its store is memory unless `store` is given
+    (the integration tier passes FerretDB)."""
+    build = built_with(bootstrap.build, ReviewSettings(auth=TEST_AUTH))
+    if store is None:
+        async with serving(build, "review") as (client, runtime):
+            assert isinstance(runtime.bus, InProcessEventBus)
+            yield Service(client, runtime, runtime.bus)
+        return
+    runtime = Runtime(store, InProcessEventBus(), relay_sweep_seconds=0.05)
+    runtime.register(build(store, runtime.outbox_written))
+    app = create_app(runtime, ISSUER, title="review", service_label="review")
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client,
     ):
         assert isinstance(runtime.bus, InProcessEventBus)
         yield Service(client, runtime, runtime.bus)

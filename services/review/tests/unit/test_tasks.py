@@ -81,3 +81,13 @@ async def test_every_route_needs_a_token_and_the_list_a_reading_role(service: Se
     assert (await service.client.get(TASKS, headers=auth(roles=("preparer",)))).status_code == 403
     for role in ("manager", "integration", "admin"):
         assert (await service.client.get(TASKS, headers=auth(roles=(role,)))).status_code == 200
+
+
+async def test_the_document_is_kept_beside_the_task_and_read_with_it(service: Service) -> None:
+    await service.submit(submission("d1"))
+    [stored] = await service.stored()
+    assert "document" not in stored  # the list filters and counts tasks without their documents
+    task = (await service.client.get(f"{TASKS}/{stored['_id']}", headers=auth())).json()
+    assert task["document"]["head"]["bill_no"] == "MAEU240716553" and len(task["document"]["goods"]) == 3
+    row = (await service.client.get(TASKS, headers=auth())).json()["items"][0]
+    assert "document" not in row

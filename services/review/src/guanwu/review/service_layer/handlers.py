@@ -67,6 +67,8 @@ async def open_review_task(envelope: Envelope, event: Event, *, uow: ReviewUnitO
             if t.review_id != review_id
         ]
         previous = next((t for t in earlier if t.declaration_version < event.version), None)
+        if previous is not None:
+            [previous] = await uow.tasks.with_documents([previous])
         task = domain.open_task(
             event,
             review_id=review_id,
