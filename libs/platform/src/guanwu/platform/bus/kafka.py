@@ -46,6 +46,14 @@ for _noisy in ("aiokafka", "kafka"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 
+def topic_configs(topic: str) -> dict[str, str]:
+    """An events topic (`<owner>.events.v1`) is the record read models are rebuilt from (`guanwu replay`): it
+    keeps its messages for ever. Dead-letter and request topics keep the broker's default retention."""
+    if ".events." in topic and not topic.endswith(".dlq"):
+        return {"retention.ms": "-1"}
+    return {}
+
+
 class BrokerUnavailable(ConnectionError):
     """The broker did not answer within the start-up budget."""
 
@@ -226,7 +234,13 @@ class KafkaEventBus:
             missing = sorted(self._all_topics() - existing)
             if missing:
                 new = [
-                    NewTopic(name, num_partitions=self._partitions, replication_factor=1) for name in missing
+                    NewTopic(
+                        name,
+                        num_partitions=self._partitions,
+                        replication_factor=1,
+                        topic_configs=topic_configs(name),
+                    )
+                    for name in missing
                 ]
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(new)
