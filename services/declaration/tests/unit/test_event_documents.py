@@ -185,3 +185,29 @@ def test_status_changed_carries_the_document_only_when_the_step_altered_it() -> 
         "req-1",
         200,
     )
+
+
+async def test_a_receipt_that_writes_a_number_without_moving_the_state_announces_the_document(
+    service: Service,
+) -> None:
+    declared = transition(
+        draft(fixtures.export_air(), [], declaration_id="d1", tenant="acme", user_id="u1", now=NOW),
+        Status.DECLARED,
+        action="x",
+        user_id="u1",
+        now=NOW,
+    )
+    uow = DeclarationUnitOfWork(service.runtime.store, service.runtime.outbox_written)
+    uow.declarations.add(declared)
+    await uow.commit()
+    informational = {"channel": "2", "entry_id": ENTRY_ID, "declaration_id": "d1"}
+    await publish(service, ReceiptReceived(receipt_id="R-1", notice_date=NOW, **informational))
+    await publish(
+        service, ReceiptReceived(receipt_id="R-2", notice_date=NOW + timedelta(minutes=1), **informational)
+    )
+
+    assert await announced(service, "DeclarationStatusChanged") == []
+    [updated] = await announced(service, "DeclarationUpdated")  # the second receipt altered nothing
+    carried = document_of(updated)
+    assert updated.data["status"] == "已申报" and updated.data["version"] == 2
+    assert carried is not None and carried.head.entry_id == ENTRY_ID

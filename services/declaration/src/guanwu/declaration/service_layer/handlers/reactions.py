@@ -24,6 +24,7 @@ from guanwu.contracts.events import (
     DeclarationSubmitFailed,
     DeclarationSubmitted,
     DeclarationSummary,
+    DeclarationUpdated,
     ReceiptReceived,
     ReviewOutcome,
     ReviewRejected,
@@ -179,7 +180,9 @@ async def _apply_receipt(
         )
     step = partial(lifecycle.apply_receipt, receipt=receipt, now=clock())
     cause = f"回执 {receipt.channel} ({receipt.receipt_id})"
-    return await apply_step(envelope, find, step, cause, uow=uow, attempts=attempts)
+    return await apply_step(
+        envelope, find, step, cause, uow=uow, attempts=attempts, document_change=DeclarationUpdated
+    )
 
 
 async def apply_step(
@@ -191,9 +194,11 @@ async def apply_step(
     uow: DeclarationUnitOfWork,
     attempts: int,
     other_change: type[DeclarationSummary] | None = None,
+    document_change: type[DeclarationSummary] | None = None,
 ) -> Outcome:
     """Apply `step` to the declaration `find` returns, announcing a change of state as caused by `envelope`
-    (and, with `other_change`, a change that leaves the state as it was by that event)."""
+    (and, with `other_change`, a change that leaves the state as it was by that event; with `document_change`,
+    one that leaves the state but alters the document, so readers keep the document as it is)."""
     for _ in range(attempts):
         current = await find()
         if current is None:
@@ -206,6 +211,8 @@ async def apply_step(
             events.append(caused_by(envelope, changed.status_changed(current, cause), source=SOURCE))
         elif other_change is not None:
             events.append(caused_by(envelope, changed.summary(other_change), source=SOURCE))
+        elif document_change is not None and changed.document != current.document:
+            events.append(caused_by(envelope, changed.summary(document_change), source=SOURCE))
         uow.declarations.save(changed, events)
         try:
             await uow.commit()
