@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -233,3 +237,33 @@ async def test_a_goods_part_that_is_no_xml_refuses_the_file(service: Service) ->
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "declaration.import_not_xlsx"
     assert await service.stored() == 0
+
+
+def _saved_by_libreoffice(content: bytes, folder: Path) -> bytes:
+    source = folder / "filled.xlsx"
+    source.write_bytes(content)
+    converted = folder / "saved"
+    command = ["soffice", "--headless", "--calc", "--convert-to", "xlsx:Calc MS Excel 2007 XML"]
+    subprocess.run(
+        [*command, "--outdir", str(converted), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(folder)},  # a profile of its own: parallel runs do not share one
+    )
+    return (converted / "filled.xlsx").read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="installed by deploy/local/print-tools.sh")
+async def test_a_template_saved_by_libreoffice_imports(service: Service, tmp_path: Path) -> None:
+    """A spreadsheet program's own save (shared strings, a dimension, its styles): text codes keep their
+    leading zeros and every value reads back as filled."""
+    documents = valid_documents()
+    content = filled(documents)
+    saved = _saved_by_libreoffice(content, tmp_path)
+    assert saved != content
+    response = await upload(service.client, saved, auth())
+    assert response.status_code == 201, response.text[:2000]
+    drafts = await _drafts(service, response.json()["declaration_ids"])
+    for draft, document in zip(drafts, documents, strict=True):
+        assert DeclarationDocument.model_validate(draft["document"]) == importable(document)
