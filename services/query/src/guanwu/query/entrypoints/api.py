@@ -47,7 +47,9 @@ Cursor = Annotated[
         max_length=400, description="next_cursor of the previous page (keyset paging: any depth, same cost)"
     ),
 ]
-Skip = Annotated[int, Query(ge=0, le=10_000, description="Rows to skip (shallow pages; deep ones: cursor)")]
+Skip = Annotated[
+    int, Query(ge=0, le=10_000_000, description="Rows to skip (shallow pages; deep ones: cursor)")
+]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
