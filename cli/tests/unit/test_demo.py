@@ -19,6 +19,8 @@ async def test_the_demo_reaches_released(tmp_path: Path) -> None:
         headers = bearer(system, "acme", roles=("preparer", "reviewer", "admin"))
         final = await walk(client, headers, said.append)
     assert final["status"] == "放行"
+    assert "审单 returned with head.note_s marked red" in said
+    assert any(line.startswith("审单 resubmitted: head.note_s stale (was ") for line in said)
     assert any(line.startswith("签名 signed by soft") for line in said)
     assert said[-1] == "状态 status now 放行"
 

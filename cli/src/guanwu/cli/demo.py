@@ -1,6 +1,7 @@
 """`guanwu demo`: walk one declaration through its whole lifecycle against a running guanwu (embedded).
 
-制单 → 提交审核 → 审单通过 → 申报 (soft token signs) → sent to the Single Window (simulator) → receipts → 放行.
+制单 → 提交审核 → 审单 (a field marked red, 退回) → fixed and submitted again (the mark shown stale) → 审单通过
+→ 申报 (soft token signs) → sent to the Single Window (simulator) → receipts → 放行.
 It uses only the public HTTP API, so it doubles as a worked example for integrators.
 """
 
@@ -15,6 +16,8 @@ import httpx
 from guanwu.customs import fixtures
 
 DECLARATIONS = "/api/declaration/declarations"
+NOTE_FIELD = "head.note_s"
+"""The field the demo's reviewer marks red, the preparer fixes, and the resubmitted task shows stale."""
 Say = Callable[[str], None]
 
 
@@ -52,19 +55,7 @@ async def walk(
     submitted = _body(await client.post(f"{url}/submit", headers=versioned), "提交审核 submit")
     say(f"提交审核 submitted for review ({submitted['status']})")
 
-    async def task() -> dict[str, Any] | None:
-        page = _body(await client.get("/api/review/tasks", headers=headers), "审单 list")
-        mine = [t for t in page["items"] if t["declaration_id"] == created["declaration_id"]]
-        return mine[0] if mine else None
-
-    review = await _until(task, "the review task", timeout)
-    task_url = f"/api/review/tasks/{review['review_id']}"
-    versioned = {**headers, "If-Match": f'"{review["version"]}"'}
-    _body(
-        await client.post(f"{task_url}/approve", json={"comment": "演示：单证相符"}, headers=versioned),
-        "审单 approve",
-    )
-    say("审单 approved by the reviewer")
+    await _review(client, headers, say, url, created["declaration_id"], timeout)
 
     async def in_state(*states: str) -> dict[str, Any] | None:
         current = _body(await client.get(url, headers=headers), "read")
@@ -83,6 +74,72 @@ async def walk(
     say("回执 receipts: " + ", ".join(f"{r['channel']} {r['label']}" for r in final["receipts"]))
     say(f"状态 status now {final['status']}")
     return final
+
+
+async def _review(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    say: Say,
+    url: str,
+    declaration_id: str,
+    timeout: float,
+) -> None:
+    """审单 with a red mark and a return; the preparer fixes the field and submits again; the new task carries
+    the mark flagged stale (both values shown), the reviewer marks the field green and approves."""
+    first = await _until(_task_of(client, headers, declaration_id), "the review task", timeout)
+    task_url = f"/api/review/tasks/{first['review_id']}"
+    red = {"field_path": NOTE_FIELD, "state": "wrong", "comment": "演示：备注不全"}
+    marked = _body(await client.post(f"{task_url}/mark", json=red, headers=_at(headers, first)), "审单 mark")
+    returned = {"comment": "演示：请补全备注"}
+    _body(await client.post(f"{task_url}/reject", json=returned, headers=_at(headers, marked)), "审单 return")
+    say(f"审单 returned with {NOTE_FIELD} marked red")
+
+    declaration = await _until(_in_state(client, headers, url, "审核退回"), "审核退回", timeout)
+    document = declaration["document"]
+    document["head"]["note_s"] = "演示：备注已补全"
+    fixed = _body(await client.put(url, json=document, headers=_at(headers, declaration)), "修改 fix")
+    _body(await client.post(f"{url}/submit", headers=_at(headers, fixed)), "提交审核 resubmit")
+    later = _task_of(client, headers, declaration_id, after=first["declaration_version"])
+    second = await _until(later, "the resubmitted review task", timeout)
+    task_url = f"/api/review/tasks/{second['review_id']}"
+    task = _body(await client.get(task_url, headers=headers), "审单 read")
+    stale = next((m for m in task["marks"] if m["field_path"] == NOTE_FIELD and m["stale"]), None)
+    if stale is None:
+        raise DemoFailed(f"审单: the resubmitted task does not flag {NOTE_FIELD} stale")
+    say(f"审单 resubmitted: {NOTE_FIELD} stale (was {stale['value']!r}, now {stale['value_now']!r})")
+    green = {"field_path": NOTE_FIELD, "state": "ok"}
+    marked = _body(await client.post(f"{task_url}/mark", json=green, headers=_at(headers, task)), "审单 mark")
+    approval = {"comment": "演示：单证相符"}
+    _body(
+        await client.post(f"{task_url}/approve", json=approval, headers=_at(headers, marked)), "审单 approve"
+    )
+    say("审单 approved by the reviewer")
+
+
+def _at(headers: dict[str, str], seen: dict[str, Any]) -> dict[str, str]:
+    return {**headers, "If-Match": f'"{seen["version"]}"'}
+
+
+def _task_of(
+    client: httpx.AsyncClient, headers: dict[str, str], declaration_id: str, after: int = 0
+) -> Callable[[], Any]:
+    async def pending() -> dict[str, Any] | None:
+        params = {"declaration_id": declaration_id, "status": "待审核"}
+        page = _body(await client.get("/api/review/tasks", params=params, headers=headers), "审单 list")
+        tasks = [t for t in page["items"] if t["declaration_version"] > after]
+        return tasks[0] if tasks else None
+
+    return pending
+
+
+def _in_state(
+    client: httpx.AsyncClient, headers: dict[str, str], url: str, *states: str
+) -> Callable[[], Any]:
+    async def probe() -> dict[str, Any] | None:
+        current = _body(await client.get(url, headers=headers), "read")
+        return current if current["status"] in states else None
+
+    return probe
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
