@@ -160,6 +160,16 @@ async def test_the_upload_gives_the_ie_flag_to_rows_without_one(service: Service
     assert given.status_code == 201, given.text
     (draft,) = await _drafts(service, given.json()["declaration_ids"])
     assert draft["document"]["head"]["ie_flag"] == "E"
+    as_query = await service.client.post(
+        f"{IMPORTS}?ie_flag=I",
+        files={"file": ("a.xlsx", buffer.getvalue(), "application/octet-stream")},
+        headers=auth(),
+    )
+    assert as_query.status_code == 201, as_query.text  # another import: the flag is part of what it is
+    (imported,) = await _drafts(service, as_query.json()["declaration_ids"])
+    assert imported["document"]["head"]["ie_flag"] == "I"
+    wrong = await upload(service.client, buffer.getvalue(), auth(), ie_flag="X")
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "declaration.import_ie_flag"
 
 
 async def test_imports_belong_to_their_tenant(service: Service) -> None:

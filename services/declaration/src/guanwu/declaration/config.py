@@ -15,7 +15,7 @@ class ImportLimits(BaseModel):
         16 * 1024 * 1024, gt=0, description="The largest file accepted, in bytes (413 at the byte past it)"
     )
     max_uncompressed_bytes: int = Field(
-        200 * 1024 * 1024,
+        64 * 1024 * 1024,
         gt=0,
         description="The most the zip's members may declare uncompressed, together (checked on the zip's "
         "directory before any member is read)",
