@@ -176,3 +176,17 @@ async def test_a_source_that_lacks_events_is_refused_when_asked() -> None:
     assert refused.value.fewer[PINGS] == (12, 2)
     assert await live.model() == before
     assert not [n for n in await live.store.collection_names() if REBUILD_INFIX in n]
+
+
+async def test_only_counted_collections_are_checked_for_fewer_rows() -> None:
+    live = Live()
+    await live.send(10)
+    await live.store.collection(LATEST).insert({"_id": "waiting-for-something", "seq": 0})  # a buffer's entry
+    only_pings = ReadModel(MODEL.name, MODEL.build, MODEL.rebuilds, counted=lambda name: name == PINGS)
+
+    report = await rebuild(
+        live.store, LogSource(live.log), only_pings, registry=TEST_REGISTRY, allow_fewer_rows=False
+    )
+
+    assert report.rows[LATEST] == (8, 7)  # fewer, but not counted: switched
+    assert await live.store.collection(LATEST).get("waiting-for-something") is None

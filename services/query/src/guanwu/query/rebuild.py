@@ -20,10 +20,15 @@ from guanwu.query import bootstrap
 from guanwu.query.config import QuerySettings
 
 COLLECTION_PREFIX = "query_"
+ROWS = ("query_declarations", "query_declaration_history", "query_bonded_lists")
+"""The collections whose rows only grow with events: a rebuild with fewer is missing events (the others, such
+as receipts waiting for their declaration's row, hold what a replay in another order may never need)."""
 
 
 def read_model() -> ReadModel:
-    return ReadModel("query", _parts, lambda name: name.startswith(COLLECTION_PREFIX))
+    return ReadModel(
+        "query", _parts, lambda name: name.startswith(COLLECTION_PREFIX), counted=lambda name: name in ROWS
+    )
 
 
 def _parts(store: DocumentStore) -> ServiceParts:
