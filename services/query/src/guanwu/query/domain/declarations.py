@@ -381,16 +381,6 @@ def sort_keys(updated_at: str, declared_at: str | None, summary: Document, decla
 # ------------------------------------------------------------------------------------------------ answers
 
 
-class DeclarationReceipt(BaseModel):
-    """The newest receipt of a declaration: its 申报状态."""
-
-    receipt_id: str
-    channel: str = Field(description="CHANNEL 回执代码")
-    channel_name: str = Field(description="CHANNEL in words")
-    notice_date: datetime
-    note: str | None = None
-
-
 class DeclarationRow(BaseModel):
     """One declaration in the list (报关数据查询): every column of the seed's lists."""
 
