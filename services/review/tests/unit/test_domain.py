@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from review_harness import PREPARER, submission
@@ -10,13 +10,17 @@ from review_harness import PREPARER, submission
 from guanwu.platform.http.errors import refusal_body
 from guanwu.review.domain import (
     InvalidDecision,
+    ReviewCriteria,
     Reviewer,
     ReviewStatus,
     ReviewTask,
     approve,
     open_task,
+    period,
     reject,
+    store_filter,
 )
+from guanwu.review.domain.listing import china_day_start
 
 NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -47,3 +51,24 @@ def test_approve_records_who_decided_when_and_drops_a_blank_comment() -> None:
     assert (approved.status, approved.version, approved.decided_by) == (ReviewStatus.APPROVED, 2, "r1")
     assert approved.comment is None and approved.audit[-1].action == "approve"
     assert task.status is ReviewStatus.PENDING and task.prepared_by == PREPARER  # the input is not mutated
+
+
+def test_the_period_defaults_to_a_week_up_to_today_in_china_time() -> None:
+    late_utc = datetime(2026, 12, 28, 17, 0, tzinfo=UTC)  # already 12-29 in China
+    assert period(None, None, now=late_utc) == (date(2026, 12, 22), date(2026, 12, 29))
+    assert period(date(2026, 12, 1), None, now=late_utc) == (date(2026, 12, 1), date(2026, 12, 29))
+    assert period(None, date(2026, 12, 10), now=late_utc) == (date(2026, 12, 3), date(2026, 12, 10))
+    assert period(date(2027, 1, 5), None, now=late_utc) == (date(2027, 1, 5), date(2027, 1, 5))
+
+
+def test_a_china_day_starts_at_16_utc_the_day_before() -> None:
+    assert china_day_start(date(2026, 12, 21)) == "2026-12-20T16:00:00"
+    query = store_filter(
+        "acme", ReviewCriteria(ie_flag="E", enterprise_category="2"), date(2026, 12, 21), date(2026, 12, 28)
+    )
+    assert query == {
+        "tenant": "acme",
+        "ie_flag": "E",
+        "enterprise_categories": "2",
+        "updated_at": {"$gte": "2026-12-20T16:00:00", "$lt": "2026-12-28T16:00:00"},
+    }
