@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 
 from guanwu.contracts.declaration import DeclarationDocument
@@ -18,6 +19,7 @@ from guanwu.query.domain.declarations import (
     review_status,
     text_tokens,
 )
+from guanwu.query.domain.search import DeclarationSearch
 
 HEAD = {"ie_flag": "I", "type": "  5", "trade_code": "6101940001", "trade_name": "西安 Acme 贸易有限公司"}
 DOCUMENT = DeclarationDocument.model_validate(
@@ -120,5 +122,6 @@ def test_contained_text_tokens() -> None:
     assert query_tokens("  ") == []
 
 
-def test_every_filterable_field_is_a_column_of_the_row() -> None:
+def test_every_filterable_field_is_a_column_of_the_row_and_a_criterion() -> None:
     assert set(FILTERABLE) <= set(DeclarationRow.model_fields)
+    assert set(FILTERABLE) <= {f.name for f in fields(DeclarationSearch)}

@@ -15,30 +15,12 @@ from typing import Any, Literal
 
 from guanwu.platform.refusal import InvalidRequest
 from guanwu.query.domain.bonded_lists import SINGLE_WINDOW_TIME, InvalidRange, TimeOutOfRange, aware, utc_text
-from guanwu.query.domain.declarations import SORT_KEY_FIELDS, query_tokens
+from guanwu.query.domain.declarations import FILTERABLE, SORT_KEY_FIELDS, query_tokens
 
 SortField = Literal["updated_at", "declared_at", "seq_no", "entry_id"]
 SortOrder = Literal["asc", "desc"]
 
-EXACT = (
-    "declaration_id",
-    "client_seq_no",
-    "seq_no",
-    "entry_id",
-    "bill_no",
-    "ie_flag",
-    "kind",
-    "status",
-    "review_status",
-    "custom_master",
-    "ie_port",
-    "trade_code",
-    "trade_mode",
-    "prepared_by",
-    "channel",
-    "two_step",
-    "origin",
-)
+EXACT = FILTERABLE
 """Criteria matched exactly (numbers, codes, states); the column has the criterion's name."""
 
 
