@@ -23,6 +23,9 @@ async def test_marks_approval_and_rejection_with_unwritable_text_are_refused(ser
     marks = {"marks": [{"field_path": "goods[0].g_qty", "verdict": "wrong", "comment": "数量\x00不符"}]}
     response = await service.client.put(f"{url}/marks", json=marks, headers=auth(version=1))
     assert refused_fields(response) == {"marks[0].comment"}
+    one = {"field_path": "goods[0].g_qty", "state": "wrong", "comment": "数量\x00不符"}
+    response = await service.client.post(f"{url}/mark", json=one, headers=auth(version=1))
+    assert refused_fields(response) == {"comment"}
     response = await service.client.post(
         f"{url}/approve", json={"comment": "\ufffe"}, headers=auth(version=1)
     )
