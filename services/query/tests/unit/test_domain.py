@@ -19,6 +19,7 @@ from guanwu.query.domain.declarations import (
     review_status,
     text_tokens,
 )
+from guanwu.query.domain.history import ordered
 from guanwu.query.domain.search import DeclarationSearch
 
 HEAD = {"ie_flag": "I", "type": "  5", "trade_code": "6101940001", "trade_name": "西安 Acme 贸易有限公司"}
@@ -125,3 +126,15 @@ def test_contained_text_tokens() -> None:
 def test_every_filterable_field_is_a_column_of_the_row_and_a_criterion() -> None:
     assert set(FILTERABLE) <= set(DeclarationRow.model_fields)
     assert set(FILTERABLE) <= {f.name for f in fields(DeclarationSearch)}
+
+
+def test_a_receipt_seen_twice_is_one_line_of_the_timeline() -> None:
+    at = "2026-03-02T00:00:00.000000+00:00"
+    entries = [
+        {"_id": "acme:sw:S:P:" + at, "kind": "receipt", "channel": "P", "at": at, "note": None},
+        {"_id": "acme:e9", "kind": "receipt", "channel": "P", "at": at, "note": "放行"},
+        {"_id": "acme:e1", "kind": "event", "at": at, "version": 3},
+        {"_id": "acme:e2", "kind": "receipt", "channel": "L", "at": at, "note": None},
+    ]
+    # At one instant receipts come before events (version 0), then by id.
+    assert [e["_id"] for e in ordered(entries)] == ["acme:e2", "acme:e9", "acme:e1"]

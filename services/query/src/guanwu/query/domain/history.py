@@ -133,8 +133,18 @@ def receipt_change(entry: Document) -> ReceiptChange:
 
 
 def ordered(entries: list[Document]) -> list[Document]:
-    """Oldest first, by notice or event time; the version, then the id, break ties."""
-    return sorted(entries, key=lambda e: (e["at"], e.get("version") or 0, e["_id"]))
+    """Oldest first, by notice or event time; the version, then the id, break ties. One receipt seen both as a
+    ReceiptReceived and in a synced record's list (same CHANNEL, same notice time) is shown once: the one with
+    a note, else the first by id."""
+    receipts: dict[tuple[str, str], Document] = {}
+    kept: list[Document] = []
+    for entry in sorted(entries, key=lambda e: (e.get("note") is None, e["_id"])):
+        if entry["kind"] != "receipt":
+            kept.append(entry)
+        elif (entry["channel"], entry["at"]) not in receipts:
+            receipts[(entry["channel"], entry["at"])] = entry
+            kept.append(entry)
+    return sorted(kept, key=lambda e: (e["at"], e.get("version") or 0, e["_id"]))
 
 
 class HistoryEntry(BaseModel):
