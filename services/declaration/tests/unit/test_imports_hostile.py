@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from collections.abc import AsyncIterator
 
@@ -182,3 +183,35 @@ async def test_a_body_without_a_file_part_is_refused(service: Service) -> None:
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "declaration.import_malformed_upload"
     assert await service.stored() == 0
+
+
+def _understating(content: bytes, member: str, declared: int) -> bytes:
+    """The zip with `member`'s uncompressed size declared as `declared` in its local header and in the central
+    directory: what a bomb would do to pass a check of the directory."""
+    data = bytearray(content)
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    info = archive.getinfo(member)
+    local = info.header_offset
+    struct.pack_into("<I", data, local + 22, declared)
+    central = -1
+    start = data.find(b"PK\x05\x06")
+    directory = struct.unpack_from("<I", data, start + 16)[0]
+    position = directory
+    while position < start:
+        name_length, extra, comment = struct.unpack_from("<HHH", data, position + 28)
+        if bytes(data[position + 46 : position + 46 + name_length]).decode() == member:
+            struct.pack_into("<I", data, position + 24, declared)
+            central = position
+        position += 46 + name_length + extra + comment
+    assert central >= 0
+    return bytes(data)
+
+
+async def test_a_member_inflating_past_its_declared_size_is_refused(
+    service: Service, workbook: bytes
+) -> None:
+    """The directory says 1 KB; the member inflates to far more: zipfile stops at the declared size and the
+    CRC fails, so what the directory check admitted bounds what is read."""
+    lying = _understating(workbook, GOODS_PART, 1024)
+    assert zipfile.ZipFile(io.BytesIO(lying)).getinfo(GOODS_PART).file_size == 1024
+    await _refused(service, lying, 422, "declaration.import_not_xlsx")
