@@ -114,6 +114,37 @@ class ServiceApis:
         )
         return _answer(response)
 
+    async def open(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        token: str,
+        *,
+        params: Mapping[str, str | int | list[str]] | None = None,
+        files: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """The answer with its body not read yet (a PDF or xlsx passed on as it arrives, an upload's findings);
+        the caller closes it. 401 -> SessionExpired, another error -> ApiRefused (that body read and closed)."""
+        request = self._http.build_request(
+            method,
+            f"{self._urls.base(service)}{path}",
+            params={k: v for k, v in (params or {}).items() if v not in ("", None, [])},
+            files=files,
+            data=data,
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
+        )
+        response = await self._http.send(request, stream=True)
+        if response.is_error:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            _answer(response)
+        return response
+
 
 def _answer(response: httpx.Response) -> Any:
     if response.status_code == 401:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from guanwu.console.adapters import ServiceUrls
 from guanwu.console.config import ConsoleSettings
-from guanwu.console.entrypoints import pages, sync_pages
+from guanwu.console.entrypoints import pages, query_pages, sync_pages
 from guanwu.console.service_layer import ConsoleContext
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
@@ -24,4 +24,6 @@ def build(settings: ConsoleSettings, store: DocumentStore, outbox_written: Outbo
         sync=settings.sync_url,
     )
     context = ConsoleContext(urls, settings.page_size, settings.api_timeout_seconds)
-    return ServiceParts(name="console", routers=[pages.router, sync_pages.router], context=context)
+    return ServiceParts(
+        name="console", routers=[pages.router, sync_pages.router, query_pages.router], context=context
+    )

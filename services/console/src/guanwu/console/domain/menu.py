@@ -63,7 +63,7 @@ MENU: tuple[MenuGroup, ...] = (
         frozenset({"preparer", "reviewer", "manager"}),
         (
             MenuItem("报关数据查询", "/console/query/declarations"),
-            MenuItem("概要申报数据查询", "/console/query/summary", built=False),
+            MenuItem("概要申报数据查询", "/console/query/summary"),
         ),
     ),
     MenuGroup(

@@ -124,26 +124,6 @@ def declaration_screen(slug: str) -> ListScreen:
     )
 
 
-QUERY_DECLARATIONS = ListScreen(
-    title="报关数据查询",
-    service="query",
-    path="/api/query/declarations",
-    filters=(
-        Filter("ie_flag", "进出口标志", IE_FLAGS),
-        Filter("kind", "单据类型", KINDS),
-        _SEQ_NO,
-        _ENTRY_ID,
-        _BILL_NO,
-        _CUSTOM_MASTER,
-        _TRADE_NAME,
-        Filter("status", "业务状态", _all(DECLARATION_STATUSES)),
-    ),
-    columns=_SUMMARY_COLUMNS,
-    row_id="declaration_id",
-    detail_path="/console/declarations/{id}",
-    note="按最近操作时间筛选（最近 7 天）尚未支持：查询接口没有日期条件，显示全部记录。",
-)
-
 REVIEW_TASKS = ListScreen(
     title="报关单审核",
     service="review",

@@ -15,7 +15,6 @@ from guanwu.console.adapters import ApiRefused, SessionExpired
 from guanwu.console.domain.detail import audit_action, declaration_view
 from guanwu.console.domain.menu import DECLARATION_SCREENS, MENU, may_open, menu_for, menu_item
 from guanwu.console.domain.screens import (
-    QUERY_DECLARATIONS,
     REVIEW_TASKS,
     ListScreen,
     anomaly_screen,
@@ -362,11 +361,6 @@ async def review_action(
     except ApiRefused as refused:
         return await refused_action(request, context, review_id, refused.message, refused.status)
     return RedirectResponse(f"/console/review/{quote(review_id, safe='')}?done={action}", status_code=303)
-
-
-@router.get("/console/query/declarations")
-async def query_declarations(request: Request, context: Context, page: int = 1) -> Response:
-    return await list_page(request, context, QUERY_DECLARATIONS, page)
 
 
 @router.get("/console/anomalies/declaration")
