@@ -58,9 +58,11 @@ async def open_review_task(envelope: Envelope, event: Event, *, uow: ReviewUnitO
     assert isinstance(event, DeclarationSubmittedForReview)
     tenant = envelope.tenant
     review_id = domain.review_id_for(tenant, event.declaration_id, event.version)
+    if await uow.tasks.find_one({"_id": review_id, "tenant": tenant}) is not None:
+        # A redelivery; the older tasks are followed again in case a crash came between the two steps.
+        await follow_declaration_event(envelope, event, uow=uow, skip=review_id)
+        return False
     async with uow:
-        if await uow.tasks.get(tenant, review_id) is not None:
-            return False
         earlier = [
             t
             for t in await uow.tasks.of_declaration(tenant, event.declaration_id)
