@@ -215,3 +215,24 @@ async def test_a_member_inflating_past_its_declared_size_is_refused(
     lying = _understating(workbook, GOODS_PART, 1024)
     assert zipfile.ZipFile(io.BytesIO(lying)).getinfo(GOODS_PART).file_size == 1024
     await _refused(service, lying, 422, "declaration.import_not_xlsx")
+
+
+async def test_more_declarations_than_the_limit_are_refused(workbook: bytes) -> None:
+    limits = ImportLimits(max_declarations=2)
+    async with running_service(settings=DeclarationSettings(auth=TEST_AUTH, imports=limits)) as service:
+        error = await _refused(service, workbook, 422, "declaration.import_too_many_declarations")
+        assert error["max_declarations"] == 2
+
+
+async def test_a_workbook_without_the_goods_sheet_is_refused(service: Service, workbook: bytes) -> None:
+    def renamed(sheet: object) -> None:
+        sheet.title = "商品"  # type: ignore[attr-defined]
+
+    error = await _refused(
+        service, edited(workbook, "表体", renamed), 422, "declaration.import_missing_sheet"
+    )
+    assert error["sheet"] == "表体"
+
+
+async def test_a_workbook_without_rows_is_refused(service: Service) -> None:
+    await _refused(service, filled([]), 422, "declaration.import_empty")
