@@ -182,9 +182,11 @@ def _values(
     column that has no header."""
     values: dict[str, Any] = {}
     for index, raw in enumerate(cells):
+        if raw is None:  # most cells of a row: nothing to look up
+            continue
         column = sheet.columns.get(index)
         if column is None:
-            if raw is not None and (not isinstance(raw, str) or raw.strip()):
+            if not isinstance(raw, str) or raw.strip():
                 findings.append(
                     ImportFinding(
                         sheet=sheet.layout.name,
