@@ -323,6 +323,12 @@ def import_findings(error: Mapping[str, Any]) -> list[ImportFinding]:
     ]
 
 
+def findings_message(findings: list[ImportFinding]) -> str:
+    """What the page says above the findings' table (the API's own message points at its JSON member)."""
+    errors = sum(1 for f in findings if f.severity == SEVERITY_NAMES["error"])
+    return f"导入文件有 {errors} 处错误，未导入任何报关单；请按下方错误明细修改文件后重新导入。"
+
+
 HISTORY_KINDS = {"event": "系统操作", "receipt": "海关回执"}
 
 

@@ -32,6 +32,7 @@ from guanwu.console.domain.query import (
     QueryScreen,
     api_params,
     bonded_list_number,
+    findings_message,
     form_values,
     history_line,
     import_findings,
@@ -386,17 +387,15 @@ async def import_upload(request: Request, context: Context) -> Response:
         return to_login(request, expired=True)
     except ApiRefused as refused:
         findings = import_findings(refused.error)
-        status = refused.status
-        response = render(
+        return render(
             request,
             "query_import.html",
             session,
-            status=status,
-            error=refused.message,
+            status=refused.status,
+            error=findings_message(findings) if findings else refused.message,
             findings=findings,
             **page,
         )
-        return response
     result = json.loads(record)
     return render(
         request,
