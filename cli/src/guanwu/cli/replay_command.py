@@ -70,7 +70,7 @@ def replay_query(
     ] = False,
 ) -> None:
     """重建业务数据查询读模型 — rebuild the query read model (报关单, 动态, 核注清单) and switch over."""
-    from guanwu.platform.replay import RebuildRefused
+    from guanwu.platform.replay import RebuildRefused, RebuildRunning
 
     console = Console(stderr=True)
     if not distributed and not _has_store(data_dir):
@@ -84,6 +84,9 @@ def replay_query(
         )
     except RebuildRefused as exc:
         typer.echo(f"未切换 nothing switched: {exc}; --allow-fewer-rows to switch anyway", err=True)
+        raise typer.Exit(1) from None
+    except RebuildRunning as exc:
+        typer.echo(f"未开始 not started: {exc}", err=True)
         raise typer.Exit(1) from None
     _print(console, report)
 

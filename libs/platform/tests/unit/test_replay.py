@@ -18,10 +18,12 @@ from guanwu.platform.bus.inprocess import InProcessEventBus
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.replay import (
     REBUILD_INFIX,
+    RUNS_COLLECTION,
     LogSource,
     Positions,
     ReadModel,
     RebuildRefused,
+    RebuildRunning,
     rebuild,
 )
 from guanwu.platform.runtime import ServiceParts
@@ -190,3 +192,51 @@ async def test_only_counted_collections_are_checked_for_fewer_rows() -> None:
 
     assert report.rows[LATEST] == (8, 7)  # fewer, but not counted: switched
     assert await live.store.collection(LATEST).get("waiting-for-something") is None
+
+
+async def test_one_rebuild_of_a_model_at_a_time() -> None:
+    live = Live()
+    await live.send(30)
+    before = await live.model()
+    refused: list[BaseException] = []
+
+    class Slow(LogSource):
+        """While this rebuild replays, another one is started."""
+
+        async def batches(
+            self, start: Positions, end: Positions
+        ) -> AsyncIterator[tuple[str, list[RawMessage]]]:
+            async for batch in super().batches(start, end):
+                if not refused:
+                    try:
+                        await rebuild(live.store, LogSource(live.log), MODEL, registry=TEST_REGISTRY)
+                    except RebuildRunning as exc:
+                        refused.append(exc)
+                yield batch
+
+    report = await rebuild(live.store, Slow(live.log, page_size=5), MODEL, registry=TEST_REGISTRY)
+
+    assert len(refused) == 1 and "under way" in str(refused[0])
+    assert report.events["replay"] == 30 and not report.dropped_leftovers
+    assert await live.model() == before
+    await rebuild(live.store, LogSource(live.log), MODEL, registry=TEST_REGISTRY)  # released when done
+
+
+async def test_the_claim_of_a_rebuild_that_died_is_taken() -> None:
+    live = Live()
+    await live.send(5)
+    now = [1_000_000.0]
+    await live.store.collection(RUNS_COLLECTION).insert(
+        {"_id": "model", "stamp": "dead", "renewed_at": now[0]}
+    )
+    with pytest.raises(RebuildRunning):
+        await rebuild(
+            live.store, LogSource(live.log), MODEL, registry=TEST_REGISTRY, clock=lambda: now[0] + 60
+        )
+
+    report = await rebuild(
+        live.store, LogSource(live.log), MODEL, registry=TEST_REGISTRY, clock=lambda: now[0] + 3600
+    )
+
+    assert report.events["replay"] == 5
+    assert await live.store.collection(RUNS_COLLECTION).count({}) == 0

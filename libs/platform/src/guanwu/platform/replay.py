@@ -18,13 +18,16 @@ the embedded bus's event log (`LogSource`). What a replay dead-letters is counte
 topic: the live consumer dead-lettered the same message when it first came.
 
 Limits: collections switch one after another, not together; the running service's in-flight write of step 4,
-computed from an old row, can land on the new collection (a merge guarded by `_version` then merges again);
-two rebuilds of one model at once spoil each other.
+computed from an old row, can land on the new collection (a merge guarded by `_version` then merges again).
+One rebuild of a model at a time: a claim in `platform_replay_runs`, renewed as it goes; a second is refused
+(RebuildRunning), and a claim not renewed for five minutes is a dead rebuild's, taken over (its fresh
+collections are dropped as leftovers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import secrets
 import time
@@ -42,11 +45,19 @@ from guanwu.platform.bus.dispatch import Dispatcher, RawMessage
 from guanwu.platform.bus.event_log import EventLog
 from guanwu.platform.bus.port import Subscription
 from guanwu.platform.runtime import ServiceParts
-from guanwu.platform.store.port import Collection, DocumentStore
+from guanwu.platform.store.port import (
+    VERSION_FIELD,
+    Collection,
+    ConcurrencyConflict,
+    DocumentStore,
+    DuplicateKeyError,
+)
 
 log = structlog.get_logger(__name__)
 
 REBUILD_INFIX = "__rebuild_"
+RUNS_COLLECTION = "platform_replay_runs"
+STALE_CLAIM_SECONDS = 300.0
 Positions = dict[tuple[str, int], int]
 """(topic, partition) → offset: where a pass starts (the first offset read) or ends (the first not read)."""
 Progress = Callable[[str, int, int], None]
@@ -224,6 +235,55 @@ class RebuildRefused(Exception):
         self.fewer = fewer
 
 
+class RebuildRunning(Exception):
+    """Another rebuild of the same model is under way (its claim was renewed within the last minutes)."""
+
+
+class _Claim:
+    """One rebuild of a model at a time: a document per model in `platform_replay_runs`, renewed as the
+    rebuild goes; a claim not renewed for `stale_seconds` belongs to a rebuild that died and may be taken."""
+
+    def __init__(
+        self, store: DocumentStore, model: str, stamp: str, clock: Callable[[], float], stale_seconds: float
+    ) -> None:
+        self._col = store.collection(RUNS_COLLECTION)
+        self._model, self._stamp, self._clock, self._stale = model, stamp, clock, stale_seconds
+        self._version = 0
+        self._renewed = 0.0
+
+    async def take(self) -> None:
+        now = self._clock()
+        doc = {"_id": self._model, "stamp": self._stamp, "renewed_at": now}
+        held = await self._col.get(self._model)
+        try:
+            if held is None:
+                self._version = (await self._col.insert(doc))[VERSION_FIELD]
+            elif now - float(held["renewed_at"]) > self._stale:
+                self._version = (await self._col.replace(doc, expected_version=held[VERSION_FIELD]))[
+                    VERSION_FIELD
+                ]
+            else:
+                raise RebuildRunning(f"a rebuild of {self._model} is under way ({held['stamp']})")
+        except (DuplicateKeyError, ConcurrencyConflict):
+            raise RebuildRunning(f"a rebuild of {self._model} started at the same moment") from None
+        self._renewed = now
+
+    async def renew(self, *, now: bool = False) -> None:
+        at = self._clock()
+        if not now and at - self._renewed < self._stale / 10:
+            return
+        doc = {"_id": self._model, "stamp": self._stamp, "renewed_at": at}
+        try:
+            self._version = (await self._col.replace(doc, expected_version=self._version))[VERSION_FIELD]
+        except ConcurrencyConflict:
+            raise RebuildRunning(f"the claim on {self._model} was taken by another rebuild") from None
+        self._renewed = at
+
+    async def release(self) -> None:
+        with contextlib.suppress(ConcurrencyConflict):
+            await self._col.delete(self._model, expected_version=self._version)
+
+
 class _Uncounted:
     """Dead letters of a replay: counted and logged (the live consumer dead-lettered them already)."""
 
@@ -284,14 +344,35 @@ async def rebuild(
     stamp: str | None = None,
     registry: EventRegistry = REGISTRY,
     allow_fewer_rows: bool = True,
+    clock: Callable[[], float] = time.time,
 ) -> RebuildReport:
     """Rebuild `model` from `source` into fresh collections of `store` and switch them in (module docstring).
     `allow_fewer_rows=False` refuses the switch (RebuildRefused, the fresh collections dropped) when a rebuilt
     collection has fewer rows than the live one: the source lacks events the live model saw (a Kafka topic
-    past its retention, an event log younger than the data)."""
+    past its retention, an event log younger than the data). RebuildRunning while another rebuild of the
+    model goes on."""
+    stamp = stamp or new_stamp()
+    claim = _Claim(store, model.name, stamp, clock, STALE_CLAIM_SECONDS)
+    await claim.take()
+    try:
+        return await _rebuild(store, source, model, claim, stamp, progress, registry, allow_fewer_rows)
+    finally:
+        await claim.release()
+
+
+async def _rebuild(
+    store: DocumentStore,
+    source: EventSource,
+    model: ReadModel,
+    claim: _Claim,
+    stamp: str,
+    progress: Progress,
+    registry: EventRegistry,
+    allow_fewer_rows: bool,
+) -> RebuildReport:
     report = RebuildReport()
     report.dropped_leftovers = await _drop_leftovers(store, model)
-    view = RebuildView(store, stamp or new_stamp(), model.rebuilds)
+    view = RebuildView(store, stamp, model.rebuilds)
     parts = model.build(view)
     topics = sorted({s.topic for s in parts.subscriptions})
     dead = _Uncounted()
@@ -300,16 +381,19 @@ async def rebuild(
             await hook()
         dispatchers = _dispatchers(parts.subscriptions, dead, registry)
         start, end = await source.beginnings(topics), await source.ends(topics)
-        report.events["replay"] = await _pass(source, dispatchers, start, end, "replay", progress)
+        report.events["replay"] = await _pass(source, dispatchers, start, end, "replay", progress, claim)
         # Live rows counted before the ends are read: the catch-up covers every event they came from.
         live_rows = {live: await store.collection(live).count({}) for live in view.fresh}
         caught_up = await source.ends(topics)
-        report.events["catch-up"] = await _pass(source, dispatchers, end, caught_up, "catch-up", progress)
+        report.events["catch-up"] = await _pass(
+            source, dispatchers, end, caught_up, "catch-up", progress, claim
+        )
         for live, fresh in view.fresh.items():
             report.rows[live] = (live_rows[live], await store.collection(fresh).count({}))
         fewer = {n: rows for n, rows in report.rows.items() if rows[1] < rows[0] and model.counted(n)}
         if fewer and not allow_fewer_rows:
             raise RebuildRefused(fewer)
+        await claim.renew(now=True)  # still ours: nobody took it as a dead rebuild's
     except BaseException:
         for fresh in view.fresh.values():
             await store.drop_collection(fresh)
@@ -321,7 +405,7 @@ async def rebuild(
     after = await source.ends(topics)
     live_dispatchers = _dispatchers(model.build(store).subscriptions, dead, registry)
     report.events["after switch"] = await _pass(
-        source, live_dispatchers, caught_up, after, "after switch", progress
+        source, live_dispatchers, caught_up, after, "after switch", progress, claim
     )
     report.dead_lettered = dead.count
     return report
@@ -357,6 +441,7 @@ async def _pass(
     end: Positions,
     phase: str,
     progress: Progress,
+    claim: _Claim,
 ) -> int:
     total = sum(max(end.get(key, first) - first, 0) for key, first in start.items())
     done = 0
@@ -366,5 +451,6 @@ async def _pass(
             await dispatcher.dispatch_many(batch)
         done += len(batch)
         progress(phase, done, total)
+        await claim.renew()
         await asyncio.sleep(0)  # the running service in this process (tests, embedded) gets its turns
     return done
