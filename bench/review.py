@@ -234,7 +234,7 @@ async def marks_through(
 
 
 def marked_tasks(args: argparse.Namespace) -> int:
-    return max(args.concurrency, args.marks // CLICKS_PER_TASK)
+    return max(int(args.concurrency), int(args.marks) // CLICKS_PER_TASK)
 
 
 async def audited_marks(client: httpx.AsyncClient) -> int:
@@ -483,7 +483,7 @@ async def run_distributed(args: argparse.Namespace, run: str) -> None:
     cluster = Cluster(args, run, f"bench.review.{run}.", prefix)
     cluster.shared = dataclasses.replace(cluster.shared, secret=SECRET, deployment=f"bench-review-{run}")
     try:
-        url = await cluster.service("review")
+        url = await review_service(cluster)
         async with httpx.AsyncClient(base_url=url, headers=token(), timeout=120) as client:
             queries = list_queries(args.list_requests)
             await list_latencies(client, queries[:10])
@@ -495,6 +495,22 @@ async def run_distributed(args: argparse.Namespace, run: str) -> None:
     finally:
         cluster.stop()
         await cleanup(args, prefix, run)
+
+
+async def review_service(cluster: Cluster) -> str:
+    """`Cluster.service("review")` with a longer wait: at start the service builds its indexes over the seeded
+    tasks, which takes FerretDB minutes at 100,000 (latency's 180 s were not enough on a loaded machine)."""
+    from latency import serve_service
+
+    from guanwu.cli.cluster import service_env
+
+    port = free_port()
+    env = service_env("review", cluster.shared, port, {"LOG_LEVEL": "WARNING"})
+    process = spawn(serve_service, "review", env, cluster.prefix)
+    cluster._services.append(process)
+    url = f"http://127.0.0.1:{port}"
+    await wait_ready(url, process.is_alive, "review (distributed)", timeout=1800)
+    return url
 
 
 async def cleanup(args: argparse.Namespace, prefix: str, run: str) -> None:
