@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from query_declarations import (
     T0,
+    _event_of,
     envelope_at,
     filters_sort_and_pages_agree_with_a_recount,
     project,
@@ -23,6 +24,7 @@ from guanwu.platform.store.port import Collection, DocumentStore
 from guanwu.platform.store.sqlite import SqliteDocumentStore
 from guanwu.query.adapters.declarations import DeclarationReadModel
 from guanwu.query.adapters.history import HistoryReadModel
+from guanwu.query.domain.history import receipt_entries
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -104,3 +106,24 @@ async def test_a_receipt_written_while_its_row_appears_reaches_the_row() -> None
 
     assert racing.raced
     assert (await model.load_row("acme", "d1")).channel == "L"
+
+
+async def test_an_event_seen_again_hands_its_row_the_receipts_waiting_for_it() -> None:
+    """A receipt left waiting beside an existing row (a rebuild's catch-up replayed it before the row was
+    there) is taken by the next event of that row, even one that changes nothing."""
+    store = MemoryDocumentStore()
+    model, history = _models(store)
+    draft = envelope_at(DeclarationDrafted(declaration_id="d1", version=1, ie_flag="I", status="已申报"), T0)
+    await project(model, history, [draft])
+    receipt = envelope_at(
+        ReceiptReceived(receipt_id="r1", channel="P", declaration_id="d1", notice_date=T0), T0
+    )
+    await history.hold(
+        [{**entry, "tenant": "acme"} for entry in receipt_entries(receipt, _event_of(receipt))]
+    )
+    assert await history.waiting.count({}) == 1
+
+    await project(model, history, [draft])
+
+    assert (await model.load_row("acme", "d1")).channel == "P"
+    assert await history.waiting.count({}) == 0

@@ -57,11 +57,11 @@ class DeclarationPage:
 
 @dataclass(frozen=True)
 class Written:
-    """What a batch write did: how many rows changed, and the rows that are new or got new numbers (their
-    receipts that came first are looked up and given to them)."""
+    """What a batch write did: how many rows changed, and every row the batch touched, as merged (the receipts
+    waiting for them are looked up and given to them)."""
 
     changed: int = 0
-    renumbered: list[Document] = field(default_factory=list)
+    rows: list[Document] = field(default_factory=list)
 
 
 class NoDocumentYet(Refusal):
@@ -136,14 +136,7 @@ class DeclarationReadModel:
         for doc_id in retry:
             if await self._apply_alone(doc_id, changes[doc_id]):
                 changed.add(doc_id)
-        renumbered = [
-            row
-            for doc_id, row in rows.items()
-            if row is not None
-            and doc_id in changed
-            and (doc_id not in stored or _numbers(stored[doc_id]) != _numbers(row))
-        ]
-        return Written(len(changed), renumbered)
+        return Written(len(changed), [row for row in rows.values() if row is not None])
 
     async def _apply_alone(self, doc_id: str, changes: Sequence[Change]) -> bool:
         for _ in range(_ATTEMPTS):
@@ -256,10 +249,6 @@ def row_of(doc: Document) -> DeclarationRow:
 
 def _public(row: Document) -> dict[str, Any]:
     return {k: v for k, v in row.items() if not k.startswith("_") and k not in HIDDEN}
-
-
-def _numbers(row: Document | None) -> tuple[Any, Any]:
-    return (row.get("seq_no"), row.get("entry_id")) if row else (None, None)
 
 
 def _unchanged(stored: Document, row: Document) -> bool:

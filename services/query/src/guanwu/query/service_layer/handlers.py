@@ -29,9 +29,10 @@ async def project_declaration_events(
 ) -> int:
     """Project a batch of declaration events onto their rows and timelines; returns how many rows changed.
 
-    A row that is new or got new numbers (统一编号, 海关编号) is then given the receipts that came before it:
-    the row is written first and the receipts read after, so a receipt written meanwhile by the receipts'
-    consumer is found by one side or the other."""
+    Every row of the batch is then given the receipts waiting for it (they came before it, or before its
+    统一编号 / 海关编号): the row is written first and the waiting receipts read after, so a receipt written
+    meanwhile by the receipts' consumer is found by one side or the other. Every row, not only new ones: an
+    event seen again (a rebuild's catch-up, a redelivery) still hands a row what waits for it."""
     groups: dict[str, list[Change]] = defaultdict(list)
     for envelope, event in items:
         change = declaration_change(envelope, event)
@@ -39,8 +40,8 @@ async def project_declaration_events(
     if history is not None:
         await history.add([event_entry(envelope, event) for envelope, event in items])
     written = await read_model.apply(groups)
-    if history is not None and written.renumbered:
-        await _attach_earlier_receipts(written.renumbered, read_model=read_model, history=history)
+    if history is not None and written.rows:
+        await _attach_earlier_receipts(written.rows, read_model=read_model, history=history)
     return written.changed
 
 
