@@ -105,6 +105,24 @@ def print_and_export(page: Page, url: str, declaration_id: str, folder: Path) ->
     assert len(rows) == 2 and declaration_id in [str(v) for v in rows[1]]
 
 
+def make_a_job_order(page: Page, declaration_id: str) -> None:
+    """生成接单 for the ticked row: the form lists it and takes the client and numbers; the order links it."""
+    page.locator(f'table.grid tbody tr[data-id="{declaration_id}"] input[type=checkbox]').check()
+    page.get_by_role("link", name="生成接单").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("生成接单")
+    expect(page.locator("table.grid tbody")).to_contain_text(declaration_id)
+    expect(page.get_by_label("提运单号")).to_have_value("MAEU240716553")  # the ticked rows' one 提运单号
+    page.get_by_label("委托客户").fill("宁波远帆进出口有限公司")
+    page.get_by_label("运单/跟踪号").fill("SF1234567890")
+    assert page.evaluate(UNLABELLED) == []
+    shot(page, "36-生成接单")
+    page.get_by_role("button", name="生成接单").click()
+    expect(page.get_by_role("status")).to_contain_text("接单已生成")
+    expect(page.locator("table.grid tbody")).to_contain_text(declaration_id)
+    shot(page, "37-生成接单-已生成")
+    page.get_by_role("link", name="返回报关数据查询").click()
+
+
 def import_a_bad_row(page: Page, folder: Path) -> None:
     page.get_by_role("link", name="导入", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("报关单导入")
@@ -140,6 +158,7 @@ def test_a_person_finds_tracks_prints_exports_and_imports(tmp_path: Path) -> Non
         open_the_timeline(page, declaration_id)
         expect(page.locator(f'table.grid tbody tr[data-id="{declaration_id}"]')).to_be_visible()
         print_and_export(page, url, declaration_id, tmp_path)
+        make_a_job_order(page, declaration_id)
         import_a_bad_row(page, tmp_path)
         summary_id = draft_two_step_summary(url, password)
         page.locator("nav.menu").get_by_role("link", name="概要申报数据查询", exact=True).click()
