@@ -123,8 +123,13 @@ async def _populate(system: EmbeddedSystem, client: httpx.AsyncClient, tenant: s
         f"/api/declaration/declarations/{made[1]}", headers={**headers, "If-Match": '"1"'}
     )
     assert deleted.status_code == 200, deleted.text
-    lists = (await client.get("/api/query/bonded-lists", headers=headers)).json()["items"]
-    numbered = next(row for row in lists if row.get("bond_invt_no"))
+
+    async def a_numbered_list() -> dict[str, Any] | None:
+        page = await client.get("/api/query/bonded-lists", headers=headers)
+        items: list[dict[str, Any]] = page.json()["items"]
+        return next((row for row in items if row.get("bond_invt_no")), None)
+
+    numbered = await eventually(a_numbered_list)
     receipt = {
         "enterprise": tenant,
         "message_type": "INV201",
@@ -207,8 +212,10 @@ async def test_events_arriving_during_the_rebuild_all_reach_the_switched_model(t
         headers = bearer(system, tenant)
         made: list[str] = []
 
+        done = asyncio.Event()
+
         async def keep_drafting() -> None:
-            while True:
+            while not done.is_set():  # stopped between drafts, so every one made is counted
                 made.append(await _draft(client, headers, f"MOVING-{len(made)}"))
                 await asyncio.sleep(0.01)
 
@@ -216,8 +223,8 @@ async def test_events_arriving_during_the_rebuild_all_reach_the_switched_model(t
         try:
             code, output = await replay(tmp_path)
         finally:
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+            done.set()
+            await writer
         assert code == 0, output
         assert len(made) > 5, "the rebuild ran while declarations were being made"
         live = await settled(system)
