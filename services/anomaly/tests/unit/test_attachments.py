@@ -454,3 +454,21 @@ async def test_a_record_takes_at_most_its_limit_of_attachments() -> None:
             clock=lambda: NOW,
         )
     assert len(blobs.ids) == 3
+
+
+async def test_a_file_above_the_processs_default_body_limit_is_judged_by_the_routes_own_limit() -> None:
+    """The platform refuses bodies over 2 MiB before any route runs; the attachment route declares its own
+    limit (20 MiB by default), so a 3 MiB PDF is stored and one past the route's limit gets the route's 413."""
+    three_mib = 3 * 1024 * 1024
+    settings = AnomalySettings(auth=TEST_AUTH, attachment_max_bytes=three_mib)
+    build = built_with(partial(bootstrap.build, clock=lambda: NOW), settings)
+    async with serving(build, "anomaly") as (client, runtime):
+        api = Api(client, runtime)
+        anomaly_id = await api.record()
+        stored = await api.upload(anomaly_id, "scan.pdf", PDF + b" " * (three_mib - len(PDF)))
+        assert stored.status_code == 201, stored.text
+        error = refusal(await api.upload(anomaly_id, "big.pdf", PDF + b" " * three_mib), 413)
+        assert error["code"] == "anomaly.attachment_too_large"
+        # Elsewhere the default holds: a 3 MiB JSON body to the records route is refused by the platform.
+        big = await client.post(URL, content=b"{" + b" " * three_mib + b"}", headers=bearer())
+        assert refusal(big, 413)["code"] == "request.too_large"

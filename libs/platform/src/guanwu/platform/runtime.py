@@ -22,7 +22,7 @@ from guanwu.platform import metrics
 from guanwu.platform.auth import TokenVerifier
 from guanwu.platform.bus.port import EventBus, Subscription
 from guanwu.platform.http.errors import install_error_handlers
-from guanwu.platform.http.limits import BodySizeLimit
+from guanwu.platform.http.limits import BodySizeLimit, UploadRoute
 from guanwu.platform.http.request_checks import install_request_checks
 from guanwu.platform.outbox import OutboxRelay
 from guanwu.platform.store.port import Collection, Document, DocumentStore
@@ -46,6 +46,8 @@ class ServiceParts:
     on_start: Sequence[Hook] = ()
     background: Sequence[BackgroundTask] = ()
     tags: Sequence[dict[str, Any]] = field(default_factory=list)
+    uploads: Sequence[UploadRoute] = ()
+    """Routes that take files above the process's default body limit (they enforce their own limits)."""
     context: object = None
     """What the service's module-level routes depend on (its unit-of-work factory, ports, clock), bound by its
     bootstrap; routes reach it through `guanwu.platform.http.context.service_context(name)`."""
@@ -195,7 +197,7 @@ def create_app(
     app.state.service_contexts = {parts.name: parts.context for parts in runtime.services}
     install_error_handlers(app)
     install_request_checks(app)  # before the routers: JSON bodies, text the customs XML can carry
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimit, uploads=[u for parts in runtime.services for u in parts.uploads])
     _install_request_metrics(app, service_label)
     app.include_router(_operations_router(runtime))
     for parts in runtime.services:

@@ -17,6 +17,7 @@ from guanwu.anomaly.service_layer.handlers.statistics import StatisticsReading
 from guanwu.anomaly.service_layer.unit_of_work import AnomalyUnitOfWork
 from guanwu.contracts import topics
 from guanwu.platform.clock import Clock, utc_now
+from guanwu.platform.http.limits import UploadRoute
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts, every
 from guanwu.platform.store.blobs import BlobStore, blobs_of
@@ -52,6 +53,7 @@ def build(
     return ServiceParts(
         name="anomaly",
         routers=[api.router, rules_api.router, statistics_api.router, attachments_api.router],
+        uploads=[UploadRoute(attachments_api.router.prefix, settings.attachment_max_bytes)],
         subscriptions=consumers.subscriptions(context),
         outbox_collections=[store.collection(AnomalyRepository.collection_name)],
         publishes_to=[topics.ANOMALY_EVENTS],

@@ -17,6 +17,7 @@ from guanwu.declaration.service_layer.handlers.sweeps import (
 )
 from guanwu.declaration.service_layer.unit_of_work import DeclarationUnitOfWork
 from guanwu.platform.clock import Clock, utc_now
+from guanwu.platform.http.limits import UploadRoute
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts, every
 from guanwu.platform.store.port import DocumentStore
@@ -55,6 +56,7 @@ def build(
     return ServiceParts(
         name="declaration",
         routers=[api.router, api.templates_router, imports_api.router, job_orders_api.router],
+        uploads=[UploadRoute(imports_api.router.prefix, settings.imports.max_bytes)],
         subscriptions=consumers.subscriptions(context),
         outbox_collections=[uow.declarations.collection, uow.job_orders.collection],
         publishes_to=[topics.DECLARATION_EVENTS, topics.SIGNER_REQUESTS],
