@@ -65,7 +65,7 @@ async def test_a_drafted_declaration_is_found_tracked_and_hidden_from_others(tmp
 
         entries = await eventually(tracked)
         # The receipt's NOTICE_DATE has whole seconds: within the second of the draft it may come first.
-        assert [e["action"] for e in entries if e["kind"] == "event"][0] == "新建"
+        assert next(e["action"] for e in entries if e["kind"] == "event") == "新建"
         assert [(e["channel"], e["note"]) for e in entries if e["kind"] == "receipt"] == [("L", "入库")]
         assert [r["declaration_id"] for r in await eventually(lambda: listed(channel="L"))] == [
             declaration_id
