@@ -34,7 +34,7 @@ from guanwu.contracts.events.base import Event
 from guanwu.contracts.topics import DECLARATION_EVENTS
 from guanwu.platform.bus.kafka import KafkaEventBus
 from guanwu.platform.events import envelope_for
-from guanwu.platform.replay import REBUILD_INFIX, KafkaSource, Positions, ReadModel, rebuild
+from guanwu.platform.replay import REBUILD_INFIX, KafkaSource, Positions, rebuild
 from guanwu.platform.runtime import Runtime, ServiceParts
 from guanwu.platform.settings import AuthSettings
 from guanwu.platform.store.mongo import MongoDocumentStore
@@ -70,9 +70,7 @@ class Deployment:
             renamed(bootstrap.build(settings, self.store, lambda *a, **k: None), self.prefix)
         )
         live = read_model()
-        self.model = ReadModel(
-            live.name, lambda store: renamed(live.build(store), self.prefix), live.rebuilds
-        )
+        self.model = dataclasses.replace(live, build=lambda store: renamed(live.build(store), self.prefix))
         self.sent = 0
 
     async def publish(self, topic: str, *events: Event, source: str = "/guanwu/declaration") -> None:
