@@ -176,6 +176,8 @@ async def test_prints_and_exports_are_passed_on_with_the_sessions_token(tmp_path
         assert selected.status_code == 200, selected.text
         assert "attachment" in selected.headers["content-disposition"]
         assert sheet_ids(selected.content) == {ours[0], ours[2]}
+        foreign = await client.get(f"{LIST}/export.xlsx", params={"ids": theirs})
+        assert foreign.status_code == 200 and sheet_ids(foreign.content) == set()  # another tenant's: no row
         everything = await client.get(f"{LIST}/export.xlsx")  # nothing ticked: all the criteria match
         assert sheet_ids(everything.content) == set(ours)
         assert (await client.get("/console/query/summary/export.xlsx")).status_code == 200
@@ -267,6 +269,10 @@ async def test_a_job_order_links_the_ticked_declarations_once(tmp_path: Path) ->
         assert order_id[1] in twice.text
         orders = await client.get("/api/declaration/job-orders", headers=bearer(system, "acme"))
         assert orders.json()["total"] == 1
+        theirs = (await draft(system, client, "other", "wang"))["declaration_id"]
+        foreign = {**form, "job_order_id": "another-order", "ids": [ours[0], theirs]}
+        refused = await client.post(f"{LIST}/job-order", data=foreign)
+        assert refused.status_code == 404 and theirs in refused.text and "接单已生成" not in refused.text
         assert {d["declaration_id"] for d in orders.json()["items"][0]["declarations"]} == set(ours)
 
 
