@@ -107,7 +107,13 @@ def print_and_export(page: Page, url: str, declaration_id: str, folder: Path) ->
 
 def make_a_job_order(page: Page, declaration_id: str) -> None:
     """生成接单 for the ticked row: the form lists it and takes the client and numbers; the order links it."""
-    page.locator(f'table.grid tbody tr[data-id="{declaration_id}"] input[type=checkbox]').check()
+    select_all = page.get_by_label("全选本页")
+    expect(select_all).to_be_checked()  # the one row of the page is still ticked
+    select_all.uncheck()
+    expect(page.locator(f'tr[data-id="{declaration_id}"] input[type=checkbox]')).not_to_be_checked()
+    expect(page.get_by_role("link", name=re.compile("列表导出"))).to_have_text("列表导出")  # all matching
+    select_all.check()
+    expect(page.get_by_role("link", name=re.compile("列表导出"))).to_have_text("列表导出（已选 1 条）")
     page.get_by_role("link", name="生成接单").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("生成接单")
     expect(page.locator("table.grid tbody")).to_contain_text(declaration_id)
