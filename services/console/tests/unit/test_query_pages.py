@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from console_system import console_system, draft, hidden_csrf, log_in
-from embedded_system import bearer, eventually
+from console_system import PASSWORD, USERS, console_system, draft, hidden_csrf, log_in
+from embedded_system import bearer, eventually, running_embedded
 from import_workbooks import filled
 from openpyxl import load_workbook
 
@@ -31,6 +31,7 @@ from guanwu.console.domain.query import (
     page_request,
 )
 from guanwu.customs import fixtures
+from guanwu.platform.local_users import LocalUser
 
 pytestmark = pytest.mark.unit
 
@@ -319,3 +320,51 @@ async def test_the_summary_screen_shows_only_two_step_summaries(tmp_path: Path) 
         page = await eventually(shown)
         assert rows_of(page) == [summary] and "概要申报" in page and "<h1>概要申报数据查询</h1>" in page
         assert 'value="submit"' in page and "生成接单" not in page
+
+
+async def approved_by_review(system: EmbeddedSystem, client: httpx.AsyncClient, declaration_id: str) -> None:
+    """The reviewer li approves the declaration's pending review task through the review API."""
+    reviewer = bearer(system, "acme", ("reviewer",), "li")
+
+    async def task() -> dict[str, Any] | None:
+        page = await client.get("/api/review/tasks", params={"status": "待审核"}, headers=reviewer)
+        found = [t for t in page.json()["items"] if t["declaration_id"] == declaration_id]
+        return found[0] if found else None
+
+    url = f"/api/review/tasks/{(await eventually(task))['review_id']}"
+    version = (await client.get(url, headers=reviewer)).json()["version"]
+    headers = {**reviewer, "If-Match": f'"{version}"'}
+    assert (await client.post(f"{url}/approve", json={"comment": "单证相符"}, headers=headers)).is_success
+
+    async def approved() -> bool:
+        answer = await client.get(f"/api/declaration/declarations/{declaration_id}", headers=reviewer)
+        return answer.json()["status"] == "审核通过"
+
+    await eventually(approved)
+
+
+async def test_declared_from_the_list_it_reaches_release_with_its_notice(tmp_path: Path) -> None:
+    """提交审核 and 申报 from the list; the simulator's receipts show as 放行 in the list and the timeline, and
+    打印通知书 prints the 放行 notice."""
+    async with running_embedded(tmp_path, ["acme", "other"], with_signer=True) as (system, client):
+        for name, (tenant, roles) in USERS.items():
+            await system.users.add(LocalUser(username=name, tenant=tenant, roles=roles), PASSWORD)
+        declaration_id = (await draft(system, client, "acme", "zhang"))["declaration_id"]
+        await log_in(client, "zhang")
+        csrf = hidden_csrf(await listed(client, declaration_id))
+        form = {"csrf_token": csrf, "command": "submit", "ids": [declaration_id], "back": "q=1"}
+        assert "提交审核：成功 1 票" in (await client.post(f"{LIST}/commands", data=form)).text
+        await approved_by_review(system, client, declaration_id)
+        declared = await client.post(f"{LIST}/commands", data={**form, "command": "declare"})
+        assert "申报：成功 1 票" in declared.text and "当前状态：申报中" in declared.text
+
+        async def released() -> str | None:
+            page = (await client.get(LIST, params={"q": "1", "declaration_id": declaration_id})).text
+            return page if '<td class="c-status">放行</td>' in page else None
+
+        page = await eventually(released)
+        assert '<td class="c-channel">P ' in page
+        history = (await client.get(f"{LIST}/{declaration_id}/history")).text
+        assert "海关回执" in history and re.search(r'<span class="channel">P [^<]+</span>', history)
+        notices = await client.get(f"{LIST}/{declaration_id}/notices.pdf")
+        assert notices.status_code == 200 and notices.content.startswith(b"%PDF")
