@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,9 @@ from guanwu.console.domain.query import (
     import_findings,
     page_request,
 )
+from guanwu.contracts.events import BondedListSynced
 from guanwu.customs import fixtures
+from guanwu.platform.events import envelope_for
 from guanwu.platform.local_users import LocalUser
 
 pytestmark = pytest.mark.unit
@@ -338,7 +340,7 @@ async def approved_by_review(system: EmbeddedSystem, client: httpx.AsyncClient, 
 
     async def approved() -> bool:
         answer = await client.get(f"/api/declaration/declarations/{declaration_id}", headers=reviewer)
-        return answer.json()["status"] == "审核通过"
+        return bool(answer.json()["status"] == "审核通过")
 
     await eventually(approved)
 
@@ -368,3 +370,34 @@ async def test_declared_from_the_list_it_reaches_release_with_its_notice(tmp_pat
         assert "海关回执" in history and re.search(r'<span class="channel">P [^<]+</span>', history)
         notices = await client.get(f"{LIST}/{declaration_id}/notices.pdf")
         assert notices.status_code == 200 and notices.content.startswith(b"%PDF")
+
+
+async def test_a_declaration_is_generated_from_a_synced_approved_bonded_list(tmp_path: Path) -> None:
+    async with console_system(tmp_path) as (system, client):
+        bonded = fixtures.bonded_list()
+        number = "QD530126I000000077"
+        head = bonded.head.model_copy(update={"seq_no": "I20260000000000077", "bond_invt_no": number})
+        synced = BondedListSynced(
+            seq_no="I20260000000000077",
+            bond_invt_no=number,
+            list_stat="0",  # 预审批通过
+            sw_version=1,
+            sw_updated_at=datetime.now(UTC),
+            bonded_list=bonded.model_copy(update={"head": head}),
+        )
+        await system.runtime.bus.publish_many([envelope_for(synced, source="/guanwu/sync", tenant="acme")])
+        await log_in(client, "zhang")
+        csrf = hidden_csrf((await client.get(LIST)).text)
+        form = {"csrf_token": csrf, "number": number.lower(), "back": "q=1"}
+
+        async def generated() -> httpx.Response | None:
+            answer = await client.post(f"{LIST}/from-bonded-list", data=form, follow_redirects=False)
+            return answer if answer.status_code == 303 else None
+
+        answer = await eventually(generated)  # once the declaration service has the synced list
+        detail = await client.get(answer.headers["location"])
+        assert detail.status_code == 200 and "报关单详情" in detail.text and "草稿" in detail.text
+        await log_in(client, "wang")  # another tenant: not theirs to draft from
+        form["csrf_token"] = hidden_csrf((await client.get(LIST)).text)
+        refused = await client.post(f"{LIST}/from-bonded-list", data=form, follow_redirects=False)
+        assert refused.status_code == 404 and "生成报关单失败" in refused.text and number in refused.text
