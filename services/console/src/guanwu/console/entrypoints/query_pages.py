@@ -475,7 +475,6 @@ async def make_job_order(request: Request, context: Context) -> Response:
         for k in ("client_name", "bill_no", "tracking_no", "note", "job_order_id")
     }
     body = {"declaration_ids": ids, **{k: v or None for k, v in values.items()}}
-    body["client_name"] = values["client_name"]
     try:
         if not values["client_name"]:
             raise ApiRefused(422, "请填写委托客户。")
