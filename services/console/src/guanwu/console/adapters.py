@@ -125,6 +125,7 @@ class ServiceApis:
         files: Any = None,
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """The answer with its body not read yet (a PDF or xlsx passed on as it arrives, an upload's findings);
         the caller closes it. 401 -> SessionExpired, another error -> ApiRefused (that body read and closed)."""
@@ -135,6 +136,7 @@ class ServiceApis:
             files=files,
             data=data,
             headers={"Authorization": f"Bearer {token}", **(headers or {})},
+            timeout=self._http.timeout if timeout is None else httpx.Timeout(timeout),
         )
         response = await self._http.send(request, stream=True)
         if response.is_error:

@@ -23,7 +23,9 @@ def build(settings: ConsoleSettings, store: DocumentStore, outbox_written: Outbo
         anomaly=settings.anomaly_url,
         sync=settings.sync_url,
     )
-    context = ConsoleContext(urls, settings.page_size, settings.api_timeout_seconds)
+    context = ConsoleContext(
+        urls, settings.page_size, settings.api_timeout_seconds, settings.import_timeout_seconds
+    )
     return ServiceParts(
         name="console", routers=[pages.router, sync_pages.router, query_pages.router], context=context
     )

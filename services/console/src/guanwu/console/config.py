@@ -26,3 +26,9 @@ class ConsoleSettings(ServiceSettings):
     )
     page_size: int = Field(20, ge=1, le=200, description="Rows per page of the console's lists")
     api_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one call to a service's API")
+    import_timeout_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="Timeout of an upload to 导入: the declaration service checks and writes the whole file before "
+        "it answers (10,000 goods lines take tens of seconds)",
+    )

@@ -19,6 +19,7 @@ class ConsoleContext:
     urls: ServiceUrls
     page_size: int
     timeout_seconds: float
+    import_timeout_seconds: float = 600.0
 
     @asynccontextmanager
     async def apis(self, app: Any) -> AsyncIterator[ServiceApis]:

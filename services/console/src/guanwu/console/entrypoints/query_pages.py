@@ -378,6 +378,7 @@ async def import_upload(request: Request, context: Context) -> Response:
                 session.token,
                 params={"ie_flag": ie_flag} if ie_flag in ("I", "E") else None,
                 files={"file": (upload.filename, upload.file, kind)},
+                timeout=context.import_timeout_seconds,
             )
             try:
                 record = await answer.aread()
