@@ -141,7 +141,7 @@ class ImportHasFindings(InvalidRequest):
         errors = sum(1 for f in findings if f.severity == "error")
         super().__init__(
             "declaration.import_has_errors",
-            f"导入文件有 {errors} 处错误，未导入任何报关单；请按 findings 修改后重新导入",
+            f"导入文件有 {errors} 处错误，未导入任何报关单；请按错误明细（工作表、行、列）修改后重新导入",
             f"The file has {errors} errors and nothing was imported; correct them (see findings) and upload it again",
             findings=[f.model_dump() for f in findings[:shown]],
             errors=errors,
