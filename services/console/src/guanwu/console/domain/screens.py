@@ -33,7 +33,7 @@ DECLARATION_STATUSES = [
     "退单",
     "删单",
 ]
-REVIEW_STATUSES = ("待审核", "审核通过", "审核退回")
+REVIEW_STATUSES = ("待审核", "审核通过", "审核退回", "已撤回")
 ANOMALY_TYPES = ("删单", "删改单", "查验", "退单", "其他")
 HANDLING_STATUSES = ("未处理", "处理中", "已处理")
 
@@ -129,27 +129,48 @@ REVIEW_TASKS = ListScreen(
     service="review",
     path="/api/review/tasks",
     filters=(
-        Filter("seq_no", "申报单号", max_length=18),
+        Filter("client_seq_no", "申报单号", max_length=18),
         _BILL_NO,
         Filter("ie_flag", "进出口标志", IE_FLAGS),
         Filter("status", "审核状态", _all(REVIEW_STATUSES)),
         Filter("custom_master", "申报地海关", max_length=4),
+        Filter("trade_name", "境内收发货人", max_length=100),
+        Filter("updated_from", "最近操作时间 从", input_type="date"),
+        Filter("updated_to", "至", input_type="date"),
+        Filter("prepared_by", "制单人", max_length=64),
+        Filter("ie_port", "申报地", max_length=4),
+        Filter(
+            "declare_mode",
+            "普通申报",
+            (("", "全部"), ("0", "普通申报"), ("5", "概要申报"), ("6", "完整申报")),
+        ),
+        Filter("declaration_id", "系统编号", max_length=64),
+        Filter("seq_no", "统一编号", max_length=18),
+        Filter("entry_id", "海关编号", max_length=18),
+        Filter("declare_status", "申报状态", max_length=2),
+        Filter(
+            "enterprise_category",
+            "企业类别",
+            (("", "全部"), ("1", "境内收发货人"), ("2", "申报单位"), ("3", "消费使用/生产销售单位")),
+        ),
+        Filter("declaring_unit", "报关/入单位", max_length=18),
     ),
     columns=(
         Column("进出口标志", "ie_flag", "ie"),
         Column("系统编号", "declaration_id"),
+        Column("申报单号", "client_seq_no"),
+        Column("系统状态", "declaration_status"),
+        Column("申报状态", "declare_status_name"),
         Column("统一编号", "seq_no"),
         Column("海关编号", "entry_id"),
-        Column("审核状态", "status"),
         Column("申报地海关", "custom_master"),
-        Column("境内收发货人", "trade_name"),
-        Column("制单人", "prepared_by"),
-        Column("提交时间", "submitted_at", "datetime"),
+        Column("审核状态", "status"),
+        Column("最近操作时间", "updated_at", "datetime"),
     ),
     row_id="review_id",
     detail_path="/console/review/{id}",
     detail_label="审核",
-    note="按最近操作时间筛选（默认最近 7 天）尚未支持：审单接口没有日期条件，显示全部审核任务。",
+    note="最近操作时间不填时，默认显示最近 7 天（北京时间）的审核任务。",
 )
 
 
