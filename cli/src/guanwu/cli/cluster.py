@@ -139,6 +139,8 @@ def whole_set(
         "card-signer": soft_signer(signer_dir, tenants),
         "anomaly": STATISTICS_BY_STREAM,
         STATISTICS: statistics_stream(shared),
+        # Review calls the declaration service's API (高级审核's template, 发送).
+        "review": {"DECLARATION_URL": f"http://127.0.0.1:{ports['declaration']}"},
     }
     processes = [
         Member(s, service_command(s), ports[s], service_env(s, shared, ports[s], extra.get(s, {})))
