@@ -52,6 +52,8 @@ run anomaly --bootstrap "$BOOTSTRAP" --mongo-url "$MONGO_URL" --receipts "${GUAN
     --distributed-receipts "${GUANWU_BENCH_ANOMALY_DISTRIBUTED_RECEIPTS:-1000}"
 run query --mongo-url "$MONGO_URL" --rows "${GUANWU_BENCH_QUERY_ROWS:-1000000}" \
     --samples "${GUANWU_BENCH_QUERY_SAMPLES:-200}"
+run review --bootstrap "$BOOTSTRAP" --mongo-url "$MONGO_URL" --tasks "${GUANWU_BENCH_REVIEW_TASKS:-100000}" \
+    --distributed-tasks "${GUANWU_BENCH_REVIEW_DISTRIBUTED_TASKS:-20000}" --marks "${GUANWU_BENCH_REVIEW_MARKS:-2000}"
 
 echo
 echo "================================================================ summary (ratio = guanwu / baseline, same run)"
