@@ -28,5 +28,5 @@ if (( ${#missing[@]} )); then
   apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
     || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
-pdftotext -v 2>&1 | head -1
-soffice --version 2>/dev/null | head -1
+pdftotext -v 2>&1 | sed -n 1p
+soffice --version 2>/dev/null | sed -n 1p
