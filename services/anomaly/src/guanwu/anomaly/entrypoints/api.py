@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from guanwu.anomaly.adapters.spreadsheet import streamed, write_xlsx
 from guanwu.anomaly.domain.records import (
     AnomalyCategory,
     AnomalyEdit,
@@ -47,6 +46,7 @@ from guanwu.anomaly.service_layer.handlers import (
 from guanwu.platform.auth import CurrentPrincipal, require_roles
 from guanwu.platform.http.context import service_context
 from guanwu.platform.http.versioning import IfMatch, answer_change, expected_version, tagged
+from guanwu.platform.spreadsheet import streamed, write_xlsx
 
 Context = Annotated[AnomalyContext, Depends(service_context("anomaly"))]
 WRITERS = [require_roles("preparer", "reviewer", "manager")]

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from guanwu.platform.auth import CurrentPrincipal, require_roles
-from guanwu.review.adapters_spreadsheet import streamed, write_xlsx
+from guanwu.platform.spreadsheet import streamed, write_xlsx
 from guanwu.review.domain.audit import EXPORT_HEADERS, AuditAction, AuditRecord, AuditSearch, export_row
 from guanwu.review.entrypoints.advanced_api import Context
 

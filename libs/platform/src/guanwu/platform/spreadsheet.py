@@ -1,12 +1,13 @@
-"""审核留痕导出: rows written to an .xlsx file with openpyxl in write-only mode (rows go to a temporary file as
-they come, so an audit of any length takes the same memory); the file is then streamed and removed."""
+"""Spreadsheet exports (anomaly's 列表导出, review's 审核留痕): rows written to an .xlsx file with openpyxl in
+write-only mode, so a sheet of any length takes the same memory (rows go to a temporary file as they come); the
+file is then streamed and removed. Text is always text: a value starting with "=" is never a formula."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from collections.abc import AsyncIterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,29 +19,34 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 CHUNK = 64 * 1024
+_BOLD = Font(bold=True)
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if isinstance(value, str):
         cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        cell.data_type = "s"  # always text: a comment starting with "=" is not a formula
+        cell.data_type = "s"  # text, always: a value starting with "=" is not a formula to run
         return cell
     if isinstance(value, datetime):
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = "yyyy-mm-dd hh:mm:ss"
         return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
     return value
 
 
 async def write_xlsx(title: str, headers: Sequence[str], rows: AsyncIterable[Sequence[Any]]) -> Path:
-    """A temporary .xlsx: a bold header row, then `rows` as they come. `streamed` removes it."""
+    """A temporary .xlsx with one sheet: the header row (bold), then `rows` as they come. The caller removes
+    the file (`streamed` does)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
-    bold = Font(bold=True)
     header_cells = []
     for header in headers:
         cell = WriteOnlyCell(sheet, value=header)
-        cell.font = bold
+        cell.font = _BOLD
         header_cells.append(cell)
     sheet.append(header_cells)
     async for row in rows:
@@ -49,7 +55,7 @@ async def write_xlsx(title: str, headers: Sequence[str], rows: AsyncIterable[Seq
 
 
 def _saved(workbook: Workbook) -> Path:
-    handle, name = tempfile.mkstemp(prefix="guanwu-review-audit-", suffix=".xlsx")
+    handle, name = tempfile.mkstemp(prefix="guanwu-export-", suffix=".xlsx")
     os.close(handle)
     path = Path(name)
     try:
@@ -61,7 +67,7 @@ def _saved(workbook: Workbook) -> Path:
 
 
 def streamed(path: Path) -> Iterator[bytes]:
-    """The file a chunk at a time; removed once read (or when the reader goes away)."""
+    """The file's bytes a chunk at a time; the file is removed once read (or when the reader goes away)."""
     try:
         with path.open("rb") as file:
             while chunk := file.read(CHUNK):
