@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from guanwu.console.adapters import ServiceUrls
 from guanwu.console.config import ConsoleSettings
-from guanwu.console.entrypoints import pages, query_pages, sync_pages
+from guanwu.console.entrypoints import (
+    anomaly_pages,
+    declaration_pages,
+    pages,
+    query_pages,
+    review_pages,
+    sync_pages,
+)
 from guanwu.console.service_layer import ConsoleContext
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.runtime import ServiceParts
@@ -26,6 +33,12 @@ def build(settings: ConsoleSettings, store: DocumentStore, outbox_written: Outbo
     context = ConsoleContext(
         urls, settings.page_size, settings.api_timeout_seconds, settings.import_timeout_seconds
     )
-    return ServiceParts(
-        name="console", routers=[pages.router, sync_pages.router, query_pages.router], context=context
-    )
+    routers = [
+        pages.router,
+        declaration_pages.router,
+        review_pages.router,
+        anomaly_pages.router,
+        sync_pages.router,
+        query_pages.router,
+    ]
+    return ServiceParts(name="console", routers=routers, context=context)
