@@ -97,8 +97,35 @@ class DeclarationDeclareRequested(DeclarationSummary):
             "(docs/signing.md). Sync adds the signature from DeclarationSigned and sends it (F-43)."
         ),
     )
+    send_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The ReviewSendRequested.send_id this 申报 answers (a reviewer's 发送); none for a preparer's",
+    )
 
     event_type: ClassVar[str] = event_type_name("declaration", "DeclarationDeclareRequested")
+
+
+@REGISTRY.register
+class DeclarationSendRefused(Event):
+    """A reviewer's 发送 (ReviewSendRequested) was not carried out: the declaration is not in a state to declare
+    at the version review approved. Nothing about the declaration changed."""
+
+    declaration_id: str = Field(min_length=1, max_length=64, description="guanwu's declaration id")
+    review_id: str = Field(min_length=1, max_length=64, description="The review task that asked")
+    send_id: str = Field(min_length=1, max_length=64, description="The ReviewSendRequested.send_id refused")
+    code: str = Field(
+        min_length=1, max_length=100, description="The refusal's code, as the declare API gives it"
+    )
+    message_zh: str = Field(min_length=1, max_length=1000, description="Why, in Chinese")
+    message_en: str = Field(min_length=1, max_length=1000, description="Why, in English")
+
+    topic: ClassVar[str] = topics.DECLARATION_EVENTS
+    owner: ClassVar[str] = "declaration"
+    event_type: ClassVar[str] = event_type_name("declaration", "DeclarationSendRefused")
+
+    def aggregate_id(self) -> str:
+        return self.declaration_id
 
 
 @REGISTRY.register

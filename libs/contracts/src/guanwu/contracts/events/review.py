@@ -1,6 +1,7 @@
 """Events published by the review service (审单) on `review.events.v1`.
 
-The declaration service follows ReviewApproved and ReviewRejected to move a declaration out of 待审核.
+The declaration service follows ReviewApproved and ReviewRejected to move a declaration out of 待审核, and
+ReviewSendRequested to 申报 an approved declaration on a reviewer's 发送.
 """
 
 from __future__ import annotations
@@ -125,3 +126,21 @@ class ReviewWithdrawn(ReviewTaskEvent):
     reason: Literal["declaration_deleted", "declaration_changed"] = Field(description="Why it was withdrawn")
 
     event_type: ClassVar[str] = event_type_name("review", "ReviewWithdrawn")
+
+
+@REGISTRY.register
+class ReviewSendRequested(ReviewTaskEvent):
+    """发送: a reviewer handed the approved declaration on to 申报, the tenant's settings allowing it.
+
+    The declaration service declares `declaration_version` (the version review approved) as `requested_by`, as it
+    does for the preparer's 申报, and answers with DeclarationDeclareRequested carrying this `send_id`, or with
+    DeclarationSendRefused when the declaration is no longer there to declare (another version, not approved).
+    """
+
+    send_id: str = Field(min_length=1, max_length=64, description="This request's id (idempotency key)")
+    requested_by: str = Field(
+        min_length=1, max_length=64, description="The reviewer who pressed 发送 (user id)"
+    )
+    requested_at: datetime
+
+    event_type: ClassVar[str] = event_type_name("review", "ReviewSendRequested")
