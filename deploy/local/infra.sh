@@ -109,6 +109,14 @@ pid_of() {
     printf '%s\n' "$pid"
 }
 
+# pid_alive PIDFILE: the pid in PIDFILE is a live process. During start this, not pid_of, tells a process that
+# exited from one still between `sh` and the exec of its command (its /proc cmdline can read empty for a moment).
+pid_alive() {
+    local pid
+    pid="$(cat "$1" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+}
+
 # start_bg PIDFILE LOGFILE CMD...: start CMD detached (own session), stdout+stderr appended to LOGFILE;
 # the pid written is the one of CMD itself (sh execs it).
 start_bg() {
@@ -264,6 +272,7 @@ kafka_wait() {
     local pid i
     for ((i = 0; i < START_TIMEOUT * 2; i++)); do
         pid="$(kafka_pid)" || {
+            pid_alive "$KAFKA_PID" && { sleep 0.5; continue; }
             tail -n 30 "$KAFKA_LOG" >&2 || true
             die "kafka: process exited during start; see $KAFKA_LOG"
         }
@@ -479,6 +488,7 @@ ferretdb_up() {
     fi
     for ((i = 0; i < START_TIMEOUT * 10; i++)); do
         pid="$(ferretdb_pid)" || {
+            pid_alive "$FERRETDB_PID" && { sleep 0.1; continue; }
             tail -n 30 "$FERRETDB_LOG" >&2 || true
             die "ferretdb: process exited during start; see $FERRETDB_LOG"
         }
