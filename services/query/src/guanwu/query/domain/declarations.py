@@ -128,6 +128,8 @@ class ReceiptChange:
     channel: str
     notice_date: str
     note: str | None = None
+    enterprise_category: str | None = None
+    """Set when a synced record listed the receipt: the 企业类别 that sync job asked by."""
 
     def public(self) -> Document:
         return {
@@ -220,6 +222,9 @@ def _merge_receipt(inputs: Document, change: ReceiptChange) -> None:
     first = inputs.get("first_receipt_at")
     if first is None or change.notice_date < first:
         inputs["first_receipt_at"] = change.notice_date
+    category = change.enterprise_category
+    if category and category not in inputs.get("synced_categories", []):
+        inputs["synced_categories"] = sorted([*inputs.get("synced_categories", []), category])
 
 
 def columns(inputs: Document) -> Document:

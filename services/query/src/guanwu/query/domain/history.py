@@ -94,6 +94,7 @@ def receipt_entries(envelope: Envelope, event: Event) -> list[Document]:
             declaration_id=None,
             seq_no=event.seq_no,
             entry_id=event.entry_id,
+            enterprise_category=event.enterprise_category,
         )
         for r in event.receipts
     ]
@@ -109,8 +110,9 @@ def _receipt(
     declaration_id: str | None,
     seq_no: str | None,
     entry_id: str | None,
+    enterprise_category: str | None = None,
 ) -> Document:
-    return {
+    entry: Document = {
         "_id": doc_id,
         "tenant": tenant,
         "kind": "receipt",
@@ -123,12 +125,21 @@ def _receipt(
         "note": note,
         "action": "回执",
     }
+    if enterprise_category:
+        # The 企业类别 the sync that brought the receipt asked by: a declaration synced again under another
+        # category gains it here (the declaration service announces a declaration it knows only once).
+        entry["enterprise_category"] = enterprise_category
+    return entry
 
 
 def receipt_change(entry: Document) -> ReceiptChange:
     """What a receipt's entry brings to its declaration's row (申报状态)."""
     return ReceiptChange(
-        receipt_id=entry["_id"], channel=entry["channel"], notice_date=entry["at"], note=entry.get("note")
+        receipt_id=entry["_id"],
+        channel=entry["channel"],
+        notice_date=entry["at"],
+        note=entry.get("note"),
+        enterprise_category=entry.get("enterprise_category"),
     )
 
 
