@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from guanwu.contracts.sync import (
-    BONDED_LIST_STATUS_NAMES,
     BONDED_NUMBER_PATTERN,
-    DATA_SOURCE_NAMES,
-    SEQ_NO_PATTERN,
-    BondedListStatus,
-    DataSource,
 )
 from guanwu.platform.auth import CurrentPrincipal
 from guanwu.platform.http.context import service_context
@@ -23,7 +18,7 @@ from guanwu.query.domain.bonded_lists import BondedListDetail, BondedListRow, Bo
 from guanwu.query.domain.declarations import DeclarationRow
 from guanwu.query.domain.history import HistoryEntry
 from guanwu.query.domain.search import DeclarationSearch, Order, last_days
-from guanwu.query.entrypoints.search_params import declaration_search, list_order
+from guanwu.query.entrypoints.search_params import bonded_list_search, declaration_search, list_order
 from guanwu.query.service_layer.context import QueryContext
 
 Context = Annotated[QueryContext, Depends(service_context("query"))]
@@ -134,41 +129,14 @@ class BondedListPage(BaseModel):
     items: list[BondedListRow]
 
 
-BOND_INVT_NO_PATTERN = r"^QD[0-9A-Z]{16}$"
-UPDATED_AT = "最近操作时间 (sw_updated_at); a time without an offset is Beijing time (+08:00)"
-
-
 @router.get("/bonded-lists", response_model=BondedListPage, summary="核注清单查询 / search 核注清单")
 async def search_bonded_lists(
     principal: CurrentPrincipal,
     context: Context,
-    bond_invt_no: Annotated[
-        str | None, Query(pattern=BOND_INVT_NO_PATTERN, description="清单编号 QD… (exact)")
-    ] = None,
-    seq_no: Annotated[str | None, Query(pattern=SEQ_NO_PATTERN, description="统一编号 (exact)")] = None,
-    list_stat: Annotated[
-        BondedListStatus | None, Query(description="数据状态: " + str(BONDED_LIST_STATUS_NAMES))
-    ] = None,
-    ie_flag: Annotated[Literal["I", "E"] | None, Query(description="进出口标志: I 进口, E 出口")] = None,
-    data_source: Annotated[DataSource | None, Query(description="数据源: " + str(DATA_SOURCE_NAMES))] = None,
-    trade_name: Annotated[
-        str | None, Query(min_length=1, max_length=512, description="经营企业名称 (exact, whole name)")
-    ] = None,
-    updated_from: Annotated[datetime | None, Query(description=UPDATED_AT + " from, inclusive")] = None,
-    updated_to: Annotated[datetime | None, Query(description=UPDATED_AT + " to, exclusive")] = None,
+    criteria: Annotated[BondedListSearch, Depends(bonded_list_search)],
     skip: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> BondedListPage:
-    criteria = BondedListSearch(
-        bond_invt_no=bond_invt_no,
-        seq_no=seq_no,
-        list_stat=list_stat,
-        ie_flag=ie_flag,
-        data_source=data_source,
-        trade_name=trade_name,
-        updated_from=updated_from,
-        updated_to=updated_to,
-    )
     total, rows = await context.bonded_lists.search(principal.tenant, criteria, skip=skip, limit=limit)
     return BondedListPage(total=total, items=rows)
 

@@ -11,19 +11,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from guanwu.contracts.sync import (
-    BONDED_LIST_STATUS_NAMES,
-    DATA_SOURCE_NAMES,
-    SEQ_NO_PATTERN,
-    BondedListStatus,
-    DataSource,
-)
 from guanwu.platform.auth import CurrentPrincipal
 from guanwu.platform.http.context import service_context
 from guanwu.query.adapters.xlsx_export import BEIJING, XLSX_MEDIA_TYPE, xlsx_stream
@@ -37,8 +30,8 @@ from guanwu.query.domain.export_columns import (
     header_row,
 )
 from guanwu.query.domain.search import DeclarationSearch, Order
-from guanwu.query.entrypoints.api import BOND_INVT_NO_PATTERN, UPDATED_AT, summary_criteria
-from guanwu.query.entrypoints.search_params import declaration_search, list_order
+from guanwu.query.entrypoints.api import summary_criteria
+from guanwu.query.entrypoints.search_params import bonded_list_search, declaration_search, list_order
 from guanwu.query.service_layer.context import QueryContext
 
 Context = Annotated[QueryContext, Depends(service_context("query"))]
@@ -126,33 +119,10 @@ async def export_summaries(
 async def export_bonded_lists(
     principal: CurrentPrincipal,
     context: Context,
-    bond_invt_no: Annotated[
-        str | None, Query(pattern=BOND_INVT_NO_PATTERN, description="清单编号 (exact)")
-    ] = None,
-    seq_no: Annotated[str | None, Query(pattern=SEQ_NO_PATTERN, description="统一编号 (exact)")] = None,
-    list_stat: Annotated[
-        BondedListStatus | None, Query(description="数据状态: " + str(BONDED_LIST_STATUS_NAMES))
-    ] = None,
-    ie_flag: Annotated[Literal["I", "E"] | None, Query(description="进出口标志: I 进口, E 出口")] = None,
-    data_source: Annotated[DataSource | None, Query(description="数据源: " + str(DATA_SOURCE_NAMES))] = None,
-    trade_name: Annotated[
-        str | None, Query(min_length=1, max_length=512, description="经营企业名称 (exact)")
-    ] = None,
-    updated_from: Annotated[datetime | None, Query(description=UPDATED_AT + " from, inclusive")] = None,
-    updated_to: Annotated[datetime | None, Query(description=UPDATED_AT + " to, exclusive")] = None,
+    criteria: Annotated[BondedListSearch, Depends(bonded_list_search)],
     ids: Annotated[list[str] | None, _ids("统一编号 or 清单编号")] = None,
 ) -> StreamingResponse:
     """Every 核注清单 the list shows for these criteria, in its order (or only `ids`, if given)."""
-    criteria = BondedListSearch(
-        bond_invt_no=bond_invt_no,
-        seq_no=seq_no,
-        list_stat=list_stat,
-        ie_flag=ie_flag,
-        data_source=data_source,
-        trade_name=trade_name,
-        updated_from=updated_from,
-        updated_to=updated_to,
-    )
     if ids is not None:
         rows = _selected_bonded_lists(context, principal.tenant, criteria, ids)
     else:

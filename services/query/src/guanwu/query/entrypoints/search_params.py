@@ -1,5 +1,6 @@
-"""The declaration list's query parameters, shared by every endpoint that lists declarations (the list, 概要申报,
-the exports): `Depends(declaration_search)` gives the criteria, `Depends(list_order)` the order."""
+"""The lists' query parameters, shared by every endpoint that lists the same rows (the list, 概要申报, the exports):
+`Depends(declaration_search)` gives a declaration list's criteria, `Depends(list_order)` its order, and
+`Depends(bonded_list_search)` the 核注清单 list's criteria."""
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -7,7 +8,16 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
-from guanwu.contracts.sync import ENTERPRISE_CATEGORY_NAMES, EnterpriseCategory
+from guanwu.contracts.sync import (
+    BONDED_LIST_STATUS_NAMES,
+    DATA_SOURCE_NAMES,
+    ENTERPRISE_CATEGORY_NAMES,
+    SEQ_NO_PATTERN,
+    BondedListStatus,
+    DataSource,
+    EnterpriseCategory,
+)
+from guanwu.query.domain.bonded_lists import BondedListSearch
 from guanwu.query.domain.declarations import ORIGIN_NAMES, REVIEW_STATUSES, TWO_STEP_NAMES
 from guanwu.query.domain.search import DeclarationSearch, Order, SortField, SortOrder
 
@@ -75,3 +85,31 @@ def list_order(
     order: Annotated[SortOrder, Query(description="asc or desc; ties by 系统编号 the same way")] = "desc",
 ) -> Order:
     return Order(sort, order)
+
+
+BOND_INVT_NO_PATTERN = r"^QD[0-9A-Z]{16}$"
+UPDATED_AT = "最近操作时间 (sw_updated_at); a time without an offset is Beijing time (+08:00)"
+
+
+@dataclass
+class BondedListParams:
+    """The 核注清单 list's criteria as query parameters (FastAPI reads the fields)."""
+
+    bond_invt_no: Annotated[
+        str | None, Query(pattern=BOND_INVT_NO_PATTERN, description="清单编号 QD… (exact)")
+    ] = None
+    seq_no: Annotated[str | None, Query(pattern=SEQ_NO_PATTERN, description="统一编号 (exact)")] = None
+    list_stat: Annotated[
+        BondedListStatus | None, Query(description="数据状态: " + str(BONDED_LIST_STATUS_NAMES))
+    ] = None
+    ie_flag: Annotated[Literal["I", "E"] | None, Query(description="进出口标志: I 进口, E 出口")] = None
+    data_source: Annotated[DataSource | None, Query(description="数据源: " + str(DATA_SOURCE_NAMES))] = None
+    trade_name: Annotated[
+        str | None, Query(min_length=1, max_length=512, description="经营企业名称 (exact, whole name)")
+    ] = None
+    updated_from: Annotated[datetime | None, Query(description=UPDATED_AT + " from, inclusive")] = None
+    updated_to: Annotated[datetime | None, Query(description=UPDATED_AT + " to, exclusive")] = None
+
+
+def bonded_list_search(params: Annotated[BondedListParams, Depends()]) -> BondedListSearch:
+    return BondedListSearch(**asdict(params))
