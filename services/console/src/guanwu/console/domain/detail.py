@@ -110,3 +110,17 @@ def audit_action(action: str) -> str:
     if found is None or found[1] not in AUDIT_ACTIONS:
         return action
     return AUDIT_ACTIONS[found[1]] + found[2]
+
+
+def field_label(path: str) -> str:
+    """A mark path's Chinese name without the document: `head.trade_name` → `境内收发货人名称`,
+    `goods[0].g_qty` → `第1行 成交数量`; another path (containers, documents) is shown as it is."""
+    found = re.fullmatch(r"(head|goods)(?:\[(\d+)\])?\.(\w+)", path or "")
+    if found is None:
+        return path
+    part, index, name = found[1], found[2], found[3]
+    if part == "head" and index is None:
+        return dict(labels(DecHead)).get(name, path)
+    if part == "goods" and index is not None:
+        return f"第{int(index) + 1}行 {dict(labels(DecList)).get(name, name)}"
+    return path

@@ -48,7 +48,11 @@ MENU: tuple[MenuGroup, ...] = (
             for slug, (title, _, _) in DECLARATION_SCREENS.items()
         ),
     ),
-    MenuGroup("审单", frozenset({"reviewer", "manager"}), (MenuItem("报关单审核", "/console/review/tasks"),)),
+    MenuGroup(
+        "审单",
+        frozenset({"reviewer", "manager"}),
+        (MenuItem("报关单审核", "/console/review/tasks"), MenuItem("审核留痕", "/console/review/audit")),
+    ),
     MenuGroup(
         "异常状态登记",
         frozenset({"preparer", "reviewer", "manager"}),
