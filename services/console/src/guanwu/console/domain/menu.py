@@ -59,7 +59,7 @@ MENU: tuple[MenuGroup, ...] = (
         (
             MenuItem("报关单异常", "/console/anomalies/declaration"),
             MenuItem("核注清单异常", "/console/anomalies/bonded-list"),
-            MenuItem("统计分析", "/console/anomalies/statistics", built=False),
+            MenuItem("统计分析", "/console/anomalies/statistics"),
         ),
     ),
     MenuGroup(
