@@ -2,6 +2,12 @@
 
 The embedded default issues its own HS256 tokens for local users (argon2 password hashes); production
 verifies tokens of an OIDC issuer against its JWKS.
+
+A broker's staff serve several enterprises: their token may list them (`tenants` claim: a list of tenant ids
+sharing the `roles` claim, or an object of tenant id -> roles) beside or instead of the single `tenant` claim.
+A request still acts for ONE tenant: the token's `tenant` claim, or the one its `X-Guanwu-Tenant` header asks
+for, accepted only when the signed token lists it. A token listing several tenants and naming none is refused
+without the header (never a guess).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 ROLES = frozenset({"preparer", "reviewer", "manager", "admin", "integration"})
 DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600
 DEFAULT_CLOCK_SKEW_SECONDS = 60
+TENANT_HEADER = "X-Guanwu-Tenant"
+"""The tenant a request acts for, when its token lists several (read from the request, not declared on routes)."""
 # PyJWT checks that `exp` and `iat` are present and `exp` is not past; `iat` is checked here, with the leeway
 # the issuer's clock may need, so that `exp` keeps no leeway at all.
 _DECODE_OPTIONS: Any = {"require": ["exp", "iat"], "verify_iat": False}
@@ -30,6 +38,9 @@ class Principal:
     user_id: str
     tenant: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    tenants: tuple[str, ...] = ()
+    """Every tenant the token lets this user act for (sorted; the console's enterprise switch); () for a
+    principal made by hand: `tenant` alone."""
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles)) or "admin" in self.roles
@@ -39,19 +50,62 @@ class InvalidToken(Exception):
     pass
 
 
+class TenantRefused(Exception):
+    """A valid token that does not let its user act for the asked tenant, or lists several and names none."""
+
+    def __init__(self, message: str, choices: tuple[str, ...], *, chosen: bool = True) -> None:
+        super().__init__(message)
+        self.choices = choices
+        """The tenants the (verified) token lists."""
+        self.chosen = chosen
+        """False: the token lists several tenants and the request named none."""
+
+
 class TokenVerifier(Protocol):
-    def verify(self, token: str) -> Principal: ...
+    def verify(self, token: str, tenant: str | None = None) -> Principal:
+        """The caller for `tenant` (None: the token's own). InvalidToken, or TenantRefused."""
+        ...
 
 
-def _principal_from_claims(claims: dict[str, Any]) -> Principal:
+def _roles(value: Any, name: str) -> frozenset[str]:
+    if not isinstance(value, list):
+        raise InvalidToken(f"{name} must be a list")
+    return frozenset(str(r) for r in value)
+
+
+def _memberships(claims: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """Tenant -> roles, from the `tenants` claim and the `tenant` claim (whose roles are the `roles` claim)."""
+    roles = _roles(claims.get("roles") or [], "roles claim")
+    listed = claims.get("tenants")
+    memberships: dict[str, frozenset[str]] = {}
+    if isinstance(listed, list):
+        memberships = {str(t): roles for t in listed if isinstance(t, str) and t}
+    elif isinstance(listed, dict):
+        memberships = {str(t): _roles(r, f"tenants.{t}") for t, r in listed.items() if t}
+    elif listed is not None:
+        raise InvalidToken("tenants claim must be a list or an object")
     tenant = claims.get("tenant")
-    if not isinstance(tenant, str) or not tenant:
+    if isinstance(tenant, str) and tenant:
+        memberships[tenant] = roles
+    return memberships
+
+
+def _principal_from_claims(claims: dict[str, Any], tenant: str | None = None) -> Principal:
+    memberships = _memberships(claims)
+    if not memberships:
         raise InvalidToken("token has no tenant claim")
-    roles = claims.get("roles") or []
-    if not isinstance(roles, list):
-        raise InvalidToken("roles claim must be a list")
+    choices = tuple(sorted(memberships))
+    chosen = tenant or claims.get("tenant")
+    if not isinstance(chosen, str) or not chosen:
+        if len(choices) > 1:
+            raise TenantRefused(
+                f"the token lists several tenants: name one in {TENANT_HEADER}", choices, chosen=False
+            )
+        chosen = choices[0]
+    if chosen not in memberships:
+        raise TenantRefused(f"the token does not let its user act for tenant {chosen!r}", choices)
     return Principal(
-        user_id=str(claims.get("sub", "")), tenant=tenant, roles=frozenset(str(r) for r in roles)
+        user_id=str(claims.get("sub", "")), tenant=chosen, roles=memberships[chosen], tenants=choices
     )
 
 
@@ -105,9 +159,12 @@ class LocalTokenIssuer:
         self._ttl = ttl
         self._lifetime = lifetime
 
-    def issue(self, user_id: str, tenant: str, roles: list[str]) -> str:
+    def issue(
+        self, user_id: str, tenant: str, roles: list[str], tenants: dict[str, list[str]] | None = None
+    ) -> str:
+        """`tenants`: every tenant the user serves with its roles, when more than `tenant` (the switch)."""
         now = int(time.time())
-        claims = {
+        claims: dict[str, Any] = {
             "sub": user_id,
             "tenant": tenant,
             "roles": roles,
@@ -116,9 +173,11 @@ class LocalTokenIssuer:
             "iat": now,
             "exp": now + self._ttl,
         }
+        if tenants:
+            claims["tenants"] = {**tenants, tenant: roles}
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
-    def verify(self, token: str) -> Principal:
+    def verify(self, token: str, tenant: str | None = None) -> Principal:
         try:
             claims = jwt.decode(
                 token,
@@ -131,7 +190,7 @@ class LocalTokenIssuer:
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
         self._lifetime.check(claims, time.time())
-        return _principal_from_claims(claims)
+        return _principal_from_claims(claims, tenant)
 
 
 class JwksTokenVerifier:
@@ -145,7 +204,7 @@ class JwksTokenVerifier:
         self._audience = audience
         self._lifetime = lifetime
 
-    def verify(self, token: str) -> Principal:
+    def verify(self, token: str, tenant: str | None = None) -> Principal:
         try:
             key = self._keys.get_signing_key_from_jwt(token)
             claims = jwt.decode(
@@ -159,7 +218,7 @@ class JwksTokenVerifier:
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
         self._lifetime.check(claims, time.time())
-        return _principal_from_claims(claims)
+        return _principal_from_claims(claims, tenant)
 
 
 class PasswordHashing:
@@ -196,7 +255,9 @@ def current_principal(
         )
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        return verifier.verify(credentials.credentials)
+        return verifier.verify(credentials.credentials, tenant=request.headers.get(TENANT_HEADER) or None)
+    except TenantRefused as refused:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=_tenant_refusal(refused)) from refused
     except InvalidToken as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -207,6 +268,20 @@ def current_principal(
             },
             headers={"WWW-Authenticate": "Bearer"},
         ) from exc
+
+
+def _tenant_refusal(refused: TenantRefused) -> dict[str, Any]:
+    if not refused.chosen:
+        return {
+            "code": "auth.tenant_required",
+            "message_zh": f"访问令牌包含多个企业，请用请求头 {TENANT_HEADER} 指定其中一个",
+            "message_en": str(refused),
+        }
+    return {
+        "code": "auth.tenant_forbidden",
+        "message_zh": "无权访问该企业（租户）的数据",
+        "message_en": str(refused),
+    }
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -7,12 +7,23 @@ distributed, to each service's base URL. The console never imports a service: th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from guanwu.platform.auth import TENANT_HEADER
+
 IN_PROCESS_BASE = "http://guanwu.internal"
+ACTING_TENANT: ContextVar[str | None] = ContextVar("guanwu_console_acting_tenant", default=None)
+"""The enterprise the signed-in user acts for in this request (set by `read_session`): every API call names it
+in `X-Guanwu-Tenant`, which a service accepts only when the user's signed token lists that tenant."""
+
+
+def _bearer(token: str) -> dict[str, str]:
+    tenant = ACTING_TENANT.get()
+    return {"Authorization": f"Bearer {token}", **({TENANT_HEADER: tenant} if tenant else {})}
 
 
 class SessionExpired(Exception):
@@ -94,13 +105,13 @@ class ServiceApis:
         response = await self._http.get(
             f"{self._urls.base(service)}{path}",
             params={k: v for k, v in (params or {}).items() if v not in ("", None)},
-            headers={"Authorization": f"Bearer {token}"},
+            headers=_bearer(token),
         )
         return _answer(response)
 
     async def post(self, service: str, path: str, token: str, body: Any) -> Any:
         response = await self._http.post(
-            f"{self._urls.base(service)}{path}", json=body, headers={"Authorization": f"Bearer {token}"}
+            f"{self._urls.base(service)}{path}", json=body, headers=_bearer(token)
         )
         return _answer(response)
 
@@ -110,7 +121,7 @@ class ServiceApis:
             method,
             f"{self._urls.base(service)}{path}",
             json=body,
-            headers={"Authorization": f"Bearer {token}", "If-Match": f'"{version}"'},
+            headers={**_bearer(token), "If-Match": f'"{version}"'},
         )
         return _answer(response)
 
@@ -135,7 +146,7 @@ class ServiceApis:
             params={k: v for k, v in (params or {}).items() if v not in ("", None, [])},
             files=files,
             data=data,
-            headers={"Authorization": f"Bearer {token}", **(headers or {})},
+            headers={**_bearer(token), **(headers or {})},
             timeout=self._http.timeout if timeout is None else httpx.Timeout(timeout),
         )
         response = await self._http.send(request, stream=True)

@@ -6,6 +6,7 @@ from guanwu.console.adapters import ServiceUrls
 from guanwu.console.config import ConsoleSettings
 from guanwu.console.entrypoints import (
     anomaly_pages,
+    auth_pages,
     declaration_pages,
     pages,
     query_pages,
@@ -35,6 +36,7 @@ def build(settings: ConsoleSettings, store: DocumentStore, outbox_written: Outbo
     )
     routers = [
         pages.router,
+        auth_pages.router,
         declaration_pages.router,
         review_pages.router,
         anomaly_pages.router,
