@@ -1,0 +1,208 @@
+/* The declaration editor (报关单制单): the document held by Alpine.js and posted whole as JSON, goods lines
+   added, copied, deleted and moved, searchable code-table selects, findings beside their fields.
+   Loaded before Alpine (base.html) so its components exist when Alpine starts or htmx swaps a page in. */
+(function () {
+  "use strict";
+  var names = {}; // table -> {code: Chinese name}: what the page came with and every search since
+  var counter = 0;
+
+  function newKey(block) { counter += 1; return block + "-n" + counter; }
+  function tableNames(table) { return names[table] || (names[table] = {}); }
+  function copyOf(value) { return JSON.parse(JSON.stringify(value)); }
+
+  function editor() {
+    var page = JSON.parse(document.getElementById("editor-state").textContent);
+    Object.keys(page.names || {}).forEach(function (table) {
+      Object.assign(tableNames(table), page.names[table]);
+    });
+    var doc = page.doc;
+    if (doc.kind === "transit_declaration" || doc.kind === "transit_record_list") {
+      doc.transit = doc.transit || {};
+      doc.transit.head = doc.transit.head || {};
+      doc.transit.trn_list = doc.transit.trn_list || {};
+    }
+    ["containers", "licenses", "edocs"].forEach(function (block) { doc[block] = doc[block] || []; });
+    return {
+      doc: doc,
+      notes: page.notes || {},
+      meta: page.meta,
+      dirty: page.dirty,
+      templateFields: page.template_fields || [],
+      maxLines: page.max_lines,
+      sel: doc.goods.length ? 0 : -1,
+      loaded: false,
+      init: function () {
+        var self = this;
+        this.$watch("doc", function () { if (self.loaded) { self.dirty = true; } });
+        this.$watch("doc.head.custom_master", function () { self.fetchMeta(); });
+        this.$nextTick(function () { self.loaded = true; });
+      },
+      get isTransit() { return this.doc.kind === "transit_declaration" || this.doc.kind === "transit_record_list"; },
+      get serialized() { return JSON.stringify(this.doc); },
+      line: function () { return this.doc.goods[this.sel] || {}; },
+      msgs: function (key) { return this.notes[key] || []; },
+      lineKey: function (block, item, field) { return block + "#" + (item && item._key) + (field ? "." + field : ""); },
+      cls: function (key) {
+        var shown = this.msgs(key);
+        return {
+          "has-error": shown.some(function (n) { return n.level === "error"; }),
+          "has-warning": shown.some(function (n) { return n.level === "warning"; }),
+          "has-review": shown.some(function (n) { return n.level === "review"; }),
+          "from-template": this.templateFields.indexOf(key) >= 0,
+        };
+      },
+      lineHasNotes: function (block, item) {
+        var prefix = this.lineKey(block, item) + ".";
+        return Object.keys(this.notes).some(function (key) { return key.indexOf(prefix) === 0; });
+      },
+      shows: function (path) {
+        var rule = this.meta && this.meta.fields && this.meta.fields[path];
+        return !rule || rule.presence !== "hidden";
+      },
+      allows: function (path, code) {
+        var rule = this.meta && this.meta.fields && this.meta.fields[path];
+        return !rule || !rule.allowed || rule.allowed.indexOf(code) >= 0;
+      },
+      get mode() { return this.meta ? (this.meta.mode === "southern" ? "南方模式" : "北方模式") : ""; },
+      fetchMeta: function () {
+        var self = this;
+        var code = (this.doc.head.custom_master || "").trim();
+        if (code.length !== 4) { self.meta = null; return; }
+        var url = "/console/editor/form-metadata?custom_master=" + encodeURIComponent(code) + "&kind=" + encodeURIComponent(this.doc.kind);
+        fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : {}; }).then(function (meta) {
+          self.meta = meta && meta.fields ? meta : null;
+          var rule = self.meta && self.meta.fields["head.edi_id"];
+          if (rule && rule.allowed && rule.allowed.indexOf(self.doc.head.edi_id) < 0) {
+            self.doc.head.edi_id = rule.allowed[0];
+          }
+        });
+      },
+      addLine: function () {
+        if (this.doc.goods.length >= this.maxLines) { return; }
+        this.doc.goods.push({ _key: newKey("goods") });
+        this.sel = this.doc.goods.length - 1;
+        this.focusLine();
+      },
+      copyLine: function () {
+        if (this.sel < 0 || this.doc.goods.length >= this.maxLines) { return; }
+        var line = copyOf(this.doc.goods[this.sel]);
+        line._key = newKey("goods");
+        this.doc.goods.splice(this.sel + 1, 0, line);
+        this.sel += 1;
+      },
+      deleteLine: function () {
+        if (this.sel < 0) { return; }
+        this.doc.goods.splice(this.sel, 1);
+        this.sel = Math.min(this.sel, this.doc.goods.length - 1);
+      },
+      moveLine: function (step) {
+        var to = this.sel + step;
+        if (this.sel < 0 || to < 0 || to >= this.doc.goods.length) { return; }
+        var line = this.doc.goods.splice(this.sel, 1)[0];
+        this.doc.goods.splice(to, 0, line);
+        this.sel = to;
+      },
+      focusLine: function () {
+        this.$nextTick(function () { var first = document.getElementById("f-goods-code_ts"); if (first) { first.focus(); } });
+      },
+      addRow: function (block) { this.doc[block].push({ _key: newKey(block) }); },
+      deleteRow: function (block, index) { this.doc[block].splice(index, 1); },
+      goTo: function (key) {
+        var self = this;
+        var line = /^goods#([^.]+)\.(.+)$/.exec(key);
+        var id = "f-" + key.replace(/\./g, "-");
+        if (line) {
+          self.sel = self.doc.goods.findIndex(function (g) { return g._key === line[1]; });
+          id = "f-goods-" + line[2];
+        }
+        self.$nextTick(function () {
+          var target = document.getElementById(id);
+          if (target) { target.scrollIntoView({ block: "center" }); target.focus(); }
+        });
+      },
+    };
+  }
+
+  function codeSelect(table, label) {
+    return {
+      table: table,
+      label: label,
+      value: "",
+      text: "",
+      open: false,
+      options: [],
+      active: -1,
+      typing: false,
+      init: function () {
+        var self = this;
+        this.$watch("value", function () { if (!self.typing) { self.text = self.display(self.value); } });
+        this.$nextTick(function () { self.text = self.display(self.value); });
+      },
+      display: function (code) {
+        if (!code) { return ""; }
+        var name = tableNames(this.table)[code];
+        return name ? code + " " + name : code;
+      },
+      search: function () {
+        var self = this;
+        var query = this.text === this.display(this.value) ? "" : this.text.trim();
+        var url = "/console/editor/codes/" + encodeURIComponent(this.table) + "?q=" + encodeURIComponent(query);
+        fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : { items: [] }; }).then(function (body) {
+          self.options = body.items || [];
+          self.options.forEach(function (o) { tableNames(self.table)[o.code] = o.name; });
+          self.active = self.options.length ? 0 : -1;
+          self.open = self.typing || document.activeElement === self.$refs.input;
+        });
+      },
+      typed: function () { this.typing = true; this.search(); },
+      move: function (step) {
+        if (!this.open) { this.search(); return; }
+        var count = this.options.length;
+        if (count) { this.active = (this.active + step + count) % count; }
+      },
+      choose: function (index) {
+        var option = this.options[index];
+        if (!option) { return; }
+        this.value = option.code;
+        this.typing = false;
+        this.text = this.display(option.code);
+        this.open = false;
+      },
+      enter: function (event) {
+        if (this.open && this.active >= 0) { event.preventDefault(); this.choose(this.active); }
+      },
+      commit: function () {
+        // Leaving the field: a typed code the table lacks is kept as typed (the logic checks judge it).
+        if (this.typing) {
+          var typed = this.text.trim();
+          if (!typed) {
+            this.value = "";
+          } else {
+            var first = typed.split(/\s+/)[0];
+            var match = this.options.find(function (o) { return o.code.toUpperCase() === first.toUpperCase(); });
+            this.value = match ? match.code : first;
+          }
+        }
+        this.typing = false;
+        this.open = false;
+        this.text = this.display(this.value);
+      },
+    };
+  }
+
+  // The editor's form waits under x-ignore until these components exist: on a full page load this script
+  // runs before Alpine starts; after an htmx swap, Alpine is running and the form is started here.
+  function start(alpine, running) {
+    alpine.data("editor", editor);
+    alpine.data("codeSelect", codeSelect);
+    document.querySelectorAll("form.editor[x-ignore]").forEach(function (form) {
+      form.removeAttribute("x-ignore");
+      if (running) { alpine.initTree(form); }
+    });
+  }
+  if (window.Alpine) {
+    start(window.Alpine, true);
+  } else {
+    document.addEventListener("alpine:init", function () { start(window.Alpine, false); });
+  }
+})();
