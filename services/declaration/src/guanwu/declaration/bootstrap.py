@@ -58,7 +58,7 @@ def build(
         routers=[api.router, api.templates_router, imports_api.router, job_orders_api.router],
         uploads=[UploadRoute(imports_api.router.prefix, settings.imports.max_bytes)],
         subscriptions=consumers.subscriptions(context),
-        outbox_collections=[uow.declarations.collection, uow.job_orders.collection],
+        outbox_collections=[uow.declarations.collection, uow.job_orders.collection, uow.sends.collection],
         publishes_to=[topics.DECLARATION_EVENTS, topics.SIGNER_REQUESTS],
         on_start=[
             uow.declarations.ensure_indexes,
@@ -67,6 +67,7 @@ def build(
             uow.bonded_lists.ensure_indexes,
             uow.imports.ensure_indexes,
             uow.job_orders.ensure_indexes,
+            uow.sends.ensure_indexes,
         ],
         background=[
             every(settings.metrics_refresh_seconds, count_declarations, what="declarations by status"),

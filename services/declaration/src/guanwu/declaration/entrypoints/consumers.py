@@ -14,10 +14,11 @@ from guanwu.contracts.events import (
     ReceiptReceived,
     ReviewApproved,
     ReviewRejected,
+    ReviewSendRequested,
     SignFailed,
 )
 from guanwu.declaration.service_layer.context import DeclarationContext
-from guanwu.declaration.service_layer.handlers import reactions, synced
+from guanwu.declaration.service_layer.handlers import reactions, sending, synced
 from guanwu.platform.bus.port import BatchHandler, EventHandler, Subscription
 from guanwu.platform.unit_of_work import with_new_unit_of_work
 
@@ -42,6 +43,8 @@ def subscriptions(context: DeclarationContext) -> list[Subscription]:
             {
                 ReviewApproved.event_type: bind(reactions.apply_review_decision),
                 ReviewRejected.event_type: bind(reactions.apply_review_decision),
+                # 发送: after the approval it follows (one partition per declaration keeps them in order).
+                ReviewSendRequested.event_type: bind(sending.carry_out_send),
             },
         ),
         Subscription(

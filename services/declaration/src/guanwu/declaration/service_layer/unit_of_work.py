@@ -7,6 +7,7 @@ from guanwu.declaration.adapters.declarations import DeclarationRepository, Stat
 from guanwu.declaration.adapters.imports import ImportRepository
 from guanwu.declaration.adapters.job_orders import JobOrderRepository
 from guanwu.declaration.adapters.parked_receipts import ParkedReceiptRepository
+from guanwu.declaration.adapters.sends import SendRecordRepository
 from guanwu.declaration.adapters.templates import TemplateRepository
 from guanwu.platform.outbox import OutboxNotifier
 from guanwu.platform.store.port import DocumentStore
@@ -27,3 +28,4 @@ class DeclarationUnitOfWork(UnitOfWork):
         self.bonded_lists = SyncedBondedListRepository(store, self)
         self.job_orders = JobOrderRepository(store, self)
         self.imports = ImportRepository(store, self)
+        self.sends = SendRecordRepository(store, self)

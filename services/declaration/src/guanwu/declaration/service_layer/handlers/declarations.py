@@ -37,11 +37,12 @@ from guanwu.declaration.domain.model import (
     submit_for_review,
     validate,
 )
+from guanwu.declaration.domain.sending import SendOrder
 from guanwu.declaration.domain.signing import content_sm3, new_signing_request_id, signable_content
 from guanwu.declaration.service_layer.handlers import SOURCE
 from guanwu.declaration.service_layer.unit_of_work import DeclarationUnitOfWork
 from guanwu.platform.clock import Clock
-from guanwu.platform.events import envelope_for
+from guanwu.platform.events import caused_by, envelope_for
 
 
 async def draft_declaration(
@@ -149,27 +150,32 @@ async def delete_declaration(edit: Edit, *, uow: DeclarationUnitOfWork, clock: C
     )
 
 
-async def declare_declaration(edit: Edit, *, uow: DeclarationUnitOfWork, clock: Clock) -> Declaration:
-    """申报: 申报中, and in the same write the announcement and the signing request for the card signer."""
+async def declare_declaration(
+    edit: Edit, *, uow: DeclarationUnitOfWork, clock: Clock, send: SendOrder | None = None
+) -> Declaration:
+    """申报: 申报中, and in the same write the announcement and the signing request for the card signer.
+    With `send`, the 申报 carries out a reviewer's 发送 (handlers/sending.py)."""
     current = await _edited(edit, uow)
     ensure_approved(current)  # before building the bytes: a draft's refusal should say why, not fail on them
     content = signable_content(current)
     changed = request_declare(
         current,
         validate(current.document, Level.DECLARE),
-        request_id=new_signing_request_id(),
+        request_id=new_signing_request_id() if send is None else send.request_id,
         content_sm3=content_sm3(content),
         user_id=edit.caller.user_id,
         now=clock(),
     )
-    uow.declarations.save(changed, _declare_events(changed, content, edit.caller))
+    uow.declarations.save(changed, _declare_events(changed, content, edit.caller, send))
     await uow.commit()
     return changed
 
 
-def _declare_events(declaration: Declaration, content: bytes, caller: Caller) -> list[tuple[str, Envelope]]:
+def _declare_events(
+    declaration: Declaration, content: bytes, caller: Caller, send: SendOrder | None = None
+) -> list[tuple[str, Envelope]]:
     """DeclarationDeclareRequested for whoever follows declarations, and SignRequested for the card signer,
-    in one flow (the request carries the announcement's correlation id)."""
+    in one flow (the request carries the announcement's correlation id; a send's, the send's flow)."""
     signing = declaration.signing
     assert signing is not None  # request_declare has just set it
     content_b64 = base64.b64encode(content).decode()
@@ -179,8 +185,12 @@ def _declare_events(declaration: Declaration, content: bytes, caller: Caller) ->
         content_sm3=signing.content_sm3,
         requested_by=caller.user_id,
         message_b64=content_b64,
+        send_id=None if send is None else send.send_id,
     )
-    announced = envelope_for(announcement, source=SOURCE, tenant=caller.tenant)
+    if send is None:
+        announced = envelope_for(announcement, source=SOURCE, tenant=caller.tenant)
+    else:
+        announced = caused_by(send.cause, announcement, source=SOURCE)
     sign = SignRequested(
         request_id=signing.request_id,
         declaration_id=declaration.declaration_id,
