@@ -1,5 +1,6 @@
-"""The declaration service's public HTTP API as review calls it (services never import each other): 申报 for
-发送, and the declaration's 单证模版 for 高级审核's template comparison.
+"""The declaration service's public HTTP API as review calls it (services never import each other): the
+declaration's 单证模版 for 高级审核's template comparison. (发送 calls nothing: it is ReviewSendRequested, an event
+the declaration service carries out; see service_layer/sending.py.)
 
 Calls carry the caller's own bearer token, so the declaration service applies its own rules to the reviewer.
 Embedded (no base URL set) they go through `httpx.ASGITransport` to the app serving this very request, where
@@ -100,16 +101,6 @@ class DeclarationApi:
             "GET",
             f"/api/declaration/declarations/{declaration_id}",
             ("读取报关单", "reading the declaration"),
-        )
-        return _answer(response.json())
-
-    async def declare(self, declaration_id: str, version: int) -> DeclarationAnswer:
-        """申报 (the preparer's declare command) on the version read."""
-        response = await self._call(
-            "POST",
-            f"/api/declaration/declarations/{declaration_id}/declare",
-            ("申报", "申报 (declare)"),
-            **{"If-Match": f'"{version}"'},
         )
         return _answer(response.json())
 

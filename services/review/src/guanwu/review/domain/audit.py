@@ -3,8 +3,8 @@ declaration and per reviewer over a period, and exported to xlsx. Pure: no I/O.
 
 Built from review's own events (`review.events.v1`): every FieldMarked (a field's state before and after),
 ReviewApproved (with the override reason when fields were still red), ReviewRejected, ReviewStarted and
-ReviewWithdrawn; and from 发送 (`sent`), which the send handler records itself. A record's id derives from
-the tenant and the event's id, so a redelivered event writes nothing new.
+ReviewWithdrawn, and ReviewSendRequested (发送, `sent`: who asked, when). A record's id derives from the tenant
+and the event's id, so a redelivered event writes nothing new.
 
 Times are stored as fixed-width UTC text (`at`), so a period is one range filter on the store.
 """
@@ -23,6 +23,7 @@ from guanwu.contracts.events import (
     FieldMarked,
     ReviewApproved,
     ReviewRejected,
+    ReviewSendRequested,
     ReviewStarted,
     ReviewWithdrawn,
 )
@@ -126,6 +127,8 @@ def audit_record(envelope: Envelope, event: Event) -> AuditRecord | None:
             override_reason=override,
             red_marks=red,
         )
+    if isinstance(event, ReviewSendRequested):
+        return AuditRecord(**common, at=event.requested_at, reviewer=event.requested_by, action="sent")
     if isinstance(event, ReviewStarted | ReviewWithdrawn):
         reason = event.reason if isinstance(event, ReviewWithdrawn) else None
         started: AuditAction = "started" if isinstance(event, ReviewStarted) else "withdrawn"

@@ -36,6 +36,7 @@ from guanwu.review.domain.marks import (
     parse_path,
     value_at,
 )
+from guanwu.review.domain.send_state import SendState
 
 REVIEW_TASK = Noun("review", "审核任务", "review task")
 """What not-found and version-conflict answers call a task (`review.not_found`, `review.version_conflict`)."""
@@ -149,7 +150,9 @@ class AuditEntry(BaseModel):
 
     at: datetime
     by: str
-    action: str = Field(description="submitted | mark | marks | approve | reject | withdrawn")
+    action: str = Field(
+        description="submitted | mark | marks | approve | reject | withdrawn | send | send_declared | send_refused"
+    )
     version: int
     comment: str | None = None
     marks: list[FieldMark] = Field(
@@ -205,6 +208,7 @@ class ReviewTask(BaseModel):
     comment: str | None = Field(None, description="审核意见 / 退回原因")
     override_reason: str | None = Field(None, description="Why it was approved with fields still marked red")
     withdrawn_reason: WithdrawReason | None = None
+    send: SendState | None = Field(None, description="发送: the latest send asked for and its answer")
     audit: list[AuditEntry] = Field(default_factory=list)
 
     @model_validator(mode="before")

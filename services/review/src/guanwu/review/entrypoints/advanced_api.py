@@ -1,5 +1,5 @@
-"""HTTP API of 高级审核 (F-12): the findings and comparisons beside each field, 发送 to 申报, the tenant's
-review settings, and the printed review sheet."""
+"""HTTP API of 高级审核 (F-12): the findings and comparisons beside each field, 发送 to 申报 (a command through
+events), the tenant's review settings, and the printed review sheet."""
 
 from __future__ import annotations
 
@@ -13,14 +13,9 @@ from guanwu.platform.http.context import service_context
 from guanwu.review.adapters_declaration import DeclarationApi
 from guanwu.review.domain.advanced import AdvancedReview
 from guanwu.review.domain.sending import ReviewSettingsInput, TenantReviewSettings
-from guanwu.review.service_layer.advanced import (
-    AdvancedContext,
-    SendResult,
-    advanced_review,
-    print_review_sheet,
-    send_to_declare,
-)
+from guanwu.review.service_layer.advanced import AdvancedContext, advanced_review, print_review_sheet
 from guanwu.review.service_layer.context import ReviewContext
+from guanwu.review.service_layer.sending import SendAnswer, send_to_declare
 
 READERS = ("reviewer", "manager", "integration")
 
@@ -65,21 +60,31 @@ async def advanced(
 
 @router.post(
     "/tasks/{review_id}/send",
-    response_model=SendResult,
+    response_model=SendAnswer,
+    status_code=202,
     summary="发送 / hand the approved declaration on to 申报 (when the tenant's review settings allow reviewers)",
+    description=(
+        "202: the send is requested (ReviewSendRequested published with the task's change); the declaration "
+        "service declares the approved version as the caller and the task's `send` becomes declared or refused "
+        "(read `GET /tasks/{review_id}`). 200: a send already requested or declared answers it, nothing is "
+        "published again. After a refusal a new send may be asked."
+    ),
+    responses={200: {"model": SendAnswer, "description": "The standing send (asked again)"}},
     dependencies=[require_roles("reviewer")],
 )
 async def send(
-    review_id: str, principal: CurrentPrincipal, context: Context, declarations: Declarations
-) -> SendResult:
-    return await send_to_declare(
+    review_id: str, principal: CurrentPrincipal, context: Context, response: Response
+) -> SendAnswer:
+    answer, new = await send_to_declare(
         principal.tenant,
         review_id,
         user_id=principal.user_id,
         is_admin="admin" in principal.roles,
         context=context,
-        api=declarations,
     )
+    response.status_code = 202 if new else 200
+    response.headers["Location"] = f"/api/review/tasks/{review_id}"
+    return answer
 
 
 @router.get(

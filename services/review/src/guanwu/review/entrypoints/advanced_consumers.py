@@ -12,6 +12,7 @@ from guanwu.contracts.events import (
     FieldMarked,
     ReviewApproved,
     ReviewRejected,
+    ReviewSendRequested,
     ReviewStarted,
     ReviewWithdrawn,
 )
@@ -20,7 +21,7 @@ from guanwu.review.service_layer.advanced import AdvancedContext, learn_declarat
 
 HISTORY_GROUP = "review.history"
 AUDIT_GROUP = "review.audit"
-AUDITED = (FieldMarked, ReviewApproved, ReviewRejected, ReviewStarted, ReviewWithdrawn)
+AUDITED = (FieldMarked, ReviewApproved, ReviewRejected, ReviewSendRequested, ReviewStarted, ReviewWithdrawn)
 
 
 def subscriptions(context: AdvancedContext) -> list[Subscription]:

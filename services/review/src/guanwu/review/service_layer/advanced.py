@@ -1,30 +1,25 @@
-"""Use cases of 高级审核, 发送 and 审核留痕: learning declarations into review's history, recording the audit,
-answering the 高级审核 view of a task, and handing an approved declaration on to 申报."""
+"""Use cases of 高级审核, 打印 and 审核留痕: learning declarations into review's history, recording the audit,
+answering the 高级审核 view of a task and printing its sheet. 发送 is in `sending.py`."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-
-from pydantic import BaseModel, Field
 
 from guanwu.contracts.envelope import Envelope
 from guanwu.contracts.events.base import Event
 from guanwu.customs.printing import PrintFontMissing, PrintNumbers
 from guanwu.customs.rules import Level, check
-from guanwu.platform import ids
 from guanwu.platform.clock import Clock
 from guanwu.platform.refusal import Refusal
 from guanwu.review.adapters_advanced import AuditLog, DeclarationHistory, ReviewSettingsStore
 from guanwu.review.adapters_declaration import DeclarationApi
 from guanwu.review.adapters_printing import render_review_sheet
 from guanwu.review.domain.advanced import TEMPLATE_NONE, AdvancedReview, TemplateNote, advanced_view
-from guanwu.review.domain.audit import AuditRecord, audit_record
+from guanwu.review.domain.audit import audit_record
 from guanwu.review.domain.comparisons import TemplateCopy, compare
 from guanwu.review.domain.history import consignee_of, history_row
-from guanwu.review.domain.sending import ensure_may_send
 from guanwu.review.domain.sheet import review_sheet
 from guanwu.review.domain.tasks import ReviewRefused, ReviewTask
 from guanwu.review.service_layer.unit_of_work import ReviewUnitOfWork
@@ -40,7 +35,7 @@ class AdvancedContext:
     audit: AuditLog
     settings: ReviewSettingsStore
     declaration_url: str | None = None
-    """Base URL of the declaration service; None: the same process (embedded)."""
+    """Base URL of the declaration service (高级审核's template); None: the same process (embedded)."""
     api_timeout_seconds: float = 10.0
 
 
@@ -129,55 +124,6 @@ async def advanced_review(
         template=note,
         consignee=consignee,
         earlier_declarations=len(earlier),
-    )
-
-
-# ── 发送 ─────────────────────────────────────────────────────────────────────────────────────────────────
-
-
-class SendResult(BaseModel):
-    review_id: str
-    declaration_id: str
-    declaration_version: int = Field(description="The declaration's version after 申报 (its ETag there)")
-    declaration_status: str = Field(description="The declaration's state after 申报 (申报中)")
-    sent_by: str
-    sent_at: datetime
-
-
-async def send_to_declare(
-    tenant: str,
-    review_id: str,
-    *,
-    user_id: str,
-    is_admin: bool,
-    context: AdvancedContext,
-    api: DeclarationApi,
-) -> SendResult:
-    """发送: the declaration service's declare command on the approved declaration, as the reviewer (their
-    token: the declaration service applies its own rules too). Recorded in the audit once it succeeded."""
-    task = await context.new_uow().tasks.load(tenant, review_id)
-    ensure_may_send(task, await context.settings.load(tenant), is_admin=is_admin)
-    current = await api.declaration(task.declaration_id)
-    declared = await api.declare(task.declaration_id, current.version)
-    now = context.clock()
-    record = AuditRecord(
-        record_id=ids.deterministic_id("review-audit-sent", tenant, review_id, str(declared.version)),
-        tenant=tenant,
-        at=now,
-        reviewer=user_id,
-        action="sent",
-        review_id=review_id,
-        declaration_id=task.declaration_id,
-        declaration_version=declared.version,
-    )
-    await context.audit.record([record])
-    return SendResult(
-        review_id=review_id,
-        declaration_id=task.declaration_id,
-        declaration_version=declared.version,
-        declaration_status=declared.status,
-        sent_by=user_id,
-        sent_at=now,
     )
 
 
