@@ -1,5 +1,7 @@
-"""高级审核 and 发送 in the embedded system: review reads the declaration's template and declares through the
-declaration service's own HTTP API (in process, through the app serving the request), as the reviewer."""
+"""高级审核 and 发送 in the embedded system: review reads the declaration's template through the declaration
+service's HTTP API (in process), and 发送 is a command through events — ReviewSendRequested, which the declaration
+service carries out as the reviewer (who need not be a preparer), answered by DeclarationDeclareRequested with the
+send's id or by DeclarationSendRefused."""
 
 from __future__ import annotations
 
@@ -49,11 +51,20 @@ async def submitted_from_template(
     return draft
 
 
-async def test_a_reviewer_sends_an_approved_declaration_made_from_a_template(tmp_path: Path) -> None:
-    async with running_embedded(tmp_path, ["acme"], simulator=False) as (system, client):
+async def in_state(client: httpx.AsyncClient, url: str, headers: dict[str, str], *wanted: str) -> Any:
+    current = await ok(await client.get(url, headers=headers))
+    return current if current["status"] in wanted else None
+
+
+async def settled(client: httpx.AsyncClient, task_url: str, headers: dict[str, str]) -> Any:
+    send = (await ok(await client.get(task_url, headers=headers)))["send"]
+    return send if send and send["state"] != "requested" else None
+
+
+async def test_a_reviewer_only_sends_an_approved_declaration_made_from_a_template(tmp_path: Path) -> None:
+    async with running_embedded(tmp_path, ["acme"], with_signer=True) as (system, client):
         preparer = bearer(system, "acme", roles=("preparer",), user="zhang")
-        reviewer = bearer(system, "acme", roles=("reviewer",), user="li")
-        reviewer_preparer = bearer(system, "acme", roles=("reviewer", "preparer"), user="wang")
+        reviewer = bearer(system, "acme", roles=("reviewer",), user="li")  # no preparer role
         manager = bearer(system, "acme", roles=("manager",), user="boss")
         document = fixtures.export_sea_general_trade()
         draft = await submitted_from_template(client, preparer, document)
@@ -75,34 +86,69 @@ async def test_a_reviewer_sends_an_approved_declaration_made_from_a_template(tmp
         await ok(
             await client.post(f"{task_url}/approve", json={}, headers=versioned(reviewer, task["version"]))
         )
-
-        async def approved() -> dict[str, Any] | None:
-            current = await ok(await client.get(url, headers=preparer))
-            return current if current["status"] == "审核通过" else None
-
-        await eventually(approved)
+        approved = await eventually(lambda: in_state(client, url, preparer, "审核通过"))
         send = f"{task_url}/send"
         not_allowed = await client.post(send, headers=reviewer)
         assert not_allowed.status_code == 403
         assert not_allowed.json()["error"]["code"] == "review.send_not_allowed"
         await ok(await client.put("/api/review/settings", json={"reviewers_may_send": True}, headers=manager))
-        # The declaration service applies its own rules to the reviewer's token: 申报 is a preparer's command.
-        refused = await client.post(send, headers=reviewer)
-        assert refused.status_code == 403 and "申报服务拒绝" in refused.json()["error"]["message_zh"]
 
-        sent = await ok(await client.post(send, headers=reviewer_preparer))
-        assert (sent["declaration_status"], sent["sent_by"]) == ("申报中", "wang")
-        declaration = await ok(await client.get(url, headers=preparer))
-        assert declaration["status"] == "申报中" and declaration["version"] == sent["declaration_version"]
-        again = await client.post(send, headers=reviewer_preparer)
-        assert again.status_code == 409  # the declaration service's refusal: it is no longer 审核通过
+        requested = await client.post(send, headers=reviewer)
+        assert requested.status_code == 202, requested.text
+        assert requested.json()["state"] == "requested" and requested.headers["Location"] == task_url
+        answer = await eventually(lambda: settled(client, task_url, reviewer))
+        assert (answer["state"], answer["requested_by"]) == ("declared", "li")
+        assert answer["send_id"] == requested.json()["send_id"]
+        assert answer["declared_version"] == approved["version"] + 1
+        again = await client.post(send, headers=reviewer)
+        assert again.status_code == 200 and again.json()["send_id"] == answer["send_id"]
 
-        audit = await ok(
-            await client.get(
-                "/api/review/audit", params={"declaration_id": draft["declaration_id"]}, headers=manager
+        released = await eventually(lambda: in_state(client, url, preparer, "放行"))
+        assert released["signing"]["requested_by"] == "li" and released["signing"]["signature"] is not None
+        assert [r["channel"] for r in released["receipts"]] == ["L", "P"]
+        actions = [e["action"] for e in (await ok(await client.get(f"{url}/audit", headers=preparer)))]
+        assert actions.count("declare") == 1
+
+        async def sent_audited() -> list[tuple[str, str]] | None:
+            audit = await ok(
+                await client.get(
+                    "/api/review/audit", params={"declaration_id": draft["declaration_id"]}, headers=manager
+                )
             )
+            pairs = [(r["action"], r["reviewer"]) for r in audit["items"]]
+            return pairs if ("sent", "li") in pairs else None
+
+        assert (await eventually(sent_audited))[-2:] == [("approve", "li"), ("sent", "li")]
+
+
+async def test_a_send_the_declaration_service_refuses_shows_why(tmp_path: Path) -> None:
+    async with running_embedded(tmp_path, ["acme"], simulator=False) as (system, client):
+        preparer = bearer(system, "acme", roles=("preparer",), user="zhang")
+        reviewer = bearer(system, "acme", roles=("reviewer",), user="li")
+        manager = bearer(system, "acme", roles=("manager",), user="boss")
+        await ok(await client.put("/api/review/settings", json={"reviewers_may_send": True}, headers=manager))
+        body = fixtures.export_sea_general_trade().model_dump(mode="json", exclude_none=True)
+        created = await ok(await client.post(DECLARATIONS, json=body, headers=preparer))
+        url = f"{DECLARATIONS}/{created['declaration_id']}"
+        await ok(await client.post(f"{url}/submit", headers=versioned(preparer, 1)))
+
+        async def review_task() -> list[dict[str, Any]]:
+            return (await client.get("/api/review/tasks", headers=reviewer)).json()["items"]
+
+        [task] = await eventually(review_task)
+        task_url = f"/api/review/tasks/{task['review_id']}"
+        await ok(
+            await client.post(f"{task_url}/approve", json={}, headers=versioned(reviewer, task["version"]))
         )
-        assert [(r["action"], r["reviewer"]) for r in audit["items"]][-2:] == [
-            ("approve", "li"),
-            ("sent", "wang"),
-        ]
+        approved = await eventually(lambda: in_state(client, url, preparer, "审核通过"))
+        # The preparer declares first (no card signer here: it stays 申报中); the reviewer's send comes late.
+        await ok(await client.post(f"{url}/declare", headers=versioned(preparer, approved["version"])))
+        requested = await client.post(f"{task_url}/send", headers=reviewer)
+        assert requested.status_code == 202, requested.text
+        answer = await eventually(lambda: settled(client, task_url, reviewer))
+        assert (answer["state"], answer["code"]) == ("refused", "declaration.not_approved")
+        assert "审核通过后才能申报" in answer["message_zh"] and answer["message_en"]
+        declaration = await ok(await client.get(url, headers=preparer))
+        assert declaration["status"] == "申报中" and declaration["signing"]["requested_by"] == "zhang"
+        retried = await client.post(f"{task_url}/send", headers=reviewer)
+        assert retried.status_code == 202 and retried.json()["send_id"] != answer["send_id"]
