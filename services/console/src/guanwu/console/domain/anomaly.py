@@ -284,7 +284,16 @@ FIELD_LABELS = {
     "handling_status": "处理状态",
     "completed_on": "完成日期",
     "reason": "异常原因",
+    "attachments": "附件",
 }
+
+
+def history_action(entry: Mapping[str, Any]) -> str:
+    """The entry's action in Chinese; a change of the attachments alone is 附件变更."""
+    fields = {str(c.get("field")) for c in entry.get("changes") or []}
+    if entry.get("action") == "changed" and fields == {"attachments"}:
+        return "附件变更"
+    return HISTORY_ACTIONS.get(str(entry.get("action")), str(entry.get("action")))
 
 
 def history_changes(entry: Mapping[str, Any]) -> str:

@@ -20,7 +20,6 @@ from guanwu.console.domain.anomaly import (
     CATEGORY_NAMES,
     DONE,
     EDITORS,
-    HISTORY_ACTIONS,
     MAX_SELECTED,
     SCREENS,
     STATISTICS_PATH,
@@ -32,6 +31,7 @@ from guanwu.console.domain.anomaly import (
     form_fields,
     form_values,
     goes_back,
+    history_action,
     history_changes,
     list_columns,
     list_params,
@@ -52,7 +52,12 @@ from guanwu.console.entrypoints.pages import Context, refused_page, render, sign
 from guanwu.console.entrypoints.query_pages import passed_on
 from guanwu.console.entrypoints.session import Session, require_csrf
 
-templates.env.globals.update(anomaly_cell=anomaly_cell, file_size=file_size, history_changes=history_changes)
+templates.env.globals.update(
+    anomaly_cell=anomaly_cell,
+    file_size=file_size,
+    history_action=history_action,
+    history_changes=history_changes,
+)
 router = APIRouter(include_in_schema=False)
 
 API = "/api/anomaly/anomalies"
@@ -290,7 +295,6 @@ def form_page(
         notice=notice,
         attachments=attachments or [],
         history=history or [],
-        history_actions=HISTORY_ACTIONS,
         attachment_error=attachment_error,
         attachment_accept=ATTACHMENT_ACCEPT,
         attachment_note=ATTACHMENT_NOTE,
