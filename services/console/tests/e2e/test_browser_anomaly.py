@@ -109,6 +109,13 @@ def attach_and_download(page: Page, folder: Path) -> None:
     row(page, OUR_ENTRY).get_by_role("link", name="编辑").click()
     expect(page.get_by_role("heading", name=re.compile("附件"))).to_have_text("附件（0）")
     expect(page.locator("table.history")).to_contain_text("异常类型：查验 → 退单")
+    program = folder / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00" + bytes(200))
+    page.get_by_label("上传附件").set_input_files(program)
+    page.get_by_role("button", name="上传", exact=True).click()
+    expect(page.locator('#attachments [role="alert"]')).to_contain_text("附件未上传：不允许的附件类型")
+    expect(page.get_by_role("heading", name=re.compile("附件"))).to_have_text("附件（0）")
+    shot(page, "69-异常登记-附件被拒")
     notice = folder / "查验通知书.pdf"
     notice.write_bytes(PDF)
     page.get_by_label("上传附件").set_input_files(notice)

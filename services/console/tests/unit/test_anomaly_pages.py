@@ -268,6 +268,25 @@ async def register_change(system: EmbeddedSystem, client: httpx.AsyncClient, ano
     assert answer.status_code == 200, answer.text
 
 
+async def test_a_file_over_the_apis_limit_is_refused_with_its_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUANWU_ANOMALY_ATTACHMENT_MAX_BYTES", "1024")
+    async with console_system(tmp_path) as (system, client):
+        record = await register(system, client, "acme")
+        await log_in(client, "zhang")
+        url = f"{DECLARATIONS}/{record['anomaly_id']}"
+        page = await client.get(url)
+        large = PDF + b"0" * 2048
+        refused = await client.post(
+            f"{url}/attachments",
+            data={"csrf_token": hidden_csrf(page.text)},
+            files={"file": ("大文件.pdf", large, "application/pdf")},
+        )
+        assert refused.status_code == 413 and "附件未上传：附件不能超过" in refused.text
+        assert "附件（0）" in refused.text
+
+
 async def test_another_tenants_record_is_not_found(tmp_path: Path) -> None:
     async with console_system(tmp_path) as (system, client):
         theirs = await register(system, client, "other")
