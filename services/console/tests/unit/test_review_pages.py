@@ -285,3 +285,35 @@ async def test_the_list_offers_the_seeds_toolbar_and_a_status_filter(tmp_path: P
         zhang = await log_in(client, "zhang")
         assert zhang.status_code == 303
         assert (await client.get("/console/review/audit")).status_code == 403  # a preparer: not their menu
+
+
+async def test_send_shows_for_a_reviewer_when_allowed_and_its_state_settles(tmp_path: Path) -> None:
+    async with console_system(tmp_path) as (system, client):
+        task = await from_template(system, client)
+        await log_in(client, "li")
+        url = f"/console/review/{task['review_id']}"
+        page = (await client.get(url)).text
+        approved = await client.post(f"{url}/approve", data=form(page))
+        assert approved.status_code == 303
+        send_button = '<button type="submit" class="primary">发送</button>'
+        assert send_button not in (await client.get(url)).text  # the tenant does not let reviewers send yet
+        boss = bearer(system, "acme", ("manager",), "boss")
+        await ok(await client.put("/api/review/settings", json={"reviewers_may_send": True}, headers=boss))
+
+        async def sendable() -> str | None:  # the task learns 审核通过 from the declaration's event
+            text = (await client.get(url)).text
+            return text if send_button in text else None
+
+        page = await eventually(sendable)
+        sent = await client.post(f"{url}/send", data={"csrf_token": hidden_csrf(page)})
+        assert sent.status_code == 303 and sent.headers["location"].endswith("?done=send")
+        assert "已提交发送请求" in (await client.get(sent.headers["location"])).text
+
+        async def settled() -> str | None:
+            fragment = (await client.get(f"{url}/send-state")).text
+            assert fragment.lstrip().startswith('<section id="send-state"')  # the fragment alone
+            return fragment if "hx-trigger" not in fragment else None
+
+        fragment = await eventually(settled)
+        assert "已发送：申报服务已受理" in fragment, fragment
+        assert send_button not in (await client.get(url)).text

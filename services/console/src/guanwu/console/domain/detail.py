@@ -46,6 +46,11 @@ AUDIT_ACTIONS = {
     "rejected": "审核退回",
     "declared": "申报",
     "deleted": "删除",
+    "mark": "标记字段",
+    "withdrawn": "撤回",
+    "send": "发送",
+    "send_declared": "发送：申报服务已受理",
+    "send_refused": "发送被拒绝",
 }
 
 

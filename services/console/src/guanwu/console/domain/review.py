@@ -149,8 +149,11 @@ def send_view(task: Mapping[str, Any]) -> SendView:
         text = f"发送中：{by} 于 {at} 请求申报，正在等待申报服务处理……"
         return SendView(state, text, True, False)
     if state == "declared":
-        version = send.get("declaration_version")
-        text = f"已发送：申报服务已受理（{by} 于 {at} 发送，报关单版本 {version}），报关单进入申报中。"
+        version = send.get("declared_version") or send.get("declaration_version")
+        settled = f"，{chinese_datetime(send.get('settled_at'))} 受理" if send.get("settled_at") else ""
+        text = (
+            f"已发送：申报服务已受理（{by} 于 {at} 发送{settled}，报关单版本 {version}），报关单进入申报中。"
+        )
         return SendView(state, text, False, False)
     message = send.get("message_zh") or send.get("code") or "申报服务未说明原因"
     return SendView("refused", f"发送被拒绝：{message}", False, True)

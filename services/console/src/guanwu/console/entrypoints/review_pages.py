@@ -133,7 +133,7 @@ REVIEW_DONE = {
     "marks": "标记已保存。",
     "approve": "已审核通过。",
     "reject": "已退回制单人。",
-    "send": "已发送。",
+    "send": "已提交发送请求。",
 }
 
 
@@ -296,6 +296,15 @@ def action_body(action: str, marks: str, comment: str, override_reason: str) -> 
     return "POST", {"comment": comment.strip() or None, "override_reason": override_reason.strip() or None}
 
 
+def red_marks_message(refused: ApiRefused) -> str | None:
+    """The approve API's 409 `review.red_marks` in the screen's words: the red fields by their Chinese names."""
+    if refused.error.get("code") != "review.red_marks":
+        return None
+    fields = [field_label(str(p)) for p in refused.error.get("fields") or []]
+    named = f"：{'、'.join(fields)}" if fields else ""
+    return f"仍有 {len(fields) or ''} 个字段标记为红色（有误）{named}。如确需通过，请填写“覆盖理由”后再点“通过”（理由记入审核留痕）。"
+
+
 @router.post("/console/review/{review_id}/{action}", dependencies=[Depends(require_csrf)])
 async def review_action(
     request: Request,
@@ -335,9 +344,7 @@ async def review_action(
     except SessionExpired:
         return to_login(request, expired=True)
     except ApiRefused as refused:
-        message = refused.message
-        if refused.error.get("code") == "review.red_marks":
-            message = f"{message}（如确需通过，请在“覆盖理由”中说明理由后再点“通过”。）"
+        message = red_marks_message(refused) or refused.message
         return await refused_action(
             request, context, review_id, message, refused.status, mode, override_reason
         )
