@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from guanwu.console.adapters import ServiceUrls
+from guanwu.console.adapters_oidc import OidcClient
 from guanwu.console.config import ConsoleSettings
 from guanwu.console.entrypoints import (
     anomaly_pages,
@@ -32,7 +33,12 @@ def build(settings: ConsoleSettings, store: DocumentStore, outbox_written: Outbo
         sync=settings.sync_url,
     )
     context = ConsoleContext(
-        urls, settings.page_size, settings.api_timeout_seconds, settings.import_timeout_seconds
+        urls,
+        settings.page_size,
+        settings.api_timeout_seconds,
+        settings.import_timeout_seconds,
+        oidc=OidcClient(settings.oidc, settings.api_timeout_seconds) if settings.oidc else None,
+        local_login=settings.auth.mode == "local",
     )
     routers = [
         pages.router,

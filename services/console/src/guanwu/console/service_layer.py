@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from guanwu.console.adapters import IN_PROCESS_BASE, ServiceApis, ServiceUrls
+from guanwu.console.adapters_oidc import OidcClient
 from guanwu.console.domain.menu import Paging
 from guanwu.console.domain.screens import ListScreen
 
@@ -20,6 +21,10 @@ class ConsoleContext:
     page_size: int
     timeout_seconds: float
     import_timeout_seconds: float = 600.0
+    oidc: OidcClient | None = None
+    """Single sign-on, when configured."""
+    local_login: bool = True
+    """The login form of local users (`POST /api/auth/token`): only where the services take local tokens."""
 
     @asynccontextmanager
     async def apis(self, app: Any) -> AsyncIterator[ServiceApis]:

@@ -18,6 +18,7 @@ from guanwu.console.domain.screens import (
     format_cell,
 )
 from guanwu.console.entrypoints.session import (
+    OIDC_COOKIE,
     Session,
     csrf_token,
     end_session,
@@ -86,7 +87,9 @@ async def static(name: str) -> Response:
 
 
 @router.get("/console/login")
-async def login_page(request: Request, next: str = "/console/", expired: str | None = None) -> Response:
+async def login_page(
+    request: Request, context: Context, next: str = "/console/", expired: str | None = None
+) -> Response:
     return render(
         request,
         "login.html",
@@ -96,6 +99,8 @@ async def login_page(request: Request, next: str = "/console/", expired: str | N
         expired=bool(expired),
         error=None,
         username="",
+        oidc=context.oidc is not None,
+        local_login=context.local_login,
     )
 
 
@@ -107,6 +112,8 @@ async def login(
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=2000)] = "/console/",
 ) -> Response:
+    if not context.local_login:  # the services take the issuer's tokens only: single sign-on
+        return RedirectResponse(f"/console/login?{urlencode({'next': safe_next(next)})}", status_code=303)
     async with context.apis(request.app) as apis:
         result = await apis.login(username, password)
     if result is None:
@@ -120,6 +127,8 @@ async def login(
             expired=False,
             error="用户名或密码错误",
             username=username,
+            oidc=context.oidc is not None,
+            local_login=context.local_login,
         )
     response = RedirectResponse(safe_next(next), status_code=303)
     start_session(request, response, result.access_token)
@@ -127,8 +136,14 @@ async def login(
 
 
 @router.post("/console/logout", dependencies=[Depends(require_csrf)])
-async def logout(request: Request) -> Response:
-    response = RedirectResponse("/console/login", status_code=303)
+async def logout(request: Request, context: Context) -> Response:
+    """Ends the console's session; an OIDC session also at the issuer, when it offers an end-session endpoint
+    (it comes back to `oidc.post_logout_redirect_url`)."""
+    target = "/console/login"
+    id_token = request.cookies.get(OIDC_COOKIE)
+    if id_token and context.oidc is not None:
+        target = await context.oidc.logout_url(id_token) or target
+    response = RedirectResponse(target, status_code=303)
     end_session(request, response)
     return response
 

@@ -53,14 +53,14 @@ def read_session(request: Request) -> Session | None:
         return None
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        principal = _acting(verifier, token, request.cookies.get(TENANT_COOKIE) or None)
+        principal = acting_principal(verifier, token, request.cookies.get(TENANT_COOKIE) or None)
     except InvalidToken:
         return None
     ACTING_TENANT.set(principal.tenant)
     return Session(token=token, principal=principal, csrf=request.cookies.get(CSRF_COOKIE, ""))
 
 
-def _acting(verifier: TokenVerifier, token: str, chosen: str | None) -> Principal:
+def acting_principal(verifier: TokenVerifier, token: str, chosen: str | None) -> Principal:
     """The user for the chosen tenant; for a stale or missing choice the token's own tenant, or (a token
     listing several and naming none) the first it lists."""
     try:
@@ -82,12 +82,12 @@ def csrf_token(request: Request) -> str:
     return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
 
 
-def _cookie_options(request: Request) -> dict[str, Any]:
+def cookie_options(request: Request) -> dict[str, Any]:
     return {"httponly": True, "samesite": "lax", "secure": request.url.scheme == "https", "path": "/"}
 
 
 def set_csrf_cookie(request: Request, response: Response, value: str) -> None:
-    response.set_cookie(CSRF_COOKIE, value, max_age=CSRF_LIFETIME_SECONDS, **_cookie_options(request))
+    response.set_cookie(CSRF_COOKIE, value, max_age=CSRF_LIFETIME_SECONDS, **cookie_options(request))
 
 
 def start_session(request: Request, response: Response, token: str, id_token: str | None = None) -> int:
@@ -95,13 +95,13 @@ def start_session(request: Request, response: Response, token: str, id_token: st
     earlier session's enterprise choice. `id_token`: an OIDC login's. Returns the session's max-age."""
     expires_at = int(jwt.decode(token, options={"verify_signature": False}).get("exp", 0))
     max_age = max(expires_at - int(time.time()), 0)
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **_cookie_options(request))
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **cookie_options(request))
     set_csrf_cookie(request, response, secrets.token_urlsafe(32))
-    response.delete_cookie(TENANT_COOKIE, **_cookie_options(request))
+    response.delete_cookie(TENANT_COOKIE, **cookie_options(request))
     if id_token:
-        response.set_cookie(OIDC_COOKIE, id_token, max_age=max_age, **_cookie_options(request))
+        response.set_cookie(OIDC_COOKIE, id_token, max_age=max_age, **cookie_options(request))
     else:
-        response.delete_cookie(OIDC_COOKIE, **_cookie_options(request))
+        response.delete_cookie(OIDC_COOKIE, **cookie_options(request))
     return max_age
 
 
@@ -111,12 +111,12 @@ def session_max_age(session: Session) -> int:
 
 
 def choose_tenant(request: Request, response: Response, tenant: str, max_age: int) -> None:
-    response.set_cookie(TENANT_COOKIE, tenant, max_age=max_age, **_cookie_options(request))
+    response.set_cookie(TENANT_COOKIE, tenant, max_age=max_age, **cookie_options(request))
 
 
 def end_session(request: Request, response: Response) -> None:
     for name in (SESSION_COOKIE, CSRF_COOKIE, TENANT_COOKIE, OIDC_COOKIE):
-        response.delete_cookie(name, **_cookie_options(request))
+        response.delete_cookie(name, **cookie_options(request))
 
 
 async def require_csrf(request: Request) -> None:
