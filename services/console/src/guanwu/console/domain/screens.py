@@ -34,8 +34,6 @@ DECLARATION_STATUSES = [
     "删单",
 ]
 REVIEW_STATUSES = ("待审核", "审核通过", "审核退回", "已撤回")
-ANOMALY_TYPES = ("删单", "删改单", "查验", "退单", "其他")
-HANDLING_STATUSES = ("未处理", "处理中", "已处理")
 
 
 def _all(values: tuple[str, ...] | list[str]) -> tuple[tuple[str, str], ...]:
@@ -172,37 +170,6 @@ REVIEW_TASKS = ListScreen(
     detail_label="审核",
     note="最近操作时间不填时，默认显示最近 7 天（北京时间）的审核任务。",
 )
-
-
-def anomaly_screen(category: str) -> ListScreen:
-    title, number = (
-        ("报关单异常", "报关单号") if category == "declaration" else ("核注清单异常", "核注清单编号")
-    )
-    return ListScreen(
-        title=title,
-        service="anomaly",
-        path="/api/anomaly/anomalies",
-        filters=(
-            Filter("document_no", number, max_length=18),
-            Filter("anomaly_type", "异常类型", _all(ANOMALY_TYPES)),
-            Filter("handling_status", "处理状态", _all(HANDLING_STATUSES)),
-            Filter("occurred_from", "发生日期（起）", input_type="date"),
-            Filter("occurred_to", "发生日期（止）", input_type="date"),
-        ),
-        columns=(
-            Column(number, "document_no"),
-            Column("境内收发货人", "trade_name"),
-            Column("进出口", "ie_flag", "ie"),
-            Column("异常类型", "anomaly_type"),
-            Column("发生日期", "occurred_on", "date"),
-            Column("处理状态", "handling_status"),
-            Column("责任人", "responsible_person"),
-            Column("海关是否处罚", "penalized", "bool"),
-            Column("登记时间", "registered_at", "datetime"),
-        ),
-        row_id="anomaly_id",
-        fixed={"category": category},
-    )
 
 
 _IE = {"I": "进口", "E": "出口"}
