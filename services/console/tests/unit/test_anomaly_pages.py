@@ -268,6 +268,27 @@ async def register_change(system: EmbeddedSystem, client: httpx.AsyncClient, ano
     assert answer.status_code == 200, answer.text
 
 
+async def test_a_file_chosen_at_new_is_attached_to_the_new_record(tmp_path: Path) -> None:
+    async with console_system(tmp_path) as (_, client):
+        await log_in(client, "li")
+        page = await client.get(f"{DECLARATIONS}/new")
+        form = {
+            "document_no": ENTRY_ID,
+            "anomaly_type": "删单",
+            "occurred_on": "2026-03-02",
+            "handling_status": "未处理",
+        }
+        saved = await client.post(
+            f"{DECLARATIONS}/new",
+            data={**form, "csrf_token": hidden_csrf(page.text)},
+            files={"file": ("删单通知.pdf", PDF, "application/pdf")},
+        )
+        assert saved.status_code == 303
+        [anomaly_id] = row_ids((await client.get(DECLARATIONS)).text)
+        record = (await client.get(f"{DECLARATIONS}/{anomaly_id}")).text
+        assert "附件（1）" in record and "删单通知.pdf" in record
+
+
 async def test_a_file_over_the_apis_limit_is_refused_with_its_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
