@@ -14,6 +14,7 @@ import uvicorn
 
 from guanwu.cli.replay_command import replay_app
 from guanwu.cli.sync_command import sync_app
+from guanwu.cli.users_command import users_app
 
 if TYPE_CHECKING:
     from guanwu.singlewindow_sim.seeding import SeedSpec
@@ -23,6 +24,7 @@ infra_app = typer.Typer(help="Local Kafka + FerretDB for development and tests",
 app.add_typer(infra_app, name="infra")
 app.add_typer(sync_app, name="sync")
 app.add_typer(replay_app, name="replay")
+app.add_typer(users_app, name="users")
 
 
 DataDir = Annotated[
