@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 from console_system import console_system, draft, hidden_csrf, log_in
-from embedded_system import bearer
+from embedded_system import bearer, eventually
 
+from guanwu.cli.embedded import EmbeddedSystem
 from guanwu.console.domain import editor
 from guanwu.customs.codes import load_default_tables
 
@@ -270,3 +271,71 @@ async def test_the_detail_links_to_the_editor_while_editable(tmp_path: Path) -> 
         edit = await client.get(f"/console/declarations/{ours['declaration_id']}/edit")
         assert edit.status_code == 200 and "编辑出口报关单" in edit.text
         assert state_of(edit.text)["names"]["country"]
+
+
+async def submitted_task(system: EmbeddedSystem, client: httpx.AsyncClient) -> dict[str, Any]:
+    """A draft of zhang (acme) submitted for review, and its review task."""
+    ours = await draft(system, client, "acme", "zhang")
+    url = f"/api/declaration/declarations/{ours['declaration_id']}/submit"
+    headers = {**bearer(system, "acme", ("preparer",), "zhang"), "If-Match": '"1"'}
+    assert (await client.post(url, headers=headers)).status_code < 300
+    reviewer = bearer(system, "acme", ("reviewer",), "li")
+
+    async def task() -> dict[str, Any] | None:
+        rows = (await client.get("/api/review/tasks", headers=reviewer)).json()["items"]
+        found = [r for r in rows if r["declaration_id"] == ours["declaration_id"]]
+        return found[0] if found else None
+
+    found: dict[str, Any] = await eventually(task)
+    return found
+
+
+async def reviewed(
+    system: EmbeddedSystem, client: httpx.AsyncClient, decision: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """A draft of zhang submitted and decided by the reviewer li; the declaration once the decision reached it."""
+    task = await submitted_task(system, client)
+    reviewer = {**bearer(system, "acme", ("reviewer",), "li"), "If-Match": f'"{task["version"]}"'}
+    answer = await client.post(
+        f"/api/review/tasks/{task['review_id']}/{decision}", json=body, headers=reviewer
+    )
+    assert answer.status_code < 300, answer.text
+    preparer = bearer(system, "acme", ("preparer",), "zhang")
+    wanted = "审核通过" if decision == "approve" else "审核退回"
+
+    async def decided() -> dict[str, Any] | None:
+        path = f"/api/declaration/declarations/{task['declaration_id']}"
+        found: dict[str, Any] = (await client.get(path, headers=preparer)).json()
+        return found if found["status"] == wanted else None
+
+    declaration: dict[str, Any] = await eventually(decided)
+    return declaration
+
+
+async def test_a_returned_declaration_shows_the_reviewers_red_marks_at_their_fields(tmp_path: Path) -> None:
+    async with console_system(tmp_path) as (system, client):
+        marks = [{"field_path": "goods[1].g_qty", "verdict": "wrong", "comment": "数量与箱单不符"}]
+        declaration = await reviewed(system, client, "reject", {"comment": "请核对数量", "marks": marks})
+        await log_in(client, "zhang")
+        page = await client.get(f"/console/declarations/{declaration['declaration_id']}/edit")
+        notes = state_of(page.text)["notes"]
+        assert notes["goods#goods-2.g_qty"][0] == {
+            "level": "review",
+            "text": "审核意见：数量与箱单不符",
+            "path": "goods[1].g_qty",
+        }
+        assert 'value="save" class="primary">暂存</button>' in page.text  # 审核退回 may be edited
+
+
+async def test_an_approved_declaration_is_declared_from_the_editor(tmp_path: Path) -> None:
+    async with console_system(tmp_path) as (system, client):
+        declaration = await reviewed(system, client, "approve", {})
+        await log_in(client, "zhang")
+        url = f"/console/declarations/{declaration['declaration_id']}/edit"
+        page = await client.get(url)
+        assert "不能修改" in page.text and ">暂存</button>" not in page.text  # read only
+        assert 'name="action" value="declare" >申报</button>' in page.text  # enabled
+        answer = await post_editor(client, url, page.text, state_of(page.text)["doc"], "declare")
+        assert answer.status_code == 303, re.findall(r"role=\"alert\">([^<]*)", answer.text)
+        detail = await client.get(answer.headers["location"])
+        assert "已申报，正在签名发送。" in detail.text and "申报中" in detail.text

@@ -351,7 +351,8 @@ async def write(apis: ServiceApis, token: str, state: EditorState, form: Posted)
     if state.declaration is None:
         created = await apis.post("declaration", API, token, state.document)
         state.declaration, state.version, state.dirty = created, int(created["version"]), False
-    elif state.dirty or form.action in ("save", "overwrite"):
+    elif form.action in ("save", "overwrite") or (state.dirty and form.action == "submit"):
+        # 申报 declares the approved version as it stands: an approved declaration is not edited
         path = declaration_path(state.declaration["declaration_id"])
         saved = await apis.change("PUT", "declaration", path, token, state.document, state.version)
         state.declaration, state.version, state.dirty = saved, int(saved["version"]), False

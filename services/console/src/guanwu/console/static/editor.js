@@ -57,7 +57,16 @@
       },
       shows: function (path) {
         var rule = this.meta && this.meta.fields && this.meta.fields[path];
+        if (!rule && path === "head.bill_type") { return /record_list$/.test(this.doc.kind); }
         return !rule || rule.presence !== "hidden";
+      },
+      demands: function (path) {
+        var rule = this.meta && this.meta.fields && this.meta.fields[path];
+        return Boolean(rule && rule.presence === "required");
+      },
+      hint: function (path) {
+        var rule = this.meta && this.meta.fields && this.meta.fields[path];
+        return (rule && rule.hint_zh) || "";
       },
       allows: function (path, code) {
         var rule = this.meta && this.meta.fields && this.meta.fields[path];
@@ -154,7 +163,6 @@
           self.open = self.typing || document.activeElement === self.$refs.input;
         });
       },
-      typed: function () { this.typing = true; this.search(); },
       move: function (step) {
         if (!this.open) { this.search(); return; }
         var count = this.options.length;
@@ -197,7 +205,11 @@
     alpine.data("codeSelect", codeSelect);
     document.querySelectorAll("form.editor[x-ignore]").forEach(function (form) {
       form.removeAttribute("x-ignore");
-      if (running) { alpine.initTree(form); }
+      if (running) {
+        delete form._x_ignore; // Alpine met the swapped-in form first and marked it ignored
+        alpine.destroyTree(form);
+        alpine.initTree(form);
+      }
     });
   }
   if (window.Alpine) {
