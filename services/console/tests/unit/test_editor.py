@@ -16,7 +16,7 @@ from embedded_system import bearer, eventually
 
 from guanwu.cli.embedded import EmbeddedSystem
 from guanwu.console.domain import editor
-from guanwu.customs.codes import load_default_tables
+from guanwu.customs.codes import CodeEntry, load_default_tables
 
 pytestmark = pytest.mark.unit
 
@@ -107,6 +107,18 @@ def test_code_search_ranks_the_code_before_names() -> None:
     assert editor.search_codes(tables, "no_such_table", "x") == []
     names = editor.code_names(tables, {"head": {"trade_country": "USA"}, "goods": [{"trade_curr": "USD"}]})
     assert names["country"]["USA"] and names["currency"]["USD"] == "美元"
+
+
+def test_a_tariff_code_brings_its_legal_units() -> None:
+    entry = CodeEntry(
+        "8517130000", "智能手机", confidence="enterprise", extra={"first_unit": "001", "second_unit": "035"}
+    )
+    tables = load_default_tables().with_entries("hs_sample", [entry], replace=False)
+    found = editor.search_codes(tables, "hs_sample", "智能")
+    assert found == [{"code": "8517130000", "name": "智能手机", "first_unit": "001", "second_unit": "035"}]
+    assert (
+        "first_unit" not in editor.search_codes(tables, "hs_sample", "9001100000")[0]
+    )  # the sample: no units
 
 
 def test_changes_since_name_the_fields_in_chinese() -> None:
@@ -339,3 +351,21 @@ async def test_an_approved_declaration_is_declared_from_the_editor(tmp_path: Pat
         assert answer.status_code == 303, re.findall(r"role=\"alert\">([^<]*)", answer.text)
         detail = await client.get(answer.headers["location"])
         assert "已申报，正在签名发送。" in detail.text and "申报中" in detail.text
+
+
+async def test_check_runs_the_declare_checks_without_saving_and_fifty_lines_is_the_limit(
+    tmp_path: Path,
+) -> None:
+    async with console_system(tmp_path) as (_system, client):
+        await log_in(client, "zhang")
+        url = "/console/declarations/export-declaration/new"
+        page = await client.get(url)
+        document = state_of(page.text)["doc"]
+        checked = await post_editor(client, url, page.text, document, "check")
+        assert checked.status_code == 200 and "逻辑校验（按申报要求）：错误" in checked.text
+        state = state_of(checked.text)
+        assert state["notes"]["head.custom_master"] and state["dirty"]  # still a new, unsaved form
+        assert 'action="/console/declarations/export-declaration/new"' in checked.text
+        document["goods"] = [{"g_name": f"商品{n}"} for n in range(51)]
+        refused = await post_editor(client, url, page.text, document, "save")
+        assert refused.status_code == 422 and len(state_of(refused.text)["doc"]["goods"]) == 51

@@ -32,7 +32,7 @@ from guanwu.contracts.declaration import (
     TrnHead,
     TrnList,
 )
-from guanwu.customs.codes import CodeTables, Table
+from guanwu.customs.codes import CodeTables, Table, legal_units
 from guanwu.customs.rules.fields import field_specs
 
 MAX_LINES = MAX_GOODS_LINES
@@ -411,7 +411,13 @@ def search_codes(tables: CodeTables, table: str, query: str, limit: int = 20) ->
             continue
         ranked.append((rank, entry.code, entry.name_zh))
     ranked.sort()
-    return [{"code": code, "name": name} for _, code, name in ranked[:limit]]
+    found = [{"code": code, "name": name} for _, code, name in ranked[:limit]]
+    if table == Table.HS:  # a 商品编号 brings its 法定计量单位, which the editor fills in when they are empty
+        for option in found:
+            units = legal_units(tables[table], option["code"])
+            if units:
+                option["first_unit"], option["second_unit"] = units
+    return found
 
 
 def code_names(tables: CodeTables, document: Mapping[str, Any]) -> dict[str, dict[str, str]]:

@@ -335,6 +335,8 @@ async def carry_out(
             await use_template(apis, session.token, state, form.template_id)
         elif form.action == "save_template":
             await keep_as_template(apis, session.token, state, form.template_name)
+        elif form.action == "check":
+            await check(apis, session.token, state)
         elif form.action in ("save", "overwrite", "submit", "declare"):
             return await write(apis, session.token, state, form)
         else:
@@ -386,6 +388,18 @@ async def explain(apis: ServiceApis, token: str, state: EditorState, refused: Ap
             "changes": editor.changes_since(audit, state.version),
             "editable": current["status"] in editor.EDITABLE_STATUSES,
         }
+
+
+async def check(apis: ServiceApis, token: str, state: EditorState) -> None:
+    """逻辑校验: the 申报-level checks of the form as it is now, nothing saved (the checks 提交审核 will run)."""
+    report = await apis.post("declaration", "/api/declaration/validate?level=declare", token, state.document)
+    state.notes = editor.notes(report["findings"])
+    if report["findings"]:
+        state.notice = f"逻辑校验（按申报要求）：错误 {report['errors']} 个，警告 {report['warnings']} 个，见各字段旁的提示。"
+    else:
+        state.notice = "逻辑校验（按申报要求）未发现问题。"
+    if state.dirty:
+        state.notice += "修改尚未暂存。"
 
 
 async def use_template(apis: ServiceApis, token: str, state: EditorState, template_id: str) -> None:

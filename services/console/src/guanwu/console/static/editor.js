@@ -86,6 +86,14 @@
           }
         });
       },
+      chosen: function (detail) {
+        // A 商品编号 from the tariff brings its 法定计量单位: filled in where the line has none yet.
+        if (detail.table !== "hs_sample" || this.sel < 0) { return; }
+        var line = this.doc.goods[this.sel];
+        ["first_unit", "second_unit"].forEach(function (name) {
+          if (detail.option[name] && !line[name]) { line[name] = detail.option[name]; }
+        });
+      },
       addLine: function () {
         if (this.doc.goods.length >= this.maxLines) { return; }
         this.doc.goods.push({ _key: newKey("goods") });
@@ -172,6 +180,7 @@
         var option = this.options[index];
         if (!option) { return; }
         this.value = option.code;
+        this.$dispatch("code-chosen", { table: this.table, option: option });
         this.typing = false;
         this.text = this.display(option.code);
         this.open = false;
