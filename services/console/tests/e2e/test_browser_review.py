@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from watching import wait_while_moving
 
+from guanwu.console.domain.menu import CHINA_TIME
 from guanwu.customs import fixtures
 from guanwu.platform.local_users import LocalUser
 
@@ -48,14 +51,18 @@ def versioned(headers: dict[str, str], version: int) -> dict[str, str]:
     return {**headers, "If-Match": f'"{version}"'}
 
 
-def submitted_from_template(url: str, preparer: dict[str, str], contr_no: str) -> str:
-    """A draft made from a 单证模版 with its 合同协议号 changed, submitted for review: its id."""
+def submitted_from_template(url: str, preparer: dict[str, str], contr_no: str, price_times: int = 1) -> str:
+    """A draft made from a 单证模版 with its 合同协议号 changed (and its first line's unit price `price_times`
+    the template's), submitted for review: its id."""
     document = fixtures.export_sea_general_trade().model_dump(mode="json", exclude_none=True)
     body = {"name": f"海运出口 {contr_no}", "document": document}
     template = ok(httpx.post(f"{url}/api/declaration/templates", json=body, headers=preparer))
     made = f"{url}/api/declaration/templates/{template['template_id']}/declarations"
     draft = ok(httpx.post(made, headers=preparer))
     draft["document"]["head"]["contr_no"] = contr_no
+    line = draft["document"]["goods"][0]
+    line["decl_price"] = str(Decimal(str(line["decl_price"])) * price_times)
+    line["decl_total"] = str(Decimal(str(line["decl_price"])) * Decimal(str(line["g_qty"])))
     at = f"{url}{DECLARATIONS}/{draft['declaration_id']}"
     draft = ok(httpx.put(at, json=draft["document"], headers=versioned(preparer, draft["version"])))
     ok(httpx.post(f"{at}/submit", headers=versioned(preparer, draft["version"])))
@@ -69,6 +76,16 @@ def pending_task(url: str, headers: dict[str, str], declaration_id: str) -> str:
 
     review_id: str = wait_while_moving(found, lambda: None, "review to open the task")
     return review_id
+
+
+def approved_history(url: str, preparer: dict[str, str], reviewer: dict[str, str], count: int) -> None:
+    """`count` earlier declarations of the same consignee approved: the price history 高级审核 compares with."""
+    for number in range(count):
+        declaration_id = submitted_from_template(url, preparer, f"HT-EARLIER-{number}")
+        review_id = pending_task(url, reviewer, declaration_id)
+        task = ok(httpx.get(f"{url}/api/review/tasks/{review_id}", headers=reviewer))
+        approve = f"{url}/api/review/tasks/{review_id}/approve"
+        ok(httpx.post(approve, json={}, headers=versioned(reviewer, task["version"])))
 
 
 def cell(page: Page, path: str) -> Any:
@@ -94,6 +111,11 @@ def filter_and_open_advanced(page: Page, url: str, review_id: str) -> None:
     expect(panel).to_contain_text("单证模版：")
     expect(panel.locator('[data-kind="template"]').first).to_contain_text("CONTRACT-CHANGED")
     expect(cell(page, "head.contr_no").locator('.anote[data-kind="template"]')).to_contain_text("模版比对")
+    outlier = cell(page, "goods[0].decl_price").locator('.anote.alarm[data-kind="price_history"]')
+    expect(outlier).to_have_text("单价异常")
+    far = re.compile(r"远离该收发货人历史单价.*的 10(\.0+)? 倍")
+    expect(outlier).to_have_attribute("title", far)  # the whole message on hover, and in the panel
+    expect(panel.locator('.note-line.alarm[data-kind="price_history"]')).to_contain_text(far)
     shot(page, "51-报关单审核-高级审核")
 
 
@@ -179,6 +201,24 @@ def audit_and_export(page: Page, declaration_id: str) -> None:
     exported = [[str(v) for v in row if v is not None] for row in book.active.iter_rows(values_only=True)]
     assert any("head.contr_no" in row for row in exported[1:]), exported[:3]
     assert any(any("已与客户电话核实" in v for v in row) for row in exported[1:])
+    by_reviewer(page)
+
+
+def by_reviewer(page: Page) -> None:
+    """Per reviewer over a period: today's actions of the reviewer, across declarations."""
+    today = datetime.now(CHINA_TIME).date().isoformat()
+    page.locator("#a-declaration_id").fill("")
+    page.get_by_label("审单员").fill(REVIEWER)
+    page.get_by_label("日期 从").fill(today)
+    page.locator("#a-day_to").fill(today)
+    page.get_by_role("button", name="查询", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"reviewer={REVIEWER}"))
+    reviewers = page.locator("table.audit-records tbody tr td:nth-child(3)")
+    expect(reviewers.first).to_have_text(REVIEWER)
+    assert set(reviewers.all_inner_texts()) == {REVIEWER}
+    approvals = page.locator('table.audit-records tr[data-action="approve"]')
+    expect(approvals).to_have_count(4)  # the three earlier declarations and this one
+    shot(page, "58-审核留痕-按审单员")
 
 
 def stale_mark(page: Page, url: str, preparer: dict[str, str], reviewer: dict[str, str]) -> None:
@@ -221,8 +261,9 @@ def test_a_reviewer_uses_advanced_review_overrides_prints_sends_and_audits(tmp_p
         add_user(data, LocalUser(username=REVIEWER, tenant="demo", roles=["reviewer"]), REVIEWER_PASSWORD)
         demo = bearer_of(url, "demo", password)
         ok(httpx.put(f"{url}/api/review/settings", json={"reviewers_may_send": True}, headers=demo))
-        declaration_id = submitted_from_template(url, demo, "CONTRACT-CHANGED")
         reviewer = bearer_of(url, REVIEWER, REVIEWER_PASSWORD)
+        approved_history(url, demo, reviewer, 3)
+        declaration_id = submitted_from_template(url, demo, "CONTRACT-CHANGED", price_times=10)
         review_id = pending_task(url, reviewer, declaration_id)
         page = browser.new_page(viewport={"width": 1500, "height": 950}, locale="zh-CN")
         log_in_by_form(page, url, REVIEWER, REVIEWER_PASSWORD)

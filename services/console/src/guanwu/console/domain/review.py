@@ -26,6 +26,7 @@ AUDIT_RECORD_ACTIONS = {
 }
 WITHDRAWN_REASONS = {"declaration_deleted": "报关单已删除", "declaration_changed": "报关单已在审核外修改"}
 COMPARISON_KINDS = {"template": "模版比对", "previous": "上一票比对", "price_history": "历史单价"}
+BADGES = {"template": "与模版不同", "previous": "与上一票不同", "price_history": "单价异常"}
 SEVERITIES = {"error": "错误", "warning": "提示"}
 FIELD_FILTERS = (
     ("", "全部字段"),
@@ -53,6 +54,18 @@ class Note:
     message: str
     alarm: bool
     """An error finding, a differing value or a price far outside: shown in red."""
+
+    @property
+    def badge(self) -> str:
+        """The note in a few characters, for a narrow cell (the whole message is its title and in the panel)."""
+        if self.kind == "finding":
+            return "逻辑错误" if self.alarm else "逻辑提示"
+        return BADGES.get(self.kind, self.title) if self.alarm else f"{self.title}相符"
+
+    @property
+    def beside(self) -> bool:
+        """Shown beside the field itself: what needs a look (the panel lists the equal comparisons too)."""
+        return self.alarm or self.kind == "finding"
 
 
 @dataclass
@@ -82,10 +95,7 @@ def _finding_note(finding: Mapping[str, Any]) -> Note:
 
 def _comparison_note(comparison: Mapping[str, Any]) -> Note:
     kind = str(comparison.get("kind") or "")
-    message = str(comparison.get("message_zh") or "")
-    spread = comparison.get("spread") or {}
-    if kind == "price_history" and spread.get("far_outside"):
-        message += f"（为中位数的 {spread.get('ratio')} 倍）"
+    message = str(comparison.get("message_zh") or "")  # a price far outside says how far itself
     return Note(kind, COMPARISON_KINDS.get(kind, kind), message, bool(comparison.get("differs")))
 
 
