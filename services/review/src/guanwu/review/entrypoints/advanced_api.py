@@ -70,7 +70,7 @@ async def advanced(
         "published again. After a refusal a new send may be asked."
     ),
     responses={200: {"model": SendAnswer, "description": "The standing send (asked again)"}},
-    dependencies=[require_roles("reviewer")],
+    dependencies=[require_roles("reviewer", "manager")],
 )
 async def send(
     review_id: str, principal: CurrentPrincipal, context: Context, response: Response
