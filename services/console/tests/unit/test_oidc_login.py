@@ -4,6 +4,7 @@ and the callback's refusals as Chinese pages. The whole flow against a real issu
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from console_system import console_system
+from console_system import PASSWORD, console_system
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
@@ -120,3 +121,25 @@ async def test_without_single_sign_on_its_routes_do_not_exist(tmp_path: Path) ->
         assert "单点登录" not in (await browser.get("/console/login")).text
         assert (await browser.get("/console/oidc/login")).status_code == 404
         assert (await browser.get("/console/oidc/callback?code=c&state=s")).status_code == 404
+
+
+async def test_where_the_services_take_only_the_issuer_s_tokens_the_login_page_offers_single_sign_on_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "ISSUER": ISSUER,
+        "CLIENT_ID": "console",
+        "REDIRECT_URL": SETTINGS.redirect_url,
+    }.items():
+        monkeypatch.setenv(f"GUANWU_CONSOLE_OIDC__{name}", value)
+    async with console_system(tmp_path) as (system, browser):
+        contexts = system.app.state.service_contexts
+        contexts["console"] = dataclasses.replace(contexts["console"], local_login=False)  # as auth.mode=jwks
+        login = await browser.get("/console/login?next=/console/query/declarations")
+        assert "单点登录" in login.text and 'id="username"' not in login.text
+        posted = await browser.post(
+            "/console/login",
+            data={"username": "zhang", "password": PASSWORD, "csrf_token": browser.cookies["guanwu_csrf"]},
+        )
+        assert posted.status_code == 303 and posted.headers["location"].startswith("/console/login?next=")
+        assert "guanwu_session" not in browser.cookies
