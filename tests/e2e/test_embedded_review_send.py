@@ -106,7 +106,9 @@ async def test_a_reviewer_only_sends_an_approved_declaration_made_from_a_templat
         released = await eventually(lambda: in_state(client, url, preparer, "放行"))
         assert released["signing"]["requested_by"] == "li" and released["signing"]["signature"] is not None
         assert [r["channel"] for r in released["receipts"]] == ["L", "P"]
-        actions = [e["action"] for e in (await ok(await client.get(f"{url}/audit", headers=preparer)))]
+        trail = await client.get(f"{url}/audit", headers=preparer)
+        assert trail.status_code == 200, trail.text
+        actions = [entry["action"] for entry in trail.json()]
         assert actions.count("declare") == 1
 
         async def sent_audited() -> list[tuple[str, str]] | None:
