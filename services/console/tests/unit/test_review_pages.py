@@ -317,3 +317,35 @@ async def test_send_shows_for_a_reviewer_when_allowed_and_its_state_settles(tmp_
         fragment = await eventually(settled)
         assert "已发送：申报服务已受理" in fragment, fragment
         assert send_button not in (await client.get(url)).text
+
+
+async def test_a_send_the_declaration_service_refuses_shows_its_reason(tmp_path: Path) -> None:
+    async with console_system(tmp_path) as (system, client):
+        task = await from_template(system, client)
+        boss = bearer(system, "acme", ("manager",), "boss")
+        await ok(await client.put("/api/review/settings", json={"reviewers_may_send": True}, headers=boss))
+        await log_in(client, "li")
+        url = f"/console/review/{task['review_id']}"
+        assert (
+            await client.post(f"{url}/approve", data=form((await client.get(url)).text))
+        ).status_code == 303
+        preparer = bearer(system, "acme", ("preparer",), "zhang")
+        declaration = f"{DECLARATIONS}/{task['declaration_id']}"
+
+        async def approved() -> dict[str, Any] | None:
+            current = await ok(await client.get(declaration, headers=preparer))
+            return current if current["status"] == "审核通过" else None
+
+        current = await eventually(approved)  # the preparer declares it first: 发送 comes too late
+        await ok(await client.post(f"{declaration}/declare", headers=versioned(preparer, current["version"])))
+        page = (await client.get(url)).text
+        sent = await client.post(f"{url}/send", data={"csrf_token": hidden_csrf(page)})
+        assert sent.status_code == 303
+
+        async def settled() -> str | None:
+            fragment = (await client.get(f"{url}/send-state")).text
+            return fragment if "hx-trigger" not in fragment else None
+
+        fragment = await eventually(settled)
+        assert 'class="send-state refused"' in fragment and "发送被拒绝：" in fragment, fragment
+        assert "申报服务未说明原因" not in fragment  # the declaration service's own reason
