@@ -66,7 +66,8 @@ class System:
         return self.demo_password if username == "demo" else PASSWORD
 
     def api(self, username: str) -> dict[str, str]:
-        return bearer_of(self.url, username, self.password(username))
+        headers: dict[str, str] = bearer_of(self.url, username, self.password(username))
+        return headers
 
 
 @pytest.fixture(scope="module")
@@ -313,6 +314,28 @@ def test_an_import_with_a_bad_row_shows_its_error(system: System) -> None:
     shot(page, "88-流程-报关单导入-表体错误")
 
 
+# 报关数据查询's buttons that write, by role (the APIs' rules): who sees 申报 / 提交审核 / 导入, and 生成接单.
+WRITING_BUTTONS = {
+    "demo": (True, True),
+    "zhidan": (True, True),
+    "shendan": (False, False),
+    "jingli": (False, True),
+}
+
+
+def the_query_buttons_follow_the_role(page: Page, username: str) -> None:
+    menu_link(page, "报关数据查询")
+    acts, orders = WRITING_BUTTONS[username]
+    toolbar = page.locator("main")
+    for name in ("申报", "提交审核"):
+        expect(toolbar.get_by_role("button", name=name, exact=True)).to_have_count(int(acts))
+    expect(toolbar.get_by_role("link", name="导入", exact=True)).to_have_count(int(acts))
+    expect(toolbar.get_by_role("link", name="生成接单", exact=True)).to_have_count(int(orders))
+    expect(toolbar.get_by_role("link", name="打印报关单", exact=True)).to_have_count(
+        1
+    )  # reading is everyone's
+
+
 def test_every_menu_item_opens_for_its_roles_and_is_refused_to_others(system: System) -> None:
     roles = {"demo": {"admin"}, **{name: set(r) for name, r in USERS.items()}}
     for username, held in roles.items():
@@ -329,3 +352,4 @@ def test_every_menu_item_opens_for_its_roles_and_is_refused_to_others(system: Sy
                 else:
                     assert answer.status == 403, (username, item.path, answer.status)
                     assert "无权" in answer.text(), (username, item.path)
+        the_query_buttons_follow_the_role(page, username)
