@@ -130,7 +130,8 @@ class ReviewWithdrawn(ReviewTaskEvent):
 
 @REGISTRY.register
 class ReviewSendRequested(ReviewTaskEvent):
-    """发送: a reviewer handed the approved declaration on to 申报, the tenant's settings allowing it.
+    """发送: a reviewer or manager (the tenant's settings allowing it) or an admin handed the approved declaration
+    on to 申报.
 
     The declaration service declares `declaration_version` (the version review approved) as `requested_by`, as it
     does for the preparer's 申报, and answers with DeclarationDeclareRequested carrying this `send_id`, or with
@@ -139,7 +140,7 @@ class ReviewSendRequested(ReviewTaskEvent):
 
     send_id: str = Field(min_length=1, max_length=64, description="This request's id (idempotency key)")
     requested_by: str = Field(
-        min_length=1, max_length=64, description="The reviewer who pressed 发送 (user id)"
+        min_length=1, max_length=64, description="Who pressed 发送 (user id)"
     )
     requested_at: datetime
 
