@@ -252,6 +252,33 @@ def stale_mark(page: Page, url: str, preparer: dict[str, str], reviewer: dict[st
     page.get_by_label("状态筛选").select_option("stale")
     expect(cell(page, "head.trade_name")).to_be_hidden()
     shot(page, "57-报关单审核-标记已变更")
+    refused_send(page, at, preparer)
+
+
+def refused_send(page: Page, at: str, preparer: dict[str, str]) -> None:
+    """The stale mark cleared and the task approved; the preparer declares it before the reviewer's 发送, which
+    the declaration service then refuses: the screen says why."""
+    page.get_by_label("状态筛选").select_option("")
+    cell(page, "head.contr_no").locator("button").click()  # red → unmarked
+    page.get_by_role("button", name="通过").click()
+    expect(page.get_by_role("status")).to_have_text("已审核通过。")
+    send = page.get_by_role("button", name="发送")
+
+    def sendable() -> bool:  # the task learns 审核通过 from the declaration's event
+        if send.count() == 1:
+            return True
+        page.reload()
+        return False
+
+    wait_while_moving(sendable, lambda: page.locator(".declaration-status").inner_text(), "发送 to show")
+    current = ok(httpx.get(at, headers=preparer))
+    assert current["status"] == "审核通过"
+    ok(httpx.post(f"{at}/declare", headers=versioned(preparer, current["version"])))
+    send.click()
+    state = page.locator("#send-state")
+    expect(state).to_contain_text("发送被拒绝：", timeout=30_000)
+    expect(state).to_have_class(re.compile(r"\brefused\b"))
+    shot(page, "59-报关单审核-发送被拒绝")
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium: run deploy/local/chromium.sh")
