@@ -5,25 +5,23 @@ there when missing): authorisation code with PKCE S256 required, JWT access toke
 the user's enterprises. guanwu runs embedded with every service verifying that issuer's tokens through its JWKS
 (`tests/oidc_guanwu.py`); Debian's chromium logs in through the issuer's own login and consent pages, switches
 enterprise (a broker's staff member serving two) and never sees the other enterprise's records, logs out at the
-issuer, and meets a denied login and a forged state as Chinese pages. Screenshots 70–76."""
+issuer, and meets a denied login and a forged state as Chinese pages. The last test does it as deployed: the
+console and the declaration service each `guanwu serve`d on Kafka and FerretDB with `auth.mode=jwks`.
+Screenshots 70–77."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from distributed import free_port
+from distributed import cluster, free_port
+from oidc_test_issuer import console_oidc_settings, oidc_issuer, process
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from watching import activity, wait_while_moving
 
 from guanwu.customs import fixtures
 from guanwu.platform.auth import TENANT_HEADER
@@ -31,73 +29,19 @@ from guanwu.platform.auth import TENANT_HEADER
 pytestmark = pytest.mark.e2e
 
 TESTS = Path(__file__).resolve().parents[1]
-ISSUER_DIR = TESTS / "oidc_issuer"
 CHROMIUM = Path(os.environ.get("GUANWU_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[4] / ".local" / "artifacts" / "console"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-CLIENT_ID, CLIENT_SECRET = "guanwu-console", "console-secret-" + "c" * 24
-ACCOUNTS = {
-    "broker": {"name": "报关行 王五", "tenants": {"acme": ["preparer"], "other": ["preparer", "reviewer"]}},
-    "stranger": {"name": "未开通用户", "tenants": {}},
-}
-
-
-def answers(url: str) -> bool:
-    with contextlib.suppress(httpx.HTTPError):
-        return httpx.get(url, timeout=2).status_code == 200
-    return False
-
-
-@contextlib.contextmanager
-def process(args: list[str], ready_url: str, log: Path, env: dict[str, str], what: str) -> Iterator[None]:
-    with log.open("wb") as out:
-        popen = subprocess.Popen(args, stdout=out, stderr=out, env={**os.environ, **env})
-        try:
-            moving = activity(popen, files=(log,))
-            wait_while_moving(lambda: answers(ready_url) or popen.poll() is not None, moving, what)
-            assert popen.poll() is None, log.read_text()
-            yield
-        finally:
-            popen.kill()
-            popen.wait()
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(the issuer's URL, guanwu's URL)."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.fail("the OIDC test issuer needs Node.js and npm (Debian: nodejs, npm)")
-    if not (ISSUER_DIR / "node_modules" / "oidc-provider").exists():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ISSUER_DIR, check=True)
     tmp = tmp_path_factory.mktemp("oidc")
-    issuer_port, port = free_port(), free_port()
-    issuer, url = f"http://127.0.0.1:{issuer_port}", f"http://127.0.0.1:{port}"
-    issuer_env = {
-        "PORT": str(issuer_port),
-        "CLIENT_ID": CLIENT_ID,
-        "CLIENT_SECRET": CLIENT_SECRET,
-        "REDIRECT_URI": f"{url}/console/oidc/callback",
-        "POST_LOGOUT_REDIRECT_URI": f"{url}/console/login",
-        "AUDIENCE": "guanwu",
-        "ACCOUNTS": json.dumps(ACCOUNTS),
-    }
-    console_env = {
-        "GUANWU_CONSOLE_OIDC__ISSUER": issuer,
-        "GUANWU_CONSOLE_OIDC__CLIENT_ID": CLIENT_ID,
-        "GUANWU_CONSOLE_OIDC__CLIENT_SECRET": CLIENT_SECRET,
-        "GUANWU_CONSOLE_OIDC__SCOPES": "openid profile guanwu",
-        "GUANWU_CONSOLE_OIDC__REDIRECT_URL": f"{url}/console/oidc/callback",
-        "GUANWU_CONSOLE_OIDC__POST_LOGOUT_REDIRECT_URL": f"{url}/console/login",
-    }
-    discovery = f"{issuer}/.well-known/openid-configuration"
-    with process(
-        [node, str(ISSUER_DIR / "issuer.mjs")],
-        discovery,
-        tmp / "issuer.log",
-        issuer_env,
-        "the OIDC issuer to start",
-    ):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with oidc_issuer(free_port(), url, tmp / "issuer.log") as issuer:
+        console_env = {f"GUANWU_CONSOLE_{k}": v for k, v in console_oidc_settings(issuer, url).items()}
         guanwu = [sys.executable, str(TESTS / "oidc_guanwu.py"), str(port), str(tmp / "data"), issuer]
         with process(guanwu, f"{url}/readyz", tmp / "guanwu.log", console_env, "guanwu to start"):
             yield issuer, url
@@ -135,7 +79,8 @@ def sign_in_at_the_issuer(page: Page, url: str, login: str, screenshots: bool = 
 
 def drafts_through_the_api(page: Page, url: str) -> dict[str, str]:
     """One draft in each enterprise, posted with the session's own access token (the issuer's JWT) and the
-    enterprise named in X-Guanwu-Tenant, as the console does; a tenant the token does not list is refused."""
+    enterprise named in X-Guanwu-Tenant, as the console does; a tenant the token does not list is refused.
+    `url`: where the declaration API answers."""
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "guanwu_session")
     document = fixtures.export_sea_general_trade().model_dump(mode="json", exclude_none=True)
     ids = {}
@@ -222,4 +167,49 @@ def test_a_denied_login_a_forged_state_and_an_unknown_user_are_chinese_pages(
     expect(page.locator(".error")).to_contain_text("未开通本系统")
     page.goto(f"{url}/console/")
     expect(page.get_by_role("heading", name="用户登录")).to_be_visible()
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def distributed(kafka_bootstrap: str, mongo_url: str) -> Iterator[tuple[str, str, str]]:
+    """As deployed: `guanwu serve console` and `guanwu serve declaration`, each its own process on Kafka and
+    FerretDB, both with `auth.mode=jwks` on the issuer (settings only, nothing swapped). (issuer, console URL,
+    declaration URL)."""
+    with cluster(kafka_bootstrap, mongo_url) as running:
+        issuer_port = free_port()
+        issuer_url = f"http://127.0.0.1:{issuer_port}"
+        jwks = {
+            "AUTH__MODE": "jwks",
+            "AUTH__JWKS_URL": f"{issuer_url}/jwks",
+            "AUTH__ISSUER": issuer_url,
+            "AUTH__AUDIENCE": "guanwu",
+        }
+        declaration = running.service("declaration", **jwks)
+        console = running.service("console", **jwks, DECLARATION_URL=declaration.url)
+        console.env.update(
+            {f"GUANWU_CONSOLE_{k}": v for k, v in console_oidc_settings(issuer_url, console.url).items()}
+        )
+        log = declaration.log_path.with_name(f"oidc-issuer-{issuer_port}.log")
+        with oidc_issuer(issuer_port, console.url, log) as issuer:
+            declaration.start()
+            console.start()
+            yield issuer, console.url, declaration.url
+
+
+def test_distributed_the_console_signs_in_only_through_the_issuer_and_each_service_keeps_one_enterprise(
+    browser: Browser, distributed: tuple[str, str, str]
+) -> None:
+    _, url, declaration_url = distributed
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page.goto(f"{url}/console/login")
+    expect(page.locator("#username")).to_have_count(0)  # no local users where the services take jwks tokens
+    shot(page, "77-登录-仅单点登录")
+    sign_in_at_the_issuer(page, url, "broker")
+    expect(page.locator(".who .tenant")).to_have_text("企业：acme")
+    ids = drafts_through_the_api(page, declaration_url)
+    sees_only(page, url, ids, "acme")
+    page.locator(".tenant-switch summary").click()
+    page.get_by_role("button", name="other").click()
+    expect(page.locator(".who .tenant")).to_have_text("企业：other")
+    sees_only(page, url, ids, "other")
     page.close()
