@@ -223,6 +223,14 @@ async def test_a_resubmitted_declaration_shows_its_stale_mark_with_both_values(t
             return current if current["status"] == "审核退回" else None
 
         current = await eventually(returned)
+        await log_in(client, "zhang")  # the preparer sees the red field and its comment on the declaration
+        detail = (await client.get(f"/console/declarations/{task['declaration_id']}")).text
+        red = detail.split('aria-label="审核有误字段"', 1)[1].split("</section>", 1)[0]
+        assert (
+            "合同协议号" in red and "合同号有误" in red and "提运单号" not in red
+        )  # the green one is not listed
+        assert 'class="fcell mark wrong" role="listitem" title="审核有误：合同号有误"' in detail
+        await log_in(client, "li")
         current["document"]["head"]["contr_no"] = "HT-2026-0001"
         changed = await ok(
             await client.put(
