@@ -147,6 +147,7 @@ _scalars = st.one_of(
     st.integers(-3, 3),
     st.sampled_from([0.0, 1.5, -2.0, 2.0]),
     st.sampled_from(["", "a", "b", "上海", "1"]),
+    st.sampled_from(['{"x":"a"}', "{}", '["a"]', "[]", "[1]", "Z", "~"]),  # the JSON text of a value here
 )
 _leaf = st.one_of(_scalars, st.lists(_scalars, max_size=3))
 _sub = st.dictionaries(st.sampled_from(["x", "y"]), _leaf, max_size=2)
@@ -165,6 +166,13 @@ _conditions = st.one_of(
         lambda op, v: {op: v},
         st.sampled_from(["$gt", "$gte", "$lt", "$lte"]),
         st.one_of(st.integers(-3, 3), st.sampled_from([0.5, "a", "b", ""])),
+    ),
+    st.builds(  # a range with both ends (string bounds on either side of the brackets `[` and `{`)
+        lambda low, high, a, b: {low: a, high: b},
+        st.sampled_from(["$gt", "$gte"]),
+        st.sampled_from(["$lt", "$lte"]),
+        st.one_of(st.integers(-3, 3), st.sampled_from(["", "1", "a", "[", "Z"])),
+        st.one_of(st.integers(-3, 3), st.sampled_from(["b", "Z", "[", "[1", "\\", "|", "~", "上海"])),
     ),
 )
 _filters = st.dictionaries(_paths, _conditions, max_size=2)
@@ -187,3 +195,48 @@ def test_sql_translation_matches_the_python_matcher(
     matches = compile_matcher(filter)
     from_python = {str(i) for i, doc in enumerate(docs) if matches({"_id": str(i), **doc})}
     assert from_sql == from_python, (where, params)
+
+
+def test_string_equalities_and_closed_string_ranges_leave_out_the_type_tests() -> None:
+    """They are exact without them, and a filter on indexed fields alone is then answered from the index
+    (no document read): the review list's count."""
+    where, _ = SqlTranslator().where(
+        {"tenant": "t", "status": {"$in": ["a", "b"]}, "at": {"$gte": "2026-01-01", "$lt": "2026-02-01"}}
+    )
+    assert "json_type" not in where
+    for kept in ({"a": 1}, {"a": "{x"}, {"a": {"$gte": "2026"}}, {"a": {"$gte": "a", "$lt": "{"}}):
+        assert "json_type" in SqlTranslator().where(kept)[0], kept
+
+
+def test_every_string_equality_and_range_agrees_with_the_matcher_on_every_kind_of_value() -> None:
+    """Exhaustive beside the generated cases: strings either side of the brackets, against values of every
+    type whose SQL form may compare equal or in range (object and array texts, numbers, booleans, null)."""
+    values: list[Any] = [None, True, False, 0, 1, 2.5, "", "a", "Z", "[", "[1", "{", "~", "上海"]
+    values += [{"x": "a"}, {}, ["a"], [], [1], '{"x":"a"}', '["a"]', "[]"]
+    bounds: list[Any] = ["", "1", "a", "Z", "[", "[1", "\\", "{", "|", "~", "上海", '{"x":"a"}', "[]", 0, 3]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE c (id TEXT PRIMARY KEY, doc TEXT)")
+    docs = [{"_id": str(i), "v": v} for i, v in enumerate(values)] + [{"_id": "missing"}]
+    arrays: set[str] = set()
+    for doc in docs:
+        text, paths = encode_document(doc)
+        arrays |= paths
+        conn.execute("INSERT INTO c VALUES (?, ?)", (doc["_id"], text))
+    filters: list[dict[str, Any]] = [{"v": {low: a, high: b}} for low in ("$gt", "$gte") for high in ("$lt", "$lte")
+                                     for a in bounds for b in bounds]  # fmt: skip
+    filters += [{"v": {op: b}} for op in ("$gt", "$gte", "$lt", "$lte", "$ne") for b in bounds]
+    filters += [{"v": b} for b in bounds] + [{"v": {"$in": [b, "a"]}} for b in bounds]
+    filters += [{"v": {"$nin": [b, "a"]}} for b in bounds]
+    for filter in filters:
+        where, params = SqlTranslator(arrays).where(filter)
+        from_sql = {row[0] for row in conn.execute(f"SELECT id FROM c WHERE {where}", params)}
+        matches = compile_matcher(filter)
+        assert from_sql == {d["_id"] for d in docs if matches(d)}, (filter, where)
+    # Without arrays on the path (the store knows which paths held one), the same filters.
+    scalars = [d for d in docs if not isinstance(d.get("v"), list)]
+    conn.execute("DELETE FROM c WHERE json_type(doc, '$.v') = 'array'")
+    for filter in filters:
+        where, params = SqlTranslator().where(filter)
+        from_sql = {row[0] for row in conn.execute(f"SELECT id FROM c WHERE {where}", params)}
+        matches = compile_matcher(filter)
+        assert from_sql == {d["_id"] for d in scalars if matches(d)}, (filter, where)

@@ -442,16 +442,26 @@ class SqlTranslator:
     Array traversal needs `json_each` sub-queries that no expression index can serve, so it is only generated
     for paths that hold an array in some document of the collection (`array_paths`, kept by the adapter).
     Filters on scalar fields stay plain `json_extract(doc, '$."f"') = ?` terms that use the indexes.
+
+    A comparison is followed by a `json_type` test (Mongo's type brackets) only where the comparison alone could
+    match another type: the test reads the document, so an index that holds every filtered field could not
+    answer a count by itself. `json_extract` gives SQL text for a JSON string and for an object or array (their
+    JSON text, starting with `{` or `[`), numbers for numbers and booleans, NULL for null; numbers sort below
+    text. So equality with a string that starts with neither bracket is exact, and so is a string range with a
+    lower bound (no number or NULL passes it) and an upper bound below `[` (no object or array text passes).
     """
 
     def __init__(self, array_paths: Iterable[str] = ()) -> None:
         self._arrays = frozenset(array_paths)
         self._params: list[Any] = []
         self._aliases = 0
+        self._text_ranges: frozenset[tuple[str, ...]] = frozenset()
 
     def where(self, filter: Filter) -> tuple[str, list[Any]]:
         self._params = []
-        parts = [self._condition(c) for c in parse_filter(filter)]
+        conditions = parse_filter(filter)
+        self._text_ranges = _text_ranges(conditions)
+        parts = [self._condition(c) for c in conditions]
         return (" AND ".join(parts) if parts else "1"), self._params
 
     def _condition(self, c: Condition) -> str:
@@ -506,6 +516,8 @@ class SqlTranslator:
             return f"{type_sql} IS NOT NULL"
         op = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}[c.op]
         self._params.append(c.operand)
+        if leaf and c.path in self._text_ranges:
+            return f"{value_sql} {op} ?"
         types = "= 'text'" if isinstance(c.operand, str) else f"IN {_NUMBER_TYPES}"
         return f"{value_sql} {op} ? AND {type_sql} {types}"
 
@@ -513,7 +525,9 @@ class SqlTranslator:
         strings = [o for o in operands if isinstance(o, str)]
         numbers = [o for o in operands if isinstance(o, int | float) and not isinstance(o, bool)]
         parts: list[str] = []
-        if strings:
+        if strings and leaf and not any(o.startswith(("{", "[")) for o in strings):
+            parts.append(f"{value_sql} {self._eq_or_in(strings)}")
+        elif strings:
             parts.append(f"{value_sql} {self._eq_or_in(strings)} AND {type_sql} = 'text'")
         if numbers:
             parts.append(f"{value_sql} {self._eq_or_in(numbers)} AND {type_sql} IN {_NUMBER_TYPES}")
@@ -533,6 +547,18 @@ class SqlTranslator:
     def _alias(self) -> str:
         self._aliases += 1
         return f"e{self._aliases}"
+
+
+def _text_ranges(conditions: Sequence[Condition]) -> frozenset[tuple[str, ...]]:
+    """The paths compared with a string lower bound and a string upper bound below `[`: their range alone
+    matches only strings (see `SqlTranslator`)."""
+    lower = {c.path for c in conditions if c.op in ("$gt", "$gte") and isinstance(c.operand, str)}
+    upper = {
+        c.path
+        for c in conditions
+        if c.op in ("$lt", "$lte") and isinstance(c.operand, str) and c.operand < "["
+    }
+    return frozenset(lower & upper)
 
 
 def order_by_sql(sort: SortSpec) -> str:
