@@ -287,6 +287,13 @@ class StoreContract:
         assert await loaded.count({"tenant": "t1"}) == 2
         assert await loaded.count({"tenant": "nobody"}) == 0
 
+    async def test_page_counts_every_match_and_returns_one_page(self, loaded: Collection) -> None:
+        total, docs = await loaded.page({"tenant": "t1"}, sort=[("_id", -1)], skip=1, limit=1)
+        assert (total, [d["_id"] for d in docs]) == (2, ["d1"])
+        total, docs = await loaded.page({}, sort=[("_id", 1)])
+        assert (total, [d["_id"] for d in docs]) == (4, ["d1", "d2", "d3", "d4"])
+        assert await loaded.page({"tenant": "nobody"}, limit=5) == (0, [])
+
     # -------------------------------------------------------------------------------------------- replace
 
     async def test_replace_with_the_read_version_bumps_it(self, col: Collection) -> None:

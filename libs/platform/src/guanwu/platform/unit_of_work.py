@@ -218,8 +218,7 @@ class Repository(Generic[A]):
 
     async def page(self, filter: Filter, *, sort: SortSpec, skip: int, limit: int) -> tuple[int, list[A]]:
         """One page of matches and how many there are in all (callers put the tenant in `filter`)."""
-        total = await self.collection.count(filter)
-        docs = await self.collection.find(filter, sort=sort, skip=skip, limit=limit)
+        total, docs = await self.collection.page(filter, sort=sort, skip=skip, limit=limit)
         return total, [self.from_document(d) for d in docs]
 
     # ------------------------------------------------------------------------------------------ writes

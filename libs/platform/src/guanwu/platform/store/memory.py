@@ -133,6 +133,11 @@ class MemoryCollection:
     async def count(self, filter: Filter) -> int:
         return len(self._matching_ids(filter))
 
+    async def page(
+        self, filter: Filter, *, sort: SortSpec = (), skip: int = 0, limit: int = 0
+    ) -> tuple[int, list[Document]]:
+        return await self.count(filter), await self.find(filter, sort=sort, skip=skip, limit=limit)
+
     async def replace(self, doc: Document, *, expected_version: int) -> Document:
         stored = {**doc, VERSION_FIELD: expected_version + 1}
         text = self._encode(stored)

@@ -99,6 +99,17 @@ class Collection(Protocol):
 
     async def count(self, filter: Filter) -> int: ...
 
+    async def page(
+        self,
+        filter: Filter,
+        *,
+        sort: SortSpec = (),
+        skip: int = 0,
+        limit: int = 0,
+    ) -> tuple[int, list[Document]]:
+        """`count(filter)` and `find(filter, ...)` in one call: how many match and one page of them, what a
+        list shows (SQLite: one trip to its reading thread; Mongo: the two queries at once)."""
+
     async def replace(self, doc: Document, *, expected_version: int) -> Document:
         """Replace the whole document if its stored `_version` equals expected_version; bumps `_version`.
         Raises ConcurrencyConflict otherwise (also when the document does not exist)."""
