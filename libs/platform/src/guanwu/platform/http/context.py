@@ -18,7 +18,9 @@ from fastapi import Request
 
 
 def service_context(name: str) -> Callable[[Request], Any]:
-    def dependency(request: Request) -> Any:
+    # Async although it does not wait: FastAPI runs a plain function dependency in its thread pool, two
+    # thread switches per request for a dictionary lookup.
+    async def dependency(request: Request) -> Any:
         return request.app.state.service_contexts[name]
 
     dependency.__name__ = f"{name.replace('-', '_')}_context"
