@@ -12,20 +12,23 @@ count on FerretDB, which reads whole documents to evaluate a filter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from guanwu.contracts.declaration import DeclarationDocument
-from guanwu.platform.store.port import Document, DocumentStore
+from guanwu.platform.store.port import Document, DocumentStore, Filter
 from guanwu.platform.unit_of_work import Events, Repository, UnitOfWork, Write
 from guanwu.review.domain import REVIEW_TASK, ReviewTask
 
 DOCUMENTS = "review_task_documents"
 
 # The list's filters go with the tenant and 最近操作时间 (its default range); the lookups by declaration,
-# number and 申报单号 find a declaration's tasks for its events and receipts.
+# number and 申报单号 find a declaration's tasks for its events and receipts. The screen's usual query (审核状态,
+# 申报地海关, with or without 进出口标志, over a period) has indexes of its own holding every field it filters
+# on: the count is then read from the index alone, and a page from the index in order.
 _INDEXES = (
     [("tenant", 1), ("updated_at", -1)],
     [("tenant", 1), ("status", 1), ("updated_at", -1)],
+    [("tenant", 1), ("status", 1), ("custom_master", 1), ("updated_at", -1)],
+    [("tenant", 1), ("status", 1), ("ie_flag", 1), ("custom_master", 1), ("updated_at", -1)],
     [("tenant", 1), ("ie_flag", 1), ("updated_at", -1)],
     [("tenant", 1), ("custom_master", 1), ("updated_at", -1)],
     [("tenant", 1), ("declaration_id", 1), ("declaration_version", -1)],
@@ -84,20 +87,13 @@ class ReviewRepository(Repository[ReviewTask]):
             for t in tasks
         ]
 
-    async def search(
-        self,
-        tenant: str,
-        filters: dict[str, Any],
-        *,
-        skip: int,
-        limit: int,
-        sort: list[tuple[str, int]] | None = None,
-    ) -> tuple[int, list[ReviewTask]]:
-        """The tenant's tasks matching the filters (a None value matches all), by `sort` (default: last
-        changed first), the review id breaking ties so pages never overlap."""
-        query = {**{k: v for k, v in filters.items() if v is not None}, "tenant": tenant}
-        order = [*(sort or [("updated_at", -1)]), ("_id", 1)]
-        return await self.page(query, sort=order, skip=skip, limit=limit)
+    async def rows(
+        self, tenant: str, filter: Filter, *, skip: int, limit: int, sort: list[tuple[str, int]]
+    ) -> tuple[int, list[Document]]:
+        """The list (F-10): how many of the tenant's tasks match `filter` and one page of them by `sort`, the
+        review id breaking ties so pages never overlap — as stored, no task built: a row needs a few fields."""
+        query = {**filter, "tenant": tenant}
+        return await self.collection.page(query, sort=[*sort, ("_id", 1)], skip=skip, limit=limit)
 
     async def of_declaration(self, tenant: str, declaration_id: str) -> list[ReviewTask]:
         """Every task of one declaration, newest declaration version first (without their documents)."""

@@ -6,7 +6,7 @@ last 7 days: from the day a week before today to today, as the seed's screen doe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
@@ -58,7 +58,7 @@ def period(updated_from: date | None, updated_to: date | None, *, now: datetime)
 
 def store_filter(tenant: str, criteria: ReviewCriteria, start: date, end: date) -> dict[str, Any]:
     query: dict[str, Any] = {"tenant": tenant}
-    for name, value in asdict(criteria).items():
+    for name, value in vars(criteria).items():
         if value is not None:
             query[_ARRAY_FIELDS.get(name, name)] = value
     query["updated_at"] = {"$gte": china_day_start(start), "$lt": china_day_start(end + timedelta(days=1))}
