@@ -180,6 +180,11 @@ def transit_block_follows_the_district(page: Page) -> None:
     expect(manifest).to_be_hidden()
     expect(page.locator(field(page, "head.edi_id"))).to_have_value("3")
     shot(page, "49-转关-北方模式")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("nav.menu").get_by_role("link", name="出口报关单", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("新增出口转关提前报关")  # stayed: nothing lost
+    assert asked == ["有未暂存的修改，离开后将丢失。确定离开吗？"]
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium: run deploy/local/chromium.sh")

@@ -36,6 +36,21 @@
         this.$watch("doc", function () { if (self.loaded) { self.dirty = true; } });
         this.$watch("doc.head.custom_master", function () { self.fetchMeta(); });
         this.$nextTick(function () { self.loaded = true; });
+        // Leaving with unsaved changes asks first: a menu link (htmx) or closing/reloading the page.
+        var form = this.$el;
+        this.leaving = function (event) {
+          if (!document.body.contains(form)) { self.destroy(); return; } // a page swapped away
+          var own = event.target && event.target.closest && event.target.closest("form.editor");
+          if (self.dirty && !own && !window.confirm("有未暂存的修改，离开后将丢失。确定离开吗？")) { event.preventDefault(); }
+        };
+        this.unloading = function (event) { if (self.dirty && document.body.contains(form)) { event.preventDefault(); event.returnValue = ""; } };
+        document.body.addEventListener("htmx:confirm", this.leaving);
+        window.addEventListener("beforeunload", this.unloading);
+        this.$el.addEventListener("submit", function () { window.removeEventListener("beforeunload", self.unloading); });
+      },
+      destroy: function () {
+        document.body.removeEventListener("htmx:confirm", this.leaving);
+        window.removeEventListener("beforeunload", this.unloading);
       },
       get isTransit() { return this.doc.kind === "transit_declaration" || this.doc.kind === "transit_record_list"; },
       get serialized() { return JSON.stringify(this.doc); },
