@@ -19,6 +19,7 @@ from embedded_system import bearer, eventually
 from openpyxl import load_workbook
 
 from guanwu.cli.embedded import EmbeddedSystem
+from guanwu.console.adapters import ApiRefused
 from guanwu.console.domain.detail import field_label
 from guanwu.console.domain.review import (
     advanced_notes,
@@ -28,7 +29,10 @@ from guanwu.console.domain.review import (
     marks_for_page,
     send_view,
 )
+from guanwu.console.entrypoints.review_pages import load_screen
+from guanwu.console.entrypoints.session import Session
 from guanwu.customs import fixtures
+from guanwu.platform.auth import Principal
 
 pytestmark = pytest.mark.unit
 
@@ -108,6 +112,29 @@ def test_audit_rows_and_field_labels_read_in_chinese() -> None:
     assert stale["head.contr_no"] | {"by": "", "at": ""} == {
         "verdict": "wrong", "comment": "", "stale": True, "was": "A", "now": "B", "by": "", "at": "",
     }  # fmt: skip
+
+
+class StubApis:
+    """The review API as load_screen sees it: a pending task whose 高级审核 answers 503."""
+
+    async def get(self, service: str, path: str, token: str, params: Any = None) -> Any:
+        if path.endswith("/advanced"):
+            raise ApiRefused(503, "打印字体缺失")
+        return {
+            "review_id": "r1",
+            "declaration_id": "d1",
+            "status": "待审核",
+            "marks": [],
+            "document": {"head": {}},
+        }
+
+
+async def test_an_unavailable_advanced_review_leaves_the_screen_with_a_note() -> None:
+    principal = Principal(user_id="li", tenant="acme", roles=frozenset({"reviewer"}))
+    session = Session(token="t", principal=principal, csrf="c")
+    task, document, notes, sendable = await load_screen(StubApis(), session, "r1", True)  # type: ignore[arg-type]
+    assert task["review_id"] == "r1" and document == {"head": {}} and not sendable
+    assert notes is not None and notes.unavailable == "高级审核暂不可用：打印字体缺失" and notes.paths() == []
 
 
 # ── through the routes ────────────────────────────────────────────────────────────────────────────────────

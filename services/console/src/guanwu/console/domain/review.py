@@ -78,6 +78,8 @@ class AdvancedNotes:
     earlier_declarations: int = 0
     alarms: int = 0
     red_fields: list[str] = field(default_factory=list)
+    unavailable: str = ""
+    """Why 高级审核 could not be read (the screen stands without its notes)."""
 
     def of(self, path: str) -> list[Note]:
         return self.by_field.get(path, [])

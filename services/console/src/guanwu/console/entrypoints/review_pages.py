@@ -162,7 +162,10 @@ async def load_screen(
         document = (await apis.get("declaration", path, session.token)).get("document") or {}
     notes = None
     if advanced:
-        notes = advanced_notes(await apis.get("review", task_api(review_id, "/advanced"), session.token))
+        try:
+            notes = advanced_notes(await apis.get("review", task_api(review_id, "/advanced"), session.token))
+        except ApiRefused as refused:  # the marks can still be made: say what is missing
+            notes = AdvancedNotes(unavailable=f"高级审核暂不可用：{refused.message}")
     return task, document, notes, await may_send(apis, session, task)
 
 
