@@ -47,6 +47,7 @@ def test_notes_follow_a_line_by_its_key_not_its_place() -> None:
         == "transit.containers#transit.containers-1.conta_no"
     )
     assert editor.note_key("head.trade_name") == "head.trade_name"
+    assert editor.note_key("kind") == "head.bill_type"  # a 备案清单 without its marker
     state = editor.keyed({"head": {"ie_flag": "E"}, "goods": [{"g_no": 1}, {"g_no": 2}]})
     assert [g["_key"] for g in state["goods"]] == ["goods-1", "goods-2"]
     shown = editor.notes(
@@ -77,6 +78,9 @@ def test_the_posted_document_loses_blanks_and_keys_and_numbers_its_lines() -> No
     assert document["kind"] == "declaration" and document["head"] == {"ie_flag": "E", "trade_name": "宁波"}
     assert document["goods"] == [{"g_no": 1, "g_name": "乙"}, {"g_no": 2, "g_name": "甲"}]
     assert document["containers"] == [] and "transit" not in document
+    transit = {"head": {"ie_flag": "E"}, "transit": {"trn_list": {"voyage_no": "V1"}, "head": {"trans_no": ""}}}
+    kept = editor.document_from_form(json.dumps(transit), ie_flag="E", kind="transit_declaration")
+    assert kept["transit"] == {"trn_list": {"voyage_no": "V1"}, "head": {}}
     with pytest.raises(editor.FormError):
         editor.document_from_form("not json", ie_flag="E", kind="declaration")
 

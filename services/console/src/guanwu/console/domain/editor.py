@@ -281,8 +281,14 @@ _LINE_PATH = re.compile(
 )
 
 
+_PLACED_AT = {"kind": "head.bill_type"}
+"""Findings about the whole document shown at the field that settles them: a kind the head's markers
+contradict is a 备案清单 without its 备案清单类型 (the 转关 marker is set by the kind itself)."""
+
+
 def note_key(path: str) -> str:
     """A finding's field path as the editor's state names it: `goods[2].g_qty` → `goods#goods-3.g_qty`."""
+    path = _PLACED_AT.get(path, path)
     found = _LINE_PATH.fullmatch(path)
     if found is None:
         return path
@@ -347,6 +353,8 @@ def document_from_form(text: str, *, ie_flag: str, kind: str) -> dict[str, Any]:
     document["goods"] = [{**line, "g_no": number} for number, line in enumerate(goods, start=1)]
     if not DocumentKind(kind).is_transit and not document.get("transit"):
         document.pop("transit", None)
+    elif document.get("transit"):
+        document["transit"].setdefault("head", {})  # TrnHead is the block's one required part
     return document
 
 
