@@ -165,9 +165,17 @@ def print_sheet(page: Page, url: str) -> None:
     assert "宁波远帆进出口有限公司" in text.stdout.decode()
 
 
-def send_and_watch(page: Page) -> None:
-    """发送 of the approved declaration: requested, then settled by the declaration service (polled)."""
-    page.get_by_role("button", name="发送").click()
+def send_and_watch(page: Page, review_id: str) -> None:
+    """From the list's toolbar: 打印 opens the ticked row's sheet in a new tab, 发送 sends it; the screen shows
+    the send requested, then settled by the declaration service (polled)."""
+    page.locator("nav.menu").get_by_role("link", name="报关单审核", exact=True).click()
+    page.locator(f'table.grid tbody tr[data-id="{review_id}"] input[type=checkbox]').check()
+    with page.expect_popup() as popup:
+        page.locator(".review-toolbar").get_by_role("button", name="打印").click()
+    assert popup.value.url.endswith(f"/console/review/{review_id}/print.pdf")
+    popup.value.close()
+    page.locator(".review-toolbar").get_by_role("button", name="发送").click()
+    expect(page).to_have_url(re.compile(rf"/console/review/{review_id}\?done=send$"))
     state = page.locator("#send-state")
     expect(state).to_be_visible()
     shot(page, "54-报关单审核-发送中")
@@ -298,6 +306,6 @@ def test_a_reviewer_uses_advanced_review_overrides_prints_sends_and_audits(tmp_p
         mark_and_filter(page)
         approve_with_override(page)
         print_sheet(page, url)
-        send_and_watch(page)
+        send_and_watch(page, review_id)
         audit_and_export(page, declaration_id)
         stale_mark(page, url, demo, reviewer)
