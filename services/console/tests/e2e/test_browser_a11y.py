@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,6 @@ class Setup:
     declaration_id: str
     review_id: str
     anomaly_id: str
-    screens: list[str] = field(default_factory=list)
 
 
 def submitted_draft(url: str) -> str:

@@ -114,7 +114,7 @@ def draft_in_the_editor(page: Page) -> str:
     page.get_by_role("button", name="应用模版").click()
     expect(page.get_by_role("status")).to_contain_text(f"已应用单证模版「{TEMPLATE}」")
     expect(page.locator("#goods-title .count")).to_contain_text("共 3 项")
-    page.get_by_label("备注", exact=True).fill("浏览器流程测试")
+    page.get_by_role("textbox", name="备注", exact=True).fill("浏览器流程测试")
     page.get_by_role("button", name="暂存", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("已暂存（版本 1）")
     expect(page.get_by_role("heading", level=1)).to_have_text("编辑出口报关单")
@@ -134,7 +134,7 @@ def fix_in_the_editor(page: Page, declaration_id: str, bill_no: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("编辑出口报关单")
     field = page.locator(".efield", has=page.locator("#f-head-bill_no"))
     expect(field).to_contain_text("提运单号与舱单不符")  # the reviewer's comment at its field
-    page.get_by_label("提运单号", exact=True).fill(bill_no)
+    page.get_by_role("textbox", name="提运单号", exact=True).fill(bill_no)
     expect(page.locator(".editor-bar .unsaved")).to_be_visible()
     shot(page, "82-流程-制单-退回后修改")
     page.get_by_role("button", name="提交审核", exact=True).click()  # 暂存 the change, then 提交审核
@@ -281,7 +281,9 @@ def test_a_by_day_sync_shows_its_progress_until_done(system: System) -> None:
     by_day.get_by_role("button", name="确定").click()
     expect(page.get_by_role("status")).to_contain_text("同步任务已创建")
     row = page.locator("#sync-jobs tbody tr").first
-    expect(row.locator("td.state")).to_have_text("已完成", timeout=120_000)  # by htmx polling, no reload
+    state = row.locator("td.state")
+    # htmx polls the list (no reload); it waits while the row changes (state, counts), fails once it stood still
+    wait_while_moving(lambda: state.inner_text() == "已完成", row.inner_text, "the sync job to complete")
     fetched = int(row.locator("td.fetched").inner_text().replace(",", ""))
     assert fetched > 0
     expect(row.locator("td.progress .fraction")).to_have_text(f"{fetched:,} / {fetched:,}")
