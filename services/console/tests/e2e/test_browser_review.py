@@ -174,11 +174,11 @@ def send_and_watch(page: Page, review_id: str) -> None:
         page.locator(".review-toolbar").get_by_role("button", name="打印").click()
     assert popup.value.url.endswith(f"/console/review/{review_id}/print.pdf")
     popup.value.close()
+    shot(page, "54-报关单审核-勾选发送")
     page.locator(".review-toolbar").get_by_role("button", name="发送").click()
     expect(page).to_have_url(re.compile(rf"/console/review/{review_id}\?done=send$"))
     state = page.locator("#send-state")
-    expect(state).to_be_visible()
-    shot(page, "54-报关单审核-发送中")
+    expect(state).to_be_visible()  # 发送中 while requested: often settled already when the page shows
     expect(state).to_contain_text("已发送", timeout=30_000)  # by htmx polling, no reload
     expect(state).not_to_have_attribute("hx-trigger", re.compile("."))  # polling stopped
     expect(page.get_by_role("button", name="发送")).to_have_count(0)
