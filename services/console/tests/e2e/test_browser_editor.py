@@ -1,5 +1,5 @@
 """报关单制单 in a real browser: Debian's chromium driven by Playwright against `guanwu up --simulator`. A
-preparer saves a draft as a 单证模版, loses no edit to a second tab's save (412: 覆盖), types a new declaration
+preparer saves a draft as a 单证模版, loses no edit to a second tab's save (412: 合并), types a new declaration
 with three goods lines through the searchable selects (copy, move, delete a line), applies the template, sees
 a finding at its field after 暂存, fixes it and 提交审核; the transit block follows 南方/北方模式. Screenshots
 go to .local/artifacts/console/ (40-…)."""
@@ -63,8 +63,8 @@ def save_the_draft_as_a_template(page: Page, declaration_id: str) -> None:
 
 
 def a_second_tab_saves_first(context: BrowserContext, page: Page, url: str, declaration_id: str) -> None:
-    """Both tabs edit version 1; the second saves; the first's 暂存 is refused (412) with its edit kept, and
-    覆盖 saves it over the other."""
+    """Both tabs edit version 1; the second saves; the first's 暂存 is refused (412) with its edit kept (覆盖 is
+    offered); 合并 takes the other tab's change beside the user's, and 暂存 saves both."""
     edit = f"{url}/console/declarations/{declaration_id}/edit"
     page.goto(edit)
     other = context.new_page()
@@ -80,11 +80,17 @@ def a_second_tab_saves_first(context: BrowserContext, page: Page, url: str, decl
     expect(conflict).to_contain_text("此报关单已被他人修改")
     expect(conflict.locator("table.changes")).to_contain_text("另一窗口的备注")
     expect(page.locator(field(page, "head.bill_no"))).to_have_value("MYBILL0001")  # nothing lost
+    expect(page.get_by_role("button", name="用我的修改覆盖（保存为版本 3）")).to_be_visible()
     shot(page, "46-版本冲突-修改仍在")
-    page.get_by_role("button", name="用我的修改覆盖（保存为版本 3）").click()
+    page.get_by_role("button", name="合并他人修改（不保存，核对后暂存）").click()
+    expect(page.get_by_role("status")).to_contain_text("已合并他人修改的 1 项（备注）")
+    expect(page.locator(field(page, "head.note_s"))).to_have_value("另一窗口的备注")
+    expect(page.locator(field(page, "head.bill_no"))).to_have_value("MYBILL0001")
+    page.get_by_role("button", name="暂存").click()
     expect(page.get_by_role("status")).to_contain_text("已暂存（版本 3）")
     expect(page.locator(field(page, "head.bill_no"))).to_have_value("MYBILL0001")
-    shot(page, "47-版本冲突-已覆盖")
+    expect(page.locator(field(page, "head.note_s"))).to_have_value("另一窗口的备注")
+    shot(page, "47-版本冲突-合并后暂存")
 
 
 def type_the_first_line(page: Page) -> None:

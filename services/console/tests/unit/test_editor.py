@@ -78,7 +78,10 @@ def test_the_posted_document_loses_blanks_and_keys_and_numbers_its_lines() -> No
     assert document["kind"] == "declaration" and document["head"] == {"ie_flag": "E", "trade_name": "宁波"}
     assert document["goods"] == [{"g_no": 1, "g_name": "乙"}, {"g_no": 2, "g_name": "甲"}]
     assert document["containers"] == [] and "transit" not in document
-    transit = {"head": {"ie_flag": "E"}, "transit": {"trn_list": {"voyage_no": "V1"}, "head": {"trans_no": ""}}}
+    transit = {
+        "head": {"ie_flag": "E"},
+        "transit": {"trn_list": {"voyage_no": "V1"}, "head": {"trans_no": ""}},
+    }
     kept = editor.document_from_form(json.dumps(transit), ie_flag="E", kind="transit_declaration")
     assert kept["transit"] == {"trn_list": {"voyage_no": "V1"}, "head": {}}
     with pytest.raises(editor.FormError):
@@ -123,6 +126,26 @@ def test_a_tariff_code_brings_its_legal_units() -> None:
     assert (
         "first_unit" not in editor.search_codes(tables, "hs_sample", "9001100000")[0]
     )  # the sample: no units
+
+
+def test_merging_takes_what_others_changed_where_the_user_did_not() -> None:
+    mine = {"head": {"ie_flag": "E", "bill_no": "MINE", "pack_no": 412}, "goods": [{"g_no": 1, "g_qty": "5"}]}
+    audit = [
+        {"version": 2, "changes": [{"field": "head.bill_no", "before": "OLD", "after": "THEIRS"}]},
+        {"version": 3, "changes": [
+            {"field": "head.note_s", "before": None, "after": "他人备注"},
+            {"field": "head.pack_no", "before": 412, "after": 500},
+            {"field": "goods[0].g_qty", "before": "5", "after": None},
+            {"field": "goods[3].g_qty", "before": "1", "after": "2"},
+        ]},
+    ]  # fmt: skip
+    merged, taken, kept = editor.merge_changes(mine, audit, 1)
+    assert merged == {
+        "head": {"ie_flag": "E", "bill_no": "MINE", "pack_no": 500, "note_s": "他人备注"},
+        "goods": [{"g_no": 1}],
+    }
+    assert taken == ["备注", "件数", "第1项商品 成交数量"] and kept == ["提运单号", "第4项商品 成交数量"]
+    assert editor.merge_changes(mine, audit, 3) == (mine, [], [])
 
 
 def test_changes_since_name_the_fields_in_chinese() -> None:
@@ -214,6 +237,12 @@ async def test_a_stale_version_keeps_the_users_edit_and_offers_to_overwrite(tmp_
         assert "此报关单已被他人修改" in refused.text and "OTHER123" in refused.text  # what they changed
         assert state_of(refused.text)["doc"]["head"]["note_s"] == "我的备注"  # nothing lost
         assert 'name="overwrite_version" value="2"' in refused.text
+        merged = await post_editor(client, url, refused.text, mine, "merge", overwrite_version="2")
+        state = state_of(merged.text)
+        assert state["doc"]["head"]["note_s"] == "我的备注" and state["doc"]["head"]["bill_no"] == "OTHER123"
+        assert (
+            "已合并他人修改的 1 项（提运单号）" in merged.text and 'name="version" value="2"' in merged.text
+        )
         overwrite = await post_editor(client, url, refused.text, mine, "overwrite", overwrite_version="2")
         assert overwrite.status_code == 303
         stored = await client.get(f"/api/declaration/declarations/{declaration_id}", headers=headers)

@@ -489,6 +489,76 @@ def changes_since(audit: Iterable[Mapping[str, Any]], version: int) -> list[dict
     return changed
 
 
+_STEP = re.compile(r"([A-Za-z_]+)|\[(\d+)\]")
+
+
+def _steps(path: str) -> list[str | int]:
+    return [name or int(index) for name, index in _STEP.findall(path)]
+
+
+def _get(document: Any, path: str) -> Any:
+    owner = document
+    for step in _steps(path):
+        if isinstance(step, int):
+            owner = owner[step] if isinstance(owner, list) and step < len(owner) else None
+        else:
+            owner = owner.get(step) if isinstance(owner, dict) else None
+    return owner
+
+
+def _put(document: dict[str, Any], path: str, value: Any) -> bool:
+    """Set the value at `path` (None removes it); False when the path is not there to set."""
+    *walk, last = _steps(path)
+    owner: Any = document
+    for step, following in zip(walk, [*walk[1:], last], strict=True):
+        if isinstance(step, int):
+            owner = owner[step] if isinstance(owner, list) and step < len(owner) else None
+        elif isinstance(owner, dict):
+            owner = owner.setdefault(step, [] if isinstance(following, int) else {})
+        if owner is None:
+            return False
+    if isinstance(last, int) or not isinstance(owner, dict):
+        return False
+    if value is None:
+        owner.pop(last, None)
+    else:
+        owner[last] = value
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the form holds them: "" and None alike, numbers and their text alike (412 and "412")."""
+    if a in (None, "") or b in (None, ""):
+        return a in (None, "") and b in (None, "")
+    if isinstance(a, dict | list) or isinstance(b, dict | list):
+        return bool(a == b)
+    return str(a) == str(b)
+
+
+def merge_changes(
+    document: Mapping[str, Any], audit: Iterable[Mapping[str, Any]], version: int
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """合并: the user's document with what others changed after `version` where the user left that field as
+    it was; where both changed it, the user's value stays. The merged document and the labels of the fields
+    taken from others and of those kept as the user has them."""
+    merged = copy.deepcopy(dict(document))
+    taken: list[str] = []
+    kept: list[str] = []
+    for entry in audit:
+        if int(entry.get("version") or 0) <= version:
+            continue
+        for change in entry.get("changes") or []:
+            path = str(change.get("field") or "")
+            mine, before, after = _get(merged, path), change.get("before"), change.get("after")
+            if _same(mine, after):
+                continue
+            if _same(mine, before) and _put(merged, path, after):
+                taken.append(path_label(path))
+            else:
+                kept.append(path_label(path))
+    return merged, taken, kept
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return "（空）"

@@ -337,6 +337,8 @@ async def carry_out(
             await keep_as_template(apis, session.token, state, form.template_name)
         elif form.action == "check":
             await check(apis, session.token, state)
+        elif form.action == "merge":
+            await merge(apis, session.token, state, form)
         elif form.action in ("save", "overwrite", "submit", "declare"):
             return await write(apis, session.token, state, form)
         else:
@@ -400,6 +402,21 @@ async def check(apis: ServiceApis, token: str, state: EditorState) -> None:
         state.notice = "逻辑校验（按申报要求）未发现问题。"
     if state.dirty:
         state.notice += "修改尚未暂存。"
+
+
+async def merge(apis: ServiceApis, token: str, state: EditorState, form: Posted) -> None:
+    """合并他人修改: after a 412, the user's document with the fields others changed that the user did not,
+    at the server's current version, for the user to look over and 暂存."""
+    if state.declaration is None or not form.overwrite_version:
+        raise ApiRefused(422, "没有可合并的修改。")
+    audit_path = declaration_path(state.declaration["declaration_id"], "audit")
+    audit = await apis.get("declaration", audit_path, token)
+    state.document, taken, kept = editor.merge_changes(state.document, audit, form.version)
+    state.version, state.dirty = form.overwrite_version, True
+    state.notice = f"已合并他人修改的 {len(taken)} 项（{'、'.join(taken) or '无'}）"
+    if kept:
+        state.notice += f"；{len(kept)} 项双方都改过，保留了您的值（{'、'.join(kept)}）"
+    state.notice += "。请核对后暂存。"
 
 
 async def use_template(apis: ServiceApis, token: str, state: EditorState, template_id: str) -> None:
