@@ -96,7 +96,7 @@ def signed_in(browser: Browser, url: str, data: Path) -> Page:
 
 def unnamed_controls(page: Page) -> list[str]:
     """The controls of the page without a name: by the markup rule (all, hidden ones too), then by chromium's
-    accessible name (the visible ones)."""
+    accessible name (the visible ones, and the visible buttons and links)."""
     missing: list[str] = page.evaluate(NAMED, CONTROLS)
     visible = page.locator(CONTROLS).filter(visible=True)
     for i in range(visible.count()):
@@ -105,6 +105,15 @@ def unnamed_controls(page: Page) -> list[str]:
             expect(control).to_have_accessible_name(re.compile(r"\S"), timeout=50)
         except AssertionError:
             missing.append("no accessible name: " + control.evaluate("e => e.outerHTML.slice(0, 200)"))
+    actions = page.locator("button, a[href], [role=tab]").filter(visible=True)
+    for i in range(actions.count()):
+        action = actions.nth(i)
+        try:
+            expect(action).to_have_accessible_name(re.compile(r"\S"), timeout=50)
+        except AssertionError:
+            missing.append(
+                "button or link without a name: " + action.evaluate("e => e.outerHTML.slice(0, 200)")
+            )
     return missing
 
 

@@ -220,7 +220,10 @@ def released_in_the_query_list(page: Page, declaration_id: str) -> None:
         search(page)
         return "放行" in query_row(page, declaration_id).locator("td.c-status").inner_text()
 
-    wait_while_moving(released, lambda: None, "the simulator's receipts to reach 放行")
+    row = query_row(
+        page, declaration_id
+    )  # while its 申报状态 still moves (申报中, 已申报, 入库成功 …) it waits
+    wait_while_moving(released, row.inner_text, "the simulator's receipts to reach 放行")
     expect(query_row(page, declaration_id).locator("td.c-channel")).to_contain_text("P")
     shot(page, "84-流程-报关数据查询-放行")
     query_row(page, declaration_id).get_by_role("link", name="动态").click()
