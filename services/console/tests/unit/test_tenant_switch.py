@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from console_system import PASSWORD, console_system, draft, hidden_csrf, log_in
 from embedded_system import eventually
 
+from guanwu.platform.auth import TENANT_HEADER
 from guanwu.platform.local_users import LocalUser, Membership
 
 pytestmark = pytest.mark.unit
@@ -78,3 +80,25 @@ async def test_a_user_of_one_enterprise_has_no_switch(tmp_path: Path) -> None:
             "/console/tenant", data={"tenant": "other", "csrf_token": hidden_csrf(home.text)}
         )
         assert refused.status_code == 403
+
+
+async def test_a_service_calling_another_for_the_user_acts_for_the_same_enterprise(tmp_path: Path) -> None:
+    """审单's 高级审核 reads the declaration from the declaration service with the caller's token: for a broker
+    acting for their second enterprise it must name that enterprise too, or it would read the first one's."""
+    async with console_system(tmp_path) as (system, client):
+        ours = await draft(system, client, "other", "wang")
+        url = f"/api/declaration/declarations/{ours['declaration_id']}"
+        wang = {"Authorization": f"Bearer {system.issuer.issue('wang', 'other', ['preparer'])}"}
+        submitted = await client.post(f"{url}/submit", headers={**wang, "If-Match": f'"{ours["version"]}"'})
+        assert submitted.status_code < 300, submitted.text
+        token = system.issuer.issue("broker", "acme", ["preparer"], {"other": ["reviewer"]})
+        as_other = {"Authorization": f"Bearer {token}", TENANT_HEADER: "other"}
+
+        async def task() -> list[dict[str, Any]]:
+            page = await client.get("/api/review/tasks", headers=as_other)
+            return [t for t in page.json()["items"] if t["declaration_id"] == ours["declaration_id"]]
+
+        [found] = await eventually(task)
+        advanced = await client.get(f"/api/review/tasks/{found['review_id']}/advanced", headers=as_other)
+        assert advanced.status_code == 200, advanced.text
+        assert advanced.json()["template"]["state"] != "unavailable", advanced.json()["template"]

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from guanwu.contracts.declaration import DeclarationDocument
+from guanwu.platform.auth import TENANT_HEADER
 from guanwu.platform.refusal import Refusal
 from guanwu.review.domain.comparisons import TemplateCopy
 
@@ -71,10 +72,13 @@ def _refused(response: httpx.Response, what_zh: str, what_en: str) -> Refusal:
 class DeclarationApi:
     """One caller's client of the declaration service (their token); `app` serves in-process calls."""
 
-    def __init__(self, *, base_url: str | None, app: Any, token: str, timeout_seconds: float) -> None:
+    def __init__(
+        self, *, base_url: str | None, app: Any, token: str, timeout_seconds: float, tenant: str | None = None
+    ) -> None:
+        """`tenant`: the enterprise the caller named (`X-Guanwu-Tenant`), named again: the same one there."""
         self._base = (base_url or IN_PROCESS_BASE).rstrip("/")
         self._mounts = {IN_PROCESS_BASE: httpx.ASGITransport(app=app)} if base_url is None else None
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._headers = {"Authorization": f"Bearer {token}", **({TENANT_HEADER: tenant} if tenant else {})}
         self._timeout = timeout_seconds
 
     def _client(self) -> httpx.AsyncClient:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from guanwu.platform.auth import CurrentPrincipal, require_roles
+from guanwu.platform.auth import TENANT_HEADER, CurrentPrincipal, require_roles
 from guanwu.platform.http.context import service_context
 from guanwu.review.adapters_declaration import DeclarationApi
 from guanwu.review.domain.advanced import AdvancedReview
@@ -40,6 +40,7 @@ def declaration_api(request: Request, context: Context) -> DeclarationApi:
         app=request.app,
         token=token if scheme.lower() == "bearer" else "",
         timeout_seconds=context.api_timeout_seconds,
+        tenant=request.headers.get(TENANT_HEADER),
     )
 
 
