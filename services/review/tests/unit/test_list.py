@@ -78,6 +78,32 @@ async def test_rows_carry_the_result_columns_and_no_document(service: Service) -
     assert "document" not in row and "audit" not in row and row["version"] == 1
 
 
+async def test_rows_count_the_green_and_red_marks(service: Service) -> None:
+    await service.submit(submission("d1"))
+    [row] = (await listed(service))["items"]
+    version = row["version"]
+    for path, state in (("head.bill_no", "ok"), ("head.contr_no", "ok"), ("goods[0].g_qty", "wrong")):
+        answer = await service.client.post(
+            f"{TASKS}/{row['review_id']}/mark",
+            json={"field_path": path, "state": state},
+            headers=auth(version=version),
+        )
+        assert answer.status_code == 200, answer.text
+        version = answer.json()["version"]
+    [row] = (await listed(service))["items"]
+    assert (row["marks_ok"], row["marks_wrong"], row["marks_stale"], row["version"]) == (2, 1, 0, version)
+
+
+async def test_a_task_stored_before_the_later_list_fields_still_lists(service: Service) -> None:
+    """Rows are built from the stored documents, with the defaults the task model gives a missing field."""
+    await service.submit(submission("d1"))
+    [stored] = await service.stored()
+    old = {k: v for k, v in stored.items() if k not in ("declare_mode", "kind", "_version")}
+    await service.runtime.store.collection("review_tasks").replace(old, expected_version=stored["_version"])
+    [row] = (await listed(service))["items"]
+    assert (row["declare_mode"], row["kind"], row["version"]) == ("0", "declaration", stored["_version"] + 1)
+
+
 async def test_a_bad_period_or_sort_is_refused(service: Service) -> None:
     for params in ({"updated_from": "2026-13-01"}, {"sort": "trade_name"}, {"order": "up"}, {"limit": 0}):
         response = await service.client.get(TASKS, params=params, headers=auth())

@@ -78,13 +78,15 @@ class ReviewRow(BaseModel):
 
     @classmethod
     def of(cls, doc: Document) -> ReviewRow:
-        """The row of a task as stored (no task built: its marks and audit trail are only counted or left)."""
+        """The row of a task as stored (no task built: its marks and audit trail are only counted or left),
+        with the defaults the task gives fields that tasks stored before them lack."""
         marks = doc.get("marks") or []
         return cls.model_validate(
             {
+                "kind": "declaration",
+                "declare_mode": "0",
                 **doc,
                 "version": doc[VERSION_FIELD],
-                "updated_at": doc.get("updated_at") or doc["submitted_at"],  # tasks stored before the field
                 "marks_ok": sum(1 for m in marks if m.get("verdict") == "ok"),
                 "marks_wrong": sum(1 for m in marks if m.get("verdict") == "wrong"),
                 "marks_stale": sum(1 for m in marks if m.get("stale")),
