@@ -127,6 +127,9 @@ def mark_and_filter(page: Page) -> None:
     contr_no.locator("button").click()
     contr_no.locator("button").click()
     expect(contr_no).to_have_class(re.compile(r"\bwrong\b"))
+    container = cell(page, "containers[0].container_id")  # the other blocks are marked alike
+    container.locator("button").click()
+    expect(container).to_have_class(re.compile(r"\bok\b"))
     page.get_by_label("合同协议号").fill("合同号与合同正本不符")
     expect(contr_no.locator(".fcomment")).to_have_text("意见：合同号与合同正本不符")
     page.get_by_label("状态筛选").select_option("wrong")

@@ -100,7 +100,8 @@ def test_audit_criteria_default_to_the_last_seven_days_unless_the_form_was_sent(
 def test_audit_rows_and_field_labels_read_in_chinese() -> None:
     assert field_label("head.trade_name") == "境内收发货人名称"
     assert field_label("goods[1].g_qty").startswith("第2行 ")
-    assert field_label("containers[0].container_id") == "containers[0].container_id"
+    assert field_label("containers[0].container_id") == "集装箱第1行 集装箱号"
+    assert field_label("free_text.voy_no") == "航次号" and field_label("bogus[0].x") == "bogus[0].x"
     assert audit_change({"state_before": "ok", "state_after": "wrong"}) == "绿色（已核对） → 红色（有误）"
     assert audit_comment({"action": "approve", "override_reason": "已电话核实", "red_marks": 1}) == (
         "覆盖理由：已电话核实；红色字段 1 项"
@@ -283,7 +284,19 @@ async def test_print_passes_the_review_sheet_on_and_the_audit_exports(tmp_path: 
         await log_in(client, "li")
         url = f"/console/review/{task['review_id']}"
         page = (await client.get(url)).text
-        marks = json.dumps([{"field_path": "head.bill_no", "verdict": "ok", "comment": "提单已核"}])
+        for path in (
+            "containers[1].container_id",
+            "licenses[0].cert_code",
+            "edocs[0].edoc_code",
+            "free_text.voy_no",
+        ):
+            assert f'data-path="{path}"' in page  # every block of the document is there to mark
+        marks = json.dumps(
+            [
+                {"field_path": "head.bill_no", "verdict": "ok", "comment": "提单已核"},
+                {"field_path": "containers[1].container_id", "verdict": "ok"},
+            ]
+        )
         assert (await client.post(f"{url}/marks", data=form(page, marks=marks))).status_code == 303
         sheet = await client.get(f"{url}/print.pdf")
         assert sheet.status_code == 200 and sheet.headers["content-type"] == "application/pdf"
@@ -298,6 +311,7 @@ async def test_print_passes_the_review_sheet_on_and_the_audit_exports(tmp_path: 
 
         listed = await eventually(marked)
         assert "提运单号" in listed and "未标记 → 绿色（已核对）" in listed and "提单已核" in listed
+        assert "集装箱第2行 集装箱号" in listed
         export = await client.get(
             "/console/review/audit/export.xlsx", params={"declaration_id": task["declaration_id"]}
         )
