@@ -294,6 +294,15 @@ class StoreContract:
         assert (total, [d["_id"] for d in docs]) == (4, ["d1", "d2", "d3", "d4"])
         assert await loaded.page({"tenant": "nobody"}, limit=5) == (0, [])
 
+    async def test_page_leaves_out_the_fields_named(self, loaded: Collection) -> None:
+        total, docs = await loaded.page(
+            {"tenant": "t2"}, sort=[("_id", 1)], without=["meta", "amount", "nope"]
+        )
+        assert total == 2 and [d["_id"] for d in docs] == ["d3", "d4"]
+        assert all("meta" not in d and "amount" not in d and d["tenant"] == "t2" for d in docs)
+        with pytest.raises(ValueError):
+            await loaded.page({}, without=["meta.no"])
+
     # -------------------------------------------------------------------------------------------- replace
 
     async def test_replace_with_the_read_version_bumps_it(self, col: Collection) -> None:

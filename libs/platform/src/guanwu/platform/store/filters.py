@@ -316,6 +316,14 @@ def check_sort(sort: SortSpec) -> list[tuple[str, int]]:
     return checked
 
 
+def check_without(fields: Sequence[str]) -> list[str]:
+    """Top-level fields a read may leave out of its documents: never `_id`, never a dotted path."""
+    for field in fields:
+        if len(parse_path(field)) != 1 or field == "_id":
+            raise ValueError(f"only top-level fields other than _id can be left out, not {field!r}")
+    return list(fields)
+
+
 def check_index(fields: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
     if not fields:
         raise ValueError("an index needs at least one field")

@@ -14,6 +14,7 @@ from typing import Any
 from guanwu.platform.store.blobs import MemoryBlobStore, check_bucket
 from guanwu.platform.store.filters import (
     check_index,
+    check_without,
     compile_matcher,
     decode_document,
     encode_document,
@@ -134,9 +135,17 @@ class MemoryCollection:
         return len(self._matching_ids(filter))
 
     async def page(
-        self, filter: Filter, *, sort: SortSpec = (), skip: int = 0, limit: int = 0
+        self,
+        filter: Filter,
+        *,
+        sort: SortSpec = (),
+        skip: int = 0,
+        limit: int = 0,
+        without: Sequence[str] = (),
     ) -> tuple[int, list[Document]]:
-        return await self.count(filter), await self.find(filter, sort=sort, skip=skip, limit=limit)
+        left_out = set(check_without(without))
+        docs = await self.find(filter, sort=sort, skip=skip, limit=limit)
+        return await self.count(filter), [{k: v for k, v in d.items() if k not in left_out} for d in docs]
 
     async def replace(self, doc: Document, *, expected_version: int) -> Document:
         stored = {**doc, VERSION_FIELD: expected_version + 1}

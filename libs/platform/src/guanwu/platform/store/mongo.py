@@ -43,6 +43,7 @@ from guanwu.platform.store.filters import (
     check_document,
     check_index,
     check_sort,
+    check_without,
     get_path,
     parse_filter,
 )
@@ -256,10 +257,18 @@ class MongoCollection:
         skip: int = 0,
         limit: int = 0,
     ) -> list[Document]:
+        return await self._find(filter, sort=sort, skip=skip, limit=limit)
+
+    async def _find(
+        self, filter: Filter, *, sort: SortSpec, skip: int, limit: int, without: Sequence[str] = ()
+    ) -> list[Document]:
         parse_filter(filter)
         if skip < 0 or limit < 0:
             raise ValueError("skip and limit must not be negative")
-        cursor = self._col.find(dict(filter), sort=check_sort(sort) or None, skip=skip, limit=limit)
+        projection = {field: 0 for field in check_without(without)} or None
+        cursor = self._col.find(
+            dict(filter), projection, sort=check_sort(sort) or None, skip=skip, limit=limit
+        )
         return await cursor.to_list()
 
     async def count(self, filter: Filter) -> int:
@@ -267,11 +276,17 @@ class MongoCollection:
         return await self._col.count_documents(dict(filter))
 
     async def page(
-        self, filter: Filter, *, sort: SortSpec = (), skip: int = 0, limit: int = 0
+        self,
+        filter: Filter,
+        *,
+        sort: SortSpec = (),
+        skip: int = 0,
+        limit: int = 0,
+        without: Sequence[str] = (),
     ) -> tuple[int, list[Document]]:
         # Both queries in flight at once: one round trip's wait instead of two.
         total, docs = await asyncio.gather(
-            self.count(filter), self.find(filter, sort=sort, skip=skip, limit=limit)
+            self.count(filter), self._find(filter, sort=sort, skip=skip, limit=limit, without=without)
         )
         return total, docs
 

@@ -106,9 +106,12 @@ class Collection(Protocol):
         sort: SortSpec = (),
         skip: int = 0,
         limit: int = 0,
+        without: Sequence[str] = (),
     ) -> tuple[int, list[Document]]:
         """`count(filter)` and `find(filter, ...)` in one call: how many match and one page of them, what a
-        list shows (SQLite: one trip to its reading thread; Mongo: the two queries at once)."""
+        list shows (SQLite: one trip to its reading thread; Mongo: the two queries at once). `without` names
+        top-level fields left out of the page's documents (what a list's rows do not show: not decoded,
+        not sent)."""
 
     async def replace(self, doc: Document, *, expected_version: int) -> Document:
         """Replace the whole document if its stored `_version` equals expected_version; bumps `_version`.
