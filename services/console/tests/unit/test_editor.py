@@ -315,6 +315,13 @@ async def test_the_detail_links_to_the_editor_while_editable(tmp_path: Path) -> 
         assert f'href="/console/declarations/{ours["declaration_id"]}/edit">编辑</a>' in detail.text
         edit = await client.get(f"/console/declarations/{ours['declaration_id']}/edit")
         assert edit.status_code == 200 and "编辑出口报关单" in edit.text
+        link = f'<a href="/console/declarations/{ours["declaration_id"]}/edit">编辑</a>'
+
+        async def listed() -> str | None:
+            page = (await client.get("/console/declarations/export-declaration")).text
+            return page if link in page else None
+
+        await eventually(listed)  # the 制单 list's 操作 too, while the row is a draft
         assert state_of(edit.text)["names"]["country"]
 
 
