@@ -133,8 +133,18 @@ def test_a_receipt_seen_twice_is_one_line_of_the_timeline() -> None:
     entries = [
         {"_id": "acme:sw:S:P:" + at, "kind": "receipt", "channel": "P", "at": at, "note": None},
         {"_id": "acme:e9", "kind": "receipt", "channel": "P", "at": at, "note": "放行"},
-        {"_id": "acme:e1", "kind": "event", "at": at, "version": 3},
         {"_id": "acme:e2", "kind": "receipt", "channel": "L", "at": at, "note": None},
     ]
-    # At one instant receipts come before events (version 0), then by id.
-    assert [e["_id"] for e in ordered(entries)] == ["acme:e2", "acme:e9", "acme:e1"]
+    # At one instant, by id.
+    assert [e["_id"] for e in ordered(entries)] == ["acme:e2", "acme:e9"]
+
+
+def test_a_receipt_stamped_in_whole_seconds_follows_the_declare_of_that_second() -> None:
+    """NOTICE_DATE has no fraction: the receipt answering a 申报 made at 06:03:05.412 is stamped 06:03:05."""
+    entries = [
+        {"_id": "acme:r1", "kind": "receipt", "channel": "L", "at": "2026-03-02T06:03:05.000000+00:00"},
+        {"_id": "acme:e1", "kind": "event", "at": "2026-03-02T06:03:05.412000+00:00", "version": 4},
+        {"_id": "acme:e0", "kind": "event", "at": "2026-03-02T06:03:04.900000+00:00", "version": 3},
+        {"_id": "acme:r2", "kind": "receipt", "channel": "P", "at": "2026-03-02T06:03:06.000000+00:00"},
+    ]
+    assert [e["_id"] for e in ordered(entries)] == ["acme:e0", "acme:e1", "acme:r1", "acme:r2"]

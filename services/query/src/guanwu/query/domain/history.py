@@ -155,7 +155,16 @@ def ordered(entries: list[Document]) -> list[Document]:
         elif (entry["channel"], entry["at"]) not in receipts:
             receipts[(entry["channel"], entry["at"])] = entry
             kept.append(entry)
-    return sorted(kept, key=lambda e: (e["at"], e.get("version") or 0, e["_id"]))
+    return sorted(kept, key=lambda e: (_sort_time(e), e.get("version") or 0, e["_id"]))
+
+
+def _sort_time(entry: Document) -> str:
+    """A receipt's NOTICE_DATE has whole seconds: it is placed at the end of its second, since the 申报 that a
+    receipt answers (an event with microseconds) often falls within the same second and came first."""
+    at: str = entry["at"]
+    if entry["kind"] == "receipt" and at[19:26] == ".000000":
+        return f"{at[:19]}.999999{at[26:]}"
+    return at
 
 
 class HistoryEntry(BaseModel):
