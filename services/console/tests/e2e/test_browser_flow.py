@@ -315,6 +315,7 @@ def test_an_import_with_a_bad_row_shows_its_error(system: System) -> None:
     expect(error_row).to_have_count(1)  # the one bad cell, not the whole file
     expect(error_row.locator("td").nth(2)).to_have_text("3")  # its row of 表体
     expect(error_row.locator("td").nth(3)).to_have_text("F")
+    expect(error_row.locator("td").nth(4)).to_have_text("成交数量（GQty）")  # named as the template's header
     expect(error_row).to_contain_text("应为数字")
     shot(page, "88-流程-报关单导入-表体错误")
 

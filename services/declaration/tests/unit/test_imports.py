@@ -131,6 +131,7 @@ async def test_a_logic_check_error_is_pointed_at_its_cell(service: Service) -> N
     master = next(f for f in findings if f["field"] == "CustomMaster")
     assert master["sheet"] == "表头" and master["row"] == 2 and master["severity"] == "error"
     assert master["rule_code"] and master["field_path"] == "head.custom_master"
+    assert master["label_zh"] == "申报地海关"  # the template's name for the column, for people to read
     assert await service.stored() == 0
 
 

@@ -306,6 +306,13 @@ class ImportFinding:
 SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
 
 
+def _field_name(finding: Mapping[str, Any]) -> str:
+    """`成交数量（GQty）` as the template's header names it; the code or the draft's path when no name came."""
+    code = str(finding.get("field") or finding.get("field_path") or "")
+    label = finding.get("label_zh")
+    return f"{label}（{code}）" if label and code else str(label or code)
+
+
 def import_findings(error: Mapping[str, Any]) -> list[ImportFinding]:
     """The declaration service's 422 findings (sheet, row, column, field, message) in its order; a refusal of
     the whole file (not a workbook, too large, hostile) has none: its message says why."""
@@ -314,7 +321,7 @@ def import_findings(error: Mapping[str, Any]) -> list[ImportFinding]:
             sheet=str(f.get("sheet") or ""),
             row=f.get("row"),
             column=f.get("column"),
-            field=str(f.get("field") or f.get("field_path") or ""),
+            field=_field_name(f),
             message=str(f.get("message_zh") or f.get("message_en") or ""),
             severity=SEVERITY_NAMES.get(str(f.get("severity")), str(f.get("severity") or "")),
         )

@@ -34,6 +34,7 @@ class ImportFinding(BaseModel):
     row: int | None = Field(description="The sheet's row number (1 = the header row)")
     column: str | None = Field(None, description="The column letter, when the finding is about one cell")
     field: str | None = Field(None, description="The field's wire code, e.g. CustomMaster")
+    label_zh: str | None = Field(None, description="The field's name in the template, e.g. 申报地海关")
     field_path: str | None = Field(None, description="The field in the draft, e.g. goods[3].decl_total")
     rule_code: str | None = Field(None, description="The kernel's rule, when a logic check found it")
     severity: Literal["error", "warning"] = "error"

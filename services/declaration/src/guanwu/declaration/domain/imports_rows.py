@@ -121,11 +121,13 @@ class _Sheet:
     letters: dict[str, str] = field(default_factory=dict)  # wire code → column letter
 
     def finding(self, row: int | None, code: str | None, zh: str, en: str, **more: Any) -> ImportFinding:
+        column = self.layout.by_code().get(code) if code else None
         return ImportFinding(
             sheet=self.layout.name,
             row=row,
             column=self.letters.get(code) if code else None,
             field=code,
+            label_zh=column.label_zh if column else None,
             message_zh=zh,
             message_en=en,
             **more,
