@@ -409,3 +409,23 @@ async def test_check_runs_the_declare_checks_without_saving_and_fifty_lines_is_t
         document["goods"] = [{"g_name": f"商品{n}"} for n in range(51)]
         refused = await post_editor(client, url, page.text, document, "save")
         assert refused.status_code == 422 and len(state_of(refused.text)["doc"]["goods"]) == 51
+
+
+async def test_copy_opens_a_new_draft_and_delete_marks_the_version_read(tmp_path: Path) -> None:
+    async with console_system(tmp_path) as (system, client):
+        ours = await draft(system, client, "acme", "zhang")
+        await log_in(client, "zhang")
+        url = f"/console/declarations/{ours['declaration_id']}/edit"
+        page = await client.get(url)
+        copied = await post_editor(client, url, page.text, state_of(page.text)["doc"], "copy")
+        assert copied.status_code == 303 and copied.headers["location"].endswith("/edit?done=copy")
+        assert ours["declaration_id"] not in copied.headers["location"]
+        copy = await client.get(copied.headers["location"])
+        assert "已复制为新报关单" in copy.text, re.findall(
+            r"<p class=\"(?:notice|error)[^>]*>[^<]*", copy.text
+        )
+        assert state_of(copy.text)["doc"]["head"]["trade_name"] == "宁波远帆进出口有限公司"
+        deleted = await post_editor(client, url, page.text, state_of(page.text)["doc"], "delete")
+        assert deleted.status_code == 303
+        detail = await client.get(deleted.headers["location"])
+        assert "已删除。" in detail.text and "编辑</a>" not in detail.text

@@ -31,6 +31,7 @@ API = "/api/declaration/declarations"
 FIRST_LIST = "/console/declarations/export-declaration"
 """The menu entry whose roles may draft (every 制单 list has the same: preparer)."""
 DONE = {
+    "delete": "已删除。",
     "save": "已暂存。",
     "submit": "已提交审核。",
     "declare": "已申报，正在签名发送。",
@@ -95,6 +96,9 @@ def edit_url(declaration_id: str, done: str = "") -> str:
 
 
 # ── the editor's page ──────────────────────────────────────────────────────────────────────────────────
+
+
+COPIED = "已复制为新报关单（不含统一编号、海关编号），请修改后暂存。"
 
 
 @dataclass
@@ -207,7 +211,7 @@ async def edit_declaration(
         async with context.apis(request.app) as apis:
             declaration = await apis.get("declaration", declaration_path(declaration_id), session.token)
             state = stored_state(declaration)
-            state.notice = saved_notice(declaration) if done == "save" else None
+            state.notice = saved_notice(declaration) if done == "save" else COPIED if done == "copy" else None
             return await render_editor(request, apis, session, state)
     except SessionExpired:
         return to_login(request, expired=True)
@@ -341,6 +345,8 @@ async def carry_out(
             await merge(apis, session.token, state, form)
         elif form.action in ("save", "overwrite", "submit", "declare"):
             return await write(apis, session.token, state, form)
+        elif form.action in ("copy", "delete") and state.declaration is not None:
+            return await copy_or_delete(apis, session.token, state, form.action)
         else:
             raise HTTPException(400, "未知的操作")
     except ApiRefused as refused:
@@ -367,6 +373,18 @@ async def write(apis: ServiceApis, token: str, state: EditorState, form: Posted)
     await apis.change("POST", "declaration", path, token, None, state.version)
     target = f"/console/declarations/{quote(declaration_id, safe='')}?done={form.action}"
     return RedirectResponse(target, status_code=303)
+
+
+async def copy_or_delete(apis: ServiceApis, token: str, state: EditorState, action: str) -> Response:
+    """复制 makes a new draft of the stored declaration (without its customs numbers) and opens it; 删除 marks
+    the version the user read 已删除 and shows its detail."""
+    assert state.declaration is not None
+    declaration_id = state.declaration["declaration_id"]
+    if action == "copy":
+        created = await apis.post("declaration", declaration_path(declaration_id, "copy"), token, None)
+        return RedirectResponse(edit_url(created["declaration_id"], "copy"), status_code=303)
+    await apis.change("DELETE", "declaration", declaration_path(declaration_id), token, None, state.version)
+    return RedirectResponse(f"/console/declarations/{quote(declaration_id, safe='')}?done=delete", 303)
 
 
 async def explain(apis: ServiceApis, token: str, state: EditorState, refused: ApiRefused) -> None:
