@@ -1,6 +1,7 @@
 """deploy/k8s: both overlays render with kustomize, every rendered object validates strictly, and the
-manifests agree with the code they deploy (every process `guanwu serve` runs but the console, settings
-fields, probes, ports, network policies, replicas, the statistics stream beside the anomaly service).
+manifests agree with the code they deploy (every process `guanwu serve` runs, settings fields, probes,
+ports, network policies, replicas, the statistics stream beside the anomaly service, the console's service
+URLs, OIDC client and the policies letting it call each service).
 
 kustomize comes from deploy/local/kustomize.sh (run here first: a no-op when built). Built-in kinds are
 validated by `kubernetes-validate --strict` (the same command `make test` documents); it has no schema for
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from guanwu.anomaly.config import AnomalySettings
 from guanwu.cli.cluster import STATISTICS
-from guanwu.cli.distributed import SERVABLE, SERVICES, STREAMS
+from guanwu.cli.distributed import CONSOLE, SERVABLE, SERVICES, STREAMS
 
 pytestmark = pytest.mark.unit
 
@@ -41,11 +42,9 @@ SERVICE_MONITOR_SCHEMA = K8S / "schemas" / "servicemonitor-monitoring-v1.json"
 CRDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
 WORKLOAD_KINDS = {"Deployment", "DaemonSet"}
 PCSCD_SOCKET = "/run/pcscd/pcscd.comm"
-NOT_DEPLOYED = {
-    "console": "no login in a distributed deployment yet: local users (POST /api/auth/token) exist only in the "
-    "embedded process and the console's OIDC login is not built (services/console/README.md)",
-}
-"""Processes `guanwu serve` runs that the manifests (and compose) deliberately leave out, with the reason."""
+NOT_DEPLOYED: dict[str, str] = {}
+"""Processes `guanwu serve` runs that the manifests (and compose) deliberately leave out, with the reason
+(none since the console signs in through an OIDC issuer)."""
 DEPLOYED = [name for name in SERVABLE if name not in NOT_DEPLOYED]
 STORE_OF = {STATISTICS: "anomaly"}
 """Processes that write into another's database: the statistics stream's snapshots are what the anomaly
@@ -255,7 +254,8 @@ def test_both_validators_reject_an_unknown_field(
 
 def test_every_servable_process_is_deployed_or_left_out_with_a_reason() -> None:
     assert set(NOT_DEPLOYED) <= set(SERVABLE), "NOT_DEPLOYED names a process `guanwu serve` does not know"
-    assert set(DEPLOYED) == {*SERVICES, *STREAMS}, "services and their streams are always deployed"
+    assert not set(NOT_DEPLOYED) & {*SERVICES, *STREAMS}, "services and their streams are always deployed"
+    assert set(DEPLOYED) == {*SERVICES, *CONSOLE, *STREAMS}
     assert set(STORE_OF) <= set(STREAMS) and set(STORE_OF.values()) <= set(SERVICES)
 
 
@@ -585,3 +585,110 @@ def test_prod_runs_more_replicas_than_dev_and_dev_one_per_service(rendered: dict
             assert (
                 prod_hpa["minReplicas"] == prod_hpa["maxReplicas"] == prod_deployment["spec"]["replicas"]
             ), f"{service}: fixed in prod"
+
+
+# ---- the console --------------------------------------------------------------------------------------------
+
+CONSOLE_CALLS = {"declaration", "query", "anomaly", "review", "sync"}
+"""The services whose APIs the console calls (ConsoleSettings' <service>_url; auth_url stays unset: no local
+users outside the embedded process)."""
+
+
+def policies_allow(r: Rendered, direction: str, namespace: str, target: Obj, peer: Obj, port: int) -> bool:
+    """A NetworkPolicy of `namespace` selecting `target`'s pods allows `direction` (ingress/egress) from/to
+    `peer`'s pods (same namespace, pod selector) on `port`."""
+    target_labels = target["spec"]["template"]["metadata"]["labels"]
+    peer_labels = peer["spec"]["template"]["metadata"]["labels"]
+    key = "from" if direction == "ingress" else "to"
+    for policy in r.of_kind("NetworkPolicy"):
+        spec = policy["spec"]
+        if namespace_of(policy) != namespace or direction.capitalize() not in spec.get("policyTypes", []):
+            continue
+        if not selects(match_labels(spec["podSelector"], label(policy)), target_labels):
+            continue
+        for rule in spec.get(direction, []):
+            peers = [
+                p
+                for p in rule.get(key, [])
+                if set(p) == {"podSelector"}
+                and selects(match_labels(p["podSelector"], label(policy)), peer_labels)
+            ]
+            ports = {p["port"] for p in rule.get("ports", [])}
+            if peers and (not ports or port in ports):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_console_calls_each_service_at_its_service_and_the_policies_let_it(
+    rendered: dict[str, Rendered], overlay: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = rendered[overlay]
+    by_service = {service_of(w): w for w in r.workloads()}
+    console = by_service["console"]
+    namespace = namespace_of(console)
+    for name in [n for n in list(os.environ) if n.startswith("GUANWU_")]:
+        monkeypatch.delenv(name)
+    for name, value in env_values(r, console, example_secrets(overlay)).items():
+        monkeypatch.setenv(name, value)
+    settings: Any = settings_class("console")()
+    assert settings.auth_url is None, (
+        f"{overlay}: no service serves local logins outside the embedded process"
+    )
+    for service in CONSOLE_CALLS:
+        workload = by_service[service]
+        url = getattr(settings, f"{service}_url")
+        match = re.fullmatch(r"http://([a-z0-9-]+):([0-9]+)", url or "")
+        assert match, f"{overlay}: console {service}_url {url!r}, want http://<Service>:<port>"
+        target = r.find("Service", namespace, match[1])
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert selects(target["spec"]["selector"], labels), (
+            f"{overlay}: {match[1]} is not {service}'s Service"
+        )
+        (port,) = [p for p in target["spec"]["ports"] if p["port"] == int(match[2])]
+        container_ports = {p["name"]: p["containerPort"] for p in guanwu_container(workload)["ports"]}
+        pod_port = container_ports.get(port["targetPort"], port["targetPort"])
+        assert policies_allow(r, "egress", namespace, console, workload, pod_port), (
+            f"{overlay}: console → {service}"
+        )
+        assert policies_allow(r, "ingress", namespace, workload, console, pod_port), (
+            f"{overlay}: {service} ← console"
+        )
+    assert not policies_allow(r, "ingress", namespace, by_service[STATISTICS], console, 8000), (
+        f"{overlay}: the console calls no statistics stream"
+    )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_console_signs_in_through_the_issuer_the_services_trust(
+    rendered: dict[str, Rendered], overlay: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r, secrets = rendered[overlay], example_secrets(overlay)
+    loaded: dict[str, Any] = {}
+    for workload in r.of_kind("Deployment"):
+        for name in [n for n in list(os.environ) if n.startswith("GUANWU_")]:
+            monkeypatch.delenv(name)
+        for name, value in env_values(r, workload, secrets).items():
+            monkeypatch.setenv(name, value)
+        loaded[service_of(workload)] = settings_class(service_of(workload))()
+    console = loaded["console"]
+    assert console.auth.mode == "jwks" and console.oidc is not None, overlay
+    oidc = console.oidc
+    # The issuer's access token is the bearer the services verify: same issuer, keys and audience.
+    for service in CONSOLE_CALLS:
+        theirs = loaded[service].auth
+        assert (theirs.mode, theirs.jwks_url, theirs.issuer, theirs.audience) == (
+            "jwks",
+            console.auth.jwks_url,
+            console.auth.issuer,
+            console.auth.audience,
+        ), f"{overlay}: {service} would refuse the console's tokens"
+    assert oidc.issuer == console.auth.issuer, overlay
+    assert "openid" in oidc.scopes.split(), overlay
+    assert oidc.redirect_url.startswith("https://") and oidc.redirect_url.endswith("/console/oidc/callback")
+    # Several replicas in prod: the login cookie's key and the client secret come from the Secret.
+    assert oidc.client_secret is not None and oidc.state_secret is not None, overlay
+    (workload,) = [w for w in r.of_kind("Deployment") if service_of(w) == "console"]
+    env = {e["name"]: e for e in guanwu_container(workload)["env"]}
+    for secret in ("GUANWU_CONSOLE_OIDC__CLIENT_SECRET", "GUANWU_CONSOLE_OIDC__STATE_SECRET"):
+        assert "secretKeyRef" in env[secret].get("valueFrom", {}), f"{overlay}: {secret} not from a Secret"
