@@ -3,7 +3,7 @@
 The linters are the real ones (hadolint, check-jsonschema with the compose specification's schema), each
 also run on a broken file so a linter that checks nothing cannot pass. The rest are consistency checks
 between docker-compose.yml and the code it runs: a compose service per process `guanwu serve` can run (the
-services and the anomaly statistics stream; the console is not deployed, `NOT_DEPLOYED` says why), environment
+services, the anomaly statistics stream and the console, under the profile `console`), environment
 variable names that are settings fields and values the settings accept, Prometheus scraping every process,
 Grafana reading the folders compose mounts, the HEALTHCHECK command working against a live /healthz, and
 the Dockerfile's uv being the one scripts/uv.sh installs.
@@ -32,7 +32,7 @@ from pydantic import BaseModel
 
 from guanwu.anomaly.config import AnomalySettings
 from guanwu.cli.cluster import STATISTICS, Shared, database_name, env_prefix, statistics_stream
-from guanwu.cli.distributed import SERVABLE, SERVICES, STREAMS
+from guanwu.cli.distributed import CONSOLE, SERVABLE, SERVICES, STREAMS
 
 pytestmark = pytest.mark.unit
 
@@ -43,11 +43,9 @@ PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 GRAFANA = ROOT / "deploy" / "grafana"
 CONTAINER_PORT = 8000
 
-NOT_DEPLOYED = {
-    "console": "no login in a distributed deployment yet: local users (POST /api/auth/token) exist only in the "
-    "embedded process and the console's OIDC login is not built (services/console/README.md)",
-}
-"""Processes `guanwu serve` runs that compose (and deploy/k8s) deliberately leave out, with the reason."""
+NOT_DEPLOYED: dict[str, str] = {}
+"""Processes `guanwu serve` runs that compose (and deploy/k8s) deliberately leave out, with the reason (none
+since the console signs in through an OIDC issuer)."""
 DEPLOYED = [name for name in SERVABLE if name not in NOT_DEPLOYED]
 STORE_OF = {STATISTICS: "anomaly"}
 """Processes that write into another's database: the statistics stream's snapshots are what the anomaly
@@ -59,6 +57,16 @@ PLACEHOLDERS = {
     "GUANWU_MONGO_PASSWORD": "placeholder-password",
     "GRAFANA_ADMIN_PASSWORD": "placeholder-password",
 }
+SINGLE_SIGN_ON = {
+    "GUANWU_AUTH_MODE": "jwks",
+    "GUANWU_AUTH_JWKS_URL": "https://sso.example.com/realms/guanwu/protocol/openid-connect/certs",
+    "GUANWU_AUTH_ISSUER": "https://sso.example.com/realms/guanwu",
+    "GUANWU_AUTH_AUDIENCE": "guanwu",
+    "GUANWU_OIDC_CLIENT_SECRET": "placeholder-client-secret",
+    "GUANWU_OIDC_STATE_SECRET": "placeholder-state-secret-of-at-least-32-characters",
+    "GUANWU_OIDC_CONSOLE_URL": "https://console.example.com",
+}
+"""What .env adds for the profile `console` (docs/operations.md, "The console"): the stack on the issuer."""
 
 
 def tool(name: str) -> str:
@@ -146,7 +154,7 @@ def test_the_compose_schema_rejects_an_unknown_service_attribute(tmp_path: Path)
 def test_every_servable_process_is_deployed_or_left_out_with_a_reason() -> None:
     assert set(NOT_DEPLOYED) <= set(SERVABLE), "NOT_DEPLOYED names a process `guanwu serve` does not know"
     assert not set(NOT_DEPLOYED) & {*SERVICES, *STREAMS}, "services and their streams are always deployed"
-    assert set(DEPLOYED) == {*SERVICES, *STREAMS}
+    assert set(DEPLOYED) == {*SERVICES, *CONSOLE, *STREAMS}
     assert STATISTICS in STREAMS and set(STORE_OF) <= set(STREAMS)
 
 
@@ -248,17 +256,26 @@ def test_unknown_setting_finds_misspelt_and_misnested_names() -> None:
     assert unknown_setting(settings_class, ["bus"])
 
 
-@pytest.mark.parametrize("name", DEPLOYED)
-def test_the_compose_environment_is_valid_settings(
-    compose: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With only the required secrets given, each process's settings load: Kafka, Mongo, port 8000."""
+def load_settings(
+    compose: Mapping[str, Any], name: str, variables: Mapping[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The settings `guanwu serve <name>` reads in its compose container, `variables` being .env."""
     prefix = env_prefix(name)
     for variable in [v for v in os.environ if v.startswith(prefix)]:
         monkeypatch.delenv(variable)
     for variable, value in guanwu_services(compose)[name]["environment"].items():
-        monkeypatch.setenv(variable, interpolate(str(value), PLACEHOLDERS))
-    settings = SERVABLE[name]().settings_class()
+        monkeypatch.setenv(variable, interpolate(str(value), variables))
+    return SERVABLE[name]().settings_class()
+
+
+@pytest.mark.parametrize("name", DEPLOYED)
+def test_the_compose_environment_is_valid_settings(
+    compose: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With only the required secrets given (and the issuer for the console, which signs in nowhere else),
+    each process's settings load: Kafka, Mongo, port 8000."""
+    variables = {**PLACEHOLDERS, **(SINGLE_SIGN_ON if name == "console" else {})}
+    settings = load_settings(compose, name, variables, monkeypatch)
     assert (settings.bus.kind, settings.bus.bootstrap_servers) == ("kafka", "kafka:9092")
     assert settings.store.kind == "mongo" and settings.store.mongo_url.startswith("mongodb://")
     assert "@mongo:27017/" in settings.store.mongo_url
@@ -274,6 +291,41 @@ def test_interpolation_refuses_a_missing_required_secret(compose: dict[str, Any]
     with pytest.raises(AssertionError, match="GUANWU_AUTH_SECRET"):
         interpolate(secret, {})
     assert interpolate(secret, PLACEHOLDERS) == PLACEHOLDERS["GUANWU_AUTH_SECRET"]
+
+
+def test_the_console_runs_under_its_profile_and_calls_each_service_at_its_compose_name(
+    compose: dict[str, Any],
+) -> None:
+    services = guanwu_services(compose)
+    console = services["console"]
+    # Without an issuer it cannot sign anyone in: not part of a plain `docker compose up`.
+    assert console["profiles"] == ["console"]
+    assert all("profiles" not in s for n, s in services.items() if n != "console")
+    env = console["environment"]
+    assert "GUANWU_CONSOLE_AUTH_URL" not in env, "no process of the stack serves local logins"
+    for name in ("declaration", "query", "anomaly", "review", "sync"):
+        compose_name = next(k for k, v in compose["services"].items() if v is services[name])
+        assert env[f"GUANWU_CONSOLE_{name.upper()}_URL"] == f"http://{compose_name}:{CONTAINER_PORT}", name
+
+
+def test_with_the_issuer_in_env_the_console_and_every_service_trust_the_same_tokens(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    variables = {**PLACEHOLDERS, **SINGLE_SIGN_ON}
+    console = load_settings(compose, "console", variables, monkeypatch)
+    assert console.auth.mode == "jwks" and console.oidc is not None
+    assert console.oidc.issuer == SINGLE_SIGN_ON["GUANWU_AUTH_ISSUER"]
+    assert console.oidc.redirect_url == "https://console.example.com/console/oidc/callback"
+    assert console.oidc.post_logout_redirect_url == "https://console.example.com/console/login"
+    assert console.oidc.client_secret is not None and console.oidc.state_secret is not None
+    expected = (console.auth.mode, console.auth.jwks_url, console.auth.issuer, console.auth.audience)
+    for name in [n for n in DEPLOYED if n != "console"]:
+        auth = load_settings(compose, name, variables, monkeypatch).auth
+        assert (auth.mode, auth.jwks_url, auth.issuer, auth.audience) == expected, name
+    # Without .env's issuer lines the services keep local tokens and the console refuses to start.
+    assert load_settings(compose, "query", PLACEHOLDERS, monkeypatch).auth.mode == "local"
+    with pytest.raises(ValueError, match="jwks_url"):
+        load_settings(compose, "console", PLACEHOLDERS, monkeypatch)
 
 
 def test_no_secret_value_is_written_in_the_compose_file(compose: dict[str, Any]) -> None:
