@@ -328,6 +328,12 @@ async def test_the_list_offers_the_seeds_toolbar_and_a_status_filter(tmp_path: P
         for button in ("可视化审核", "普通审核", "高级审核", "状态筛选", "打印", "发送"):
             assert f">{button}</button>" in listed
         assert f'data-id="{task["review_id"]}"' in listed
+        # The API's default period (the last 7 days, China time) shows in the form's 最近操作时间 boxes.
+        answer = (
+            await client.get("/api/review/tasks", headers=bearer(system, "acme", ("reviewer",), "li"))
+        ).json()
+        for bound in ("updated_from", "updated_to"):
+            assert re.search(f'name="{bound}" type="date" +value="{answer[bound]}"', listed), bound
         approved_only = (await client.get("/console/review/tasks", params={"status": "审核通过"})).text
         assert f'data-id="{task["review_id"]}"' not in approved_only
         assert 'class="current" aria-current="true">审核通过</a>' in approved_only

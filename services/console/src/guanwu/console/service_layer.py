@@ -55,6 +55,11 @@ async def load_list(
     paging = Paging(page=max(page, 1), size=size, total=0)
     params: dict[str, str | int] = {**values, **screen.fixed, "skip": paging.skip, "limit": size}
     answer = await apis.get(screen.service, screen.path, token, params)
+    for name, value in values.items():
+        applied = answer.get(name)
+        if not value and isinstance(applied, str):
+            # A default the API applied and answers with (审单's 最近操作时间: the last 7 days) shows in the form.
+            values[name] = applied
     return ListResult(
         rows=list(answer["items"]), paging=Paging(paging.page, size, int(answer["total"])), values=values
     )
