@@ -16,6 +16,7 @@ from embedded_system import bearer, eventually
 
 from guanwu.cli.embedded import EmbeddedSystem
 from guanwu.console.domain import editor
+from guanwu.console.domain.menu import DECLARATION_SCREENS
 from guanwu.customs.codes import CodeEntry, load_default_tables
 
 pytestmark = pytest.mark.unit
@@ -323,6 +324,14 @@ async def test_the_detail_links_to_the_editor_while_editable(tmp_path: Path) -> 
 
         await eventually(listed)  # the 制单 list's 操作 too, while the row is a draft
         assert state_of(edit.text)["names"]["country"]
+        for slug, (title, ie_flag, kind) in DECLARATION_SCREENS.items():  # every 制单 list's 新增
+            blank = await client.get(f"/console/declarations/{slug}/new")
+            assert blank.status_code == 200 and f"新增{title}" in blank.text
+            assert (
+                state_of(blank.text)["doc"]["kind"] == kind
+                and state_of(blank.text)["doc"]["head"]["ie_flag"] == ie_flag
+            )
+        assert (await client.get("/console/declarations/no-such-list/new")).status_code == 404
 
 
 async def submitted_task(system: EmbeddedSystem, client: httpx.AsyncClient) -> dict[str, Any]:
