@@ -104,3 +104,16 @@ async def test_next_never_leaves_the_console(tmp_path: Path) -> None:
         }
         answer = await client.post("/console/login", data=form)
         assert answer.headers["location"] == "/console/"
+
+
+async def test_secure_cookies_are_marked_secure_behind_a_proxy_that_ends_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind an ingress terminating TLS the console sees http; GUANWU_CONSOLE_SECURE_COOKIES marks its cookies
+    Secure all the same (the session's holds the bearer token)."""
+    monkeypatch.setenv("GUANWU_CONSOLE_SECURE_COOKIES", "true")
+    async with console_system(tmp_path) as (_, client):
+        page = await client.get("/console/login")
+        cookies = [v for k, v in page.headers.multi_items() if k == "set-cookie"]
+        csrf = next(c for c in cookies if c.startswith("guanwu_csrf="))
+        assert "Secure" in csrf and "HttpOnly" in csrf

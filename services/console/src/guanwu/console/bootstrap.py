@@ -37,6 +37,7 @@ def build(settings: ConsoleSettings, store: DocumentStore, outbox_written: Outbo
         settings.page_size,
         settings.api_timeout_seconds,
         settings.import_timeout_seconds,
+        secure_cookies=settings.secure_cookies,
         oidc=OidcClient(settings.oidc, settings.api_timeout_seconds) if settings.oidc else None,
         local_login=settings.auth.mode == "local",
     )

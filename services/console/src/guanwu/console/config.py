@@ -52,6 +52,11 @@ class ConsoleSettings(ServiceSettings):
         None, description="Base URL of the sync service (数据同步 jobs)" + _IN_PROCESS
     )
     oidc: OidcSettings | None = Field(None, description="Single sign-on (OIDC); unset: local users only")
+    secure_cookies: bool = Field(
+        False,
+        description="Mark every cookie Secure whatever scheme the console sees (behind a proxy terminating TLS); "
+        "false: Secure when the request is https",
+    )
     page_size: int = Field(20, ge=1, le=200, description="Rows per page of the console's lists")
     api_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one call to a service's API")
     import_timeout_seconds: float = Field(

@@ -21,6 +21,8 @@ class ConsoleContext:
     page_size: int
     timeout_seconds: float
     import_timeout_seconds: float = 600.0
+    secure_cookies: bool = False
+    """Cookies marked Secure whatever the request's scheme (TLS ends at a proxy in front)."""
     oidc: OidcClient | None = None
     """Single sign-on, when configured."""
     local_login: bool = True

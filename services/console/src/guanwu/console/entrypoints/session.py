@@ -83,7 +83,9 @@ def csrf_token(request: Request) -> str:
 
 
 def cookie_options(request: Request) -> dict[str, Any]:
-    return {"httponly": True, "samesite": "lax", "secure": request.url.scheme == "https", "path": "/"}
+    context = getattr(request.app.state, "service_contexts", {}).get("console")
+    secure = request.url.scheme == "https" or bool(getattr(context, "secure_cookies", False))
+    return {"httponly": True, "samesite": "lax", "secure": secure, "path": "/"}
 
 
 def set_csrf_cookie(request: Request, response: Response, value: str) -> None:
