@@ -188,3 +188,36 @@ async def test_approving_saves_changed_marks_first_then_approves_that_version(tm
         assert (
             "已审核通过" in done and "保存标记" not in done.split("<h2>审核记录</h2>")[0]
         )  # no buttons left
+
+
+async def test_the_detail_colours_the_red_goods_cells_too(tmp_path: Path) -> None:
+    """A returned declaration's red 表体 cell is coloured with its comment, as the 表头 ones are; green is not."""
+    async with console_system(tmp_path) as (system, client):
+        task = await submitted_task(system, client)
+        await log_in(client, "li")
+        page = (await client.get(f"/console/review/{task['review_id']}")).text
+        marks = [
+            {"field_path": "head.trade_name", "verdict": "wrong", "comment": "名称不符"},
+            {"field_path": "goods[0].g_name", "verdict": "wrong", "comment": "品名与发票不符"},
+            {"field_path": "goods[0].g_qty", "verdict": "ok"},
+        ]
+        form = {"csrf_token": csrf_of(page), "version": str(task["version"]), "marks": json.dumps(marks)}
+        rejected = await client.post(
+            f"/console/review/{task['review_id']}/reject", data={**form, "comment": "品名有误"}
+        )
+        assert rejected.status_code == 303
+        preparer = bearer(system, "acme", ("preparer",), "zhang")
+        url = f"/api/declaration/declarations/{task['declaration_id']}"
+
+        async def returned() -> bool | None:
+            current = (await client.get(url, headers=preparer)).json()
+            return True if current["status"] == "审核退回" else None
+
+        await eventually(returned)
+        await log_in(client, "zhang")
+        detail = (await client.get(f"/console/declarations/{task['declaration_id']}")).text
+        goods = detail.split('<table class="grid goods">', 1)[1].split("</table>", 1)[0]
+        cells = re.findall(r'<td class="mark wrong" title="审核有误：([^"]*)">', goods)
+        assert cells == ["品名与发票不符"]  # the red 表体 cell alone; the green one stays plain
+        assert "（审核有误：品名与发票不符）" in goods  # said to a screen reader too
+        assert 'class="fcell mark wrong" role="listitem" title="审核有误：名称不符"' in detail
