@@ -349,11 +349,29 @@ def china_start(day: date) -> str:
     return china_day_start(day)
 
 
-def raw_sqlite_list(
-    folder: Path, run: str, n: int, queries: Sequence[dict[str, str]]
-) -> tuple[list[float], int]:
-    """The same count + page with plain sqlite3 on a table of the same rows (filter fields as columns)."""
-    conn = sqlite3.connect(folder / "raw-list.sqlite", isolation_level=None)
+RAW_WHERE = (
+    "tenant = ? AND status = ? AND ie_flag = ? AND custom_master = ? AND updated_at >= ? AND updated_at < ?"
+)
+
+
+def raw_params(q: dict[str, str]) -> tuple[str, ...]:
+    return (TENANT, q["status"], q["ie_flag"], q["custom_master"], china_start(date.fromisoformat(q["updated_from"])),
+            china_start(date.fromisoformat(q["updated_to"]) + timedelta(days=1)))  # fmt: skip
+
+
+def raw_page(conn: sqlite3.Connection, params: tuple[str, ...]) -> tuple[int, list[dict[str, Any]]]:
+    """The count and a page of parsed task documents, plain sqlite3 on the plain table."""
+    (total,) = conn.execute(f"SELECT count(*) FROM tasks WHERE {RAW_WHERE}", params).fetchone()
+    page = conn.execute(
+        f"SELECT doc FROM tasks WHERE {RAW_WHERE} ORDER BY updated_at DESC LIMIT {PAGE}", params
+    )
+    return int(total), [json.loads(text) for (text,) in page]
+
+
+def raw_table(folder: Path, run: str, n: int) -> Path:
+    """A table of the same task rows, the filter fields as columns with one composite index (the store's pragmas)."""
+    path = folder / "raw-list.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(
@@ -377,20 +395,71 @@ def raw_sqlite_list(
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         conn.execute("COMMIT")
-    where = "tenant = ? AND status = ? AND ie_flag = ? AND custom_master = ? AND updated_at >= ? AND updated_at < ?"
+    conn.close()
+    return path
+
+
+def raw_sqlite_list(path: Path, queries: Sequence[dict[str, str]]) -> tuple[list[float], int]:
+    """The same count + page with plain sqlite3 in this process (no HTTP)."""
+    conn = sqlite3.connect(path, isolation_level=None)
     latencies, seen = [], 0
     for q in queries:
-        params = (TENANT, q["status"], q["ie_flag"], q["custom_master"], china_start(date.fromisoformat(q["updated_from"])),
-                  china_start(date.fromisoformat(q["updated_to"]) + timedelta(days=1)))  # fmt: skip
+        params = raw_params(q)
         started = time.perf_counter()
-        (total,) = conn.execute(f"SELECT count(*) FROM tasks WHERE {where}", params).fetchone()
-        page = conn.execute(
-            f"SELECT doc FROM tasks WHERE {where} ORDER BY updated_at DESC LIMIT {PAGE}", params
-        )
-        [json.loads(text) for (text,) in page]
+        total, _ = raw_page(conn, params)
         latencies.append(time.perf_counter() - started)
         seen += total
     conn.close()
+    return latencies, seen
+
+
+def serve_bare_list(port: int, path: str) -> None:
+    """The list's HTTP baseline: a bare FastAPI app under uvicorn answering the same query with `raw_page`
+    (no auth, no validation beyond FastAPI's own parameters), the JSON page written with json.dumps."""
+    import uvicorn
+
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    app = FastAPI()
+
+    @app.get("/tasks")
+    async def tasks(
+        status: str, ie_flag: str, custom_master: str, updated_from: str, updated_to: str
+    ) -> Response:
+        query = {"status": status, "ie_flag": ie_flag, "custom_master": custom_master,
+                 "updated_from": updated_from, "updated_to": updated_to}  # fmt: skip
+        total, items = raw_page(conn, raw_params(query))
+        return Response(json.dumps({"total": total, "items": items}), media_type="application/json")
+
+    @app.get("/readyz")
+    async def ready() -> dict[str, str]:
+        return {"status": "ok"}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error")
+
+
+async def bare_list(path: Path, queries: Sequence[dict[str, str]]) -> tuple[list[float], int]:
+    """`raw_page` through HTTP: the bare app in a process of its own, the same queries as guanwu's."""
+    port = free_port()
+    process = spawn(serve_bare_list, port, str(path))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(base, process.is_alive, "bare list")
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+
+            async def get(query: dict[str, str]) -> int:
+                answer = await client.get("/tasks", params=query)
+                answer.raise_for_status()
+                return int(answer.json()["total"])
+
+            for query in queries[:10]:  # warm-up
+                await get(query)
+            latencies, seen = [], 0
+            for query in queries:
+                started = time.perf_counter()
+                seen += await get(query)
+                latencies.append(time.perf_counter() - started)
+    finally:
+        process.kill()
     return latencies, seen
 
 
@@ -427,7 +496,14 @@ async def raw_mongo_list(
 # ------------------------------------------------------------------------------------------------ sides
 
 
-def report_list(side: str, guanwu: list[float], raw: list[float], seen: tuple[int, int], name: str) -> None:
+def report_list(
+    side: str,
+    guanwu: list[float],
+    raw: list[float],
+    seen: tuple[int, int],
+    name: str,
+    result: str = "list_p95",
+) -> None:
     g, b = figures(guanwu), figures(raw)
     print(f"  guanwu GET /api/review/tasks  p50 {ms(g['p50'])}  p95 {ms(g['p95'])}  max {ms(g['max'])}")
     print(f"  {name:<29} p50 {ms(b['p50'])}  p95 {ms(b['p95'])}  max {ms(b['max'])}")
@@ -436,7 +512,7 @@ def report_list(side: str, guanwu: list[float], raw: list[float], seen: tuple[in
     )
     value = ratio(g["p95"], b["p95"])
     verdict = "ok" if value <= TARGET_P95 else "ABOVE TARGET"
-    print(f"RESULT review.{side}.list_p95: ratio={value:.2f} target<={TARGET_P95:.1f} ({verdict}) "
+    print(f"RESULT review.{side}.{result}: ratio={value:.2f} target<={TARGET_P95:.1f} ({verdict}) "
           f"guanwu={g['p95'] * 1000:.1f}ms baseline={b['p95'] * 1000:.1f}ms")  # fmt: skip
 
 
@@ -476,12 +552,18 @@ async def run_embedded(args: argparse.Namespace, run: str, folder: Path) -> None
             queries = list_queries(args.list_requests)
             await list_latencies(client, queries[:10])  # warm-up
             guanwu, seen = await list_latencies(client, queries)
-            raw, raw_seen = raw_sqlite_list(folder, run, args.tasks, queries)
+            raw_path = raw_table(folder, run, args.tasks)
+            raw, raw_seen = raw_sqlite_list(raw_path, queries)
             report_list("embedded", guanwu, raw, (seen, raw_seen), "raw sqlite3 (plain table)")
-            marks = await guanwu_marks(client, run, args)
+            bare, bare_seen = await bare_list(raw_path, queries)
+            report_list(
+                "embedded", guanwu, bare, (seen, bare_seen), "bare FastAPI + sqlite3", "list_p95_http"
+            )
+            marks = await guanwu_marks(client, run, args) if "marks" in args.parts else None
     finally:
         process.kill()
-    report_marks("embedded", marks, await bare_marks(folder, run, args))
+    if marks is not None:
+        report_marks("embedded", marks, await bare_marks(folder, run, args))
 
 
 async def run_distributed(args: argparse.Namespace, run: str) -> None:
@@ -506,8 +588,8 @@ async def run_distributed(args: argparse.Namespace, run: str) -> None:
             guanwu, seen = await list_latencies(client, queries)
             raw, raw_seen = await raw_mongo_list(args.mongo_url, database, queries)
             report_list("distributed", guanwu, raw, (seen, raw_seen), "raw pymongo (same collection)")
-            marks = await guanwu_marks(client, run, args)
-        report_marks("distributed", marks, None)
+            if "marks" in args.parts:
+                report_marks("distributed", await guanwu_marks(client, run, args), None)
     finally:
         cluster.stop()
         await cleanup(args, prefix, run)
@@ -562,6 +644,7 @@ async def main() -> None:
     parser.add_argument("--bootstrap", default="127.0.0.1:9092")
     parser.add_argument("--mongo-url", default="mongodb://127.0.0.1:27017/")
     parser.add_argument("--only", default="embedded,distributed")
+    parser.add_argument("--parts", default="list,marks", help="what to measure on each side: list, marks")
     args = parser.parse_args()
     quiet_logging()
     run = run_id()
