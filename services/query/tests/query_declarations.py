@@ -269,6 +269,20 @@ async def filters_sort_and_pages_agree_with_a_recount(store: DocumentStore) -> N
     assert chosen == expected_ids(made, lambda s: s.declaration_id in ("d001", "d003"), Order())
     assert (await model.search("globex", DeclarationSearch(), limit=10)).total == 0
 
+    # A total counted up to a cap: exact at or below it, else the cap and total_capped; the pages the same.
+    capped = DeclarationReadModel(store, count_cap=12)
+    for criteria, predicate in CRITERIA:
+        want = expected_ids(made, predicate, Order())
+        found: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = await capped.search("acme", DeclarationSearch(**criteria), cursor=cursor, limit=5)
+            assert (page.total, page.total_capped) == (min(len(want), 12), len(want) > 12), criteria
+            found += [row.declaration_id for row in page.items]
+            if (cursor := page.next_cursor) is None:
+                break
+        assert found == want, criteria
+
 
 async def timeline_and_documents(store: DocumentStore) -> None:
     """The timeline in notice order with a receipt that came first; the last document; another tenant's 404."""

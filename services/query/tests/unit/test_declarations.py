@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from query_harness import URL, Service, at
 from service_http import bearer
 
@@ -17,6 +18,7 @@ from guanwu.contracts.events import (
     DeclarationSyncedIn,
     DeclarationUpdated,
 )
+from guanwu.query.adapters.declarations import DeclarationReadModel
 
 NOT_FOUND = {
     "error": {"code": "query.not_found", "message_zh": "报关单不存在", "message_en": "Declaration not found"}
@@ -121,12 +123,31 @@ async def test_the_list_filters_and_pages_latest_change_first(service: Service) 
     assert await service.found() == ["d-a", "d-c", "d-b"]
 
 
+async def test_a_total_beyond_the_cap_says_so(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DeclarationReadModel, "count_cap", 2)
+    for minute, declaration_id in enumerate(("d-a", "d-b", "d-c")):
+        await service.deliver(
+            service.envelope(drafted(declaration_id, ie_flag="IEI"[minute]), time=at(minute))
+        )
+
+    page = (await service.client.get(URL, params={"limit": 1}, headers=bearer())).json()
+    assert (page["total"], page["total_capped"]) == (2, True)
+    assert [r["declaration_id"] for r in page["items"]] == ["d-c"]
+    following = {"limit": 5, "cursor": page["next_cursor"]}
+    page = (await service.client.get(URL, params=following, headers=bearer())).json()
+    assert (page["total"], page["total_capped"]) == (2, True)
+    assert [r["declaration_id"] for r in page["items"]] == ["d-b", "d-a"]
+    page = (await service.client.get(URL, params={"ie_flag": "I"}, headers=bearer())).json()
+    assert (page["total"], page["total_capped"], len(page["items"])) == (2, False, 2)
+
+
 async def test_another_tenant_sees_nothing(service: Service) -> None:
     await service.deliver(service.envelope(drafted("d1"), tenant="acme"))
     other = bearer(tenant="globex")
 
     assert (await service.client.get(URL, headers=other)).json() == {
         "total": 0,
+        "total_capped": False,
         "items": [],
         "next_cursor": None,
     }

@@ -46,13 +46,42 @@ HIDDEN = (
 )
 
 
+SEARCH_INDEXES = (
+    ("status",),
+    ("review_status",),
+    ("ie_flag",),
+    ("custom_master",),
+    ("trade_mode",),
+    ("channel",),
+    ("two_step",),
+    ("ie_flag", "custom_master"),
+    ("custom_master", "trade_mode", "ie_flag"),
+    ("ie_flag", "review_status"),
+    ("ie_flag", "status"),
+)
+"""The list's filters with an index of their own, each then 最近操作时间 (newest first): the seed's single
+filters, and its common combinations — 进出口标志 with 申报地海关 (and 监管方式), with 审核状态, with 系统状态 — whose
+count (the `total`) is then read from one index alone, no row, and whose page is read in index order."""
+
+
+COUNT_CAP = 10_000
+"""The list counts its matches exactly up to this many; beyond, its total says "this many or more"
+(`DeclarationPage.total_capped`): a count reads every match's index entry, which for a filter matching most of a
+large tenant's rows (no period, one broad filter) costs more than the page it comes with."""
+
+UNLISTED = ("inputs", "trade_name_tokens", "goods_name_tokens")
+"""Stored fields a page's rows leave in the store (not decoded): the merge's inputs and the search tokens."""
+
+
 @dataclass(frozen=True)
 class DeclarationPage:
-    """One page of the list: the matching total, the rows, and the cursor of the next page (none: the last)."""
+    """One page of the list: the matching total (`COUNT_CAP` when `total_capped`: at least that many), the rows,
+    and the cursor of the next page (none: the last)."""
 
     total: int
     items: list[DeclarationRow]
     next_cursor: str | None = None
+    total_capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,9 +110,14 @@ class DeclarationReadModel:
     """The whole documents, beside the rows (same ids): the newest version's wins."""
     noun = Noun("query", "报关单", "declaration")
 
-    def __init__(self, store: DocumentStore) -> None:
+    count_cap = COUNT_CAP
+    """The list's totals are exact up to this many."""
+
+    def __init__(self, store: DocumentStore, *, count_cap: int | None = None) -> None:
         self.collection: Collection = store.collection(self.collection_name)
         self.documents: Collection = store.collection(self.documents_name)
+        if count_cap is not None:
+            self.count_cap = count_cap
 
     async def ensure_indexes(self) -> None:
         """Each list filter's index ends with the default order (最近操作时间, newest first), which also carries
@@ -94,8 +128,10 @@ class DeclarationReadModel:
             await self.collection.ensure_index([("tenant", 1), (key, -1)])
         for number in ("seq_no", "entry_id", "bill_no", "client_seq_no", "declaration_id"):
             await self.collection.ensure_index([("tenant", 1), (number, 1)])
-        for column in ("status", "review_status", "ie_flag", "custom_master", "channel", "two_step"):
-            await self.collection.ensure_index([("tenant", 1), (column, 1), ("sort_updated", -1)])
+        for columns in SEARCH_INDEXES:
+            await self.collection.ensure_index(
+                [("tenant", 1), *((column, 1) for column in columns), ("sort_updated", -1)]
+            )
 
     # ---------------------------------------------------------------------------------------------- writing
 
@@ -171,15 +207,29 @@ class DeclarationReadModel:
         skip: int = 0,
     ) -> DeclarationPage:
         """One page of the tenant's rows matching `criteria` in `order` (default 最近操作时间, newest first):
-        after `cursor` (a previous page's `next_cursor`), or `skip` rows in (offset paging, for shallow pages)."""
+        after `cursor` (a previous page's `next_cursor`), or `skip` rows in (offset paging, for shallow pages).
+
+        The total is exact up to `count_cap`; whether there are more is asked first, unsorted (the store takes
+        the index that best fits the filter and steps over that many of its entries without reading a row):
+        more, the total is the cap (`total_capped`) and only the page is read; else the count and the first page
+        come in one call (`Collection.page`), a later page's count (over the whole filter, not what follows the
+        cursor) beside it."""
         order = order or Order()
         query = criteria.filter(tenant)
-        total = await self.collection.count(query)
-        docs = await self.collection.find(
-            order.after(query, cursor), sort=[(order.key, order.direction)], skip=skip, limit=limit
-        )
+        sort = [(order.key, order.direction)]
+        capped = bool(await self.collection.find(query, skip=self.count_cap, limit=1))
+        if capped:
+            total = self.count_cap
+            docs = await self.collection.find(order.after(query, cursor), sort=sort, skip=skip, limit=limit)
+        elif cursor is None:
+            total, docs = await self.collection.page(
+                query, sort=sort, skip=skip, limit=limit, without=UNLISTED
+            )
+        else:
+            total = await self.collection.count(query)
+            docs = await self.collection.find(order.after(query, cursor), sort=sort, skip=skip, limit=limit)
         next_cursor = order.encode(docs[-1]) if len(docs) == limit else None
-        return DeclarationPage(total, [row_of(doc) for doc in docs], next_cursor)
+        return DeclarationPage(total, [row_of(doc) for doc in docs], next_cursor, capped)
 
     async def stream(
         self,

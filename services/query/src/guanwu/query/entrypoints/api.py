@@ -27,7 +27,13 @@ router = APIRouter(prefix="/api/query", tags=["query"])
 
 
 class DeclarationPage(BaseModel):
-    total: int = Field(description="Rows matching the criteria (all pages)")
+    total: int = Field(
+        description="Rows matching the criteria (all pages); counted exactly up to 10,000: with `total_capped`, "
+        "at least this many (shown as 10,000+)"
+    )
+    total_capped: bool = Field(
+        default=False, description="More rows match than the list counts: `total` is a lower bound (10,000+)"
+    )
     items: list[DeclarationRow]
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` for the next page in the same order; none: the last page"
@@ -60,7 +66,9 @@ async def _page(
     page = await context.read_model.search(
         tenant, criteria, cursor=cursor, limit=limit, order=order, skip=skip
     )
-    return DeclarationPage(total=page.total, items=page.items, next_cursor=page.next_cursor)
+    return DeclarationPage(
+        total=page.total, total_capped=page.total_capped, items=page.items, next_cursor=page.next_cursor
+    )
 
 
 @router.get("/declarations", response_model=DeclarationPage, summary="报关数据查询 / search declarations")
