@@ -61,8 +61,16 @@ def test_the_period_defaults_to_a_week_up_to_today_in_china_time() -> None:
     assert period(date(2027, 1, 5), None, now=late_utc) == (date(2027, 1, 5), date(2027, 1, 5))
 
 
+def test_the_first_and_last_days_a_date_can_name_make_a_period_too() -> None:
+    assert china_day_start(date.min) == "0000-12-31T16:00:00"
+    assert period(None, date(1, 1, 3), now=NOW) == (date.min, date(1, 1, 3))
+    query = store_filter("acme", ReviewCriteria(), date.min, date.max)
+    assert query["updated_at"] == {"$gte": "0000-12-31T16:00:00", "$lt": "9999-12-31T16:00:00"}
+
+
 def test_a_china_day_starts_at_16_utc_the_day_before() -> None:
     assert china_day_start(date(2026, 12, 21)) == "2026-12-20T16:00:00"
+    assert china_day_start(date(2027, 1, 1)) == "2026-12-31T16:00:00"
     query = store_filter(
         "acme", ReviewCriteria(ie_flag="E", enterprise_category="2"), date(2026, 12, 21), date(2026, 12, 28)
     )

@@ -104,6 +104,12 @@ async def test_a_task_stored_before_the_later_list_fields_still_lists(service: S
     assert (row["declare_mode"], row["kind"], row["version"]) == ("0", "declaration", stored["_version"] + 1)
 
 
+async def test_a_period_from_the_first_to_the_last_day_a_date_can_name(service: Service) -> None:
+    await service.submit(submission("d1"))
+    assert (await listed(service, updated_from="0001-01-01", updated_to="9999-12-31"))["total"] == 1
+    assert (await listed(service, updated_to="0001-01-02"))["total"] == 0
+
+
 async def test_a_bad_period_or_sort_is_refused(service: Service) -> None:
     for params in ({"updated_from": "2026-13-01"}, {"sort": "trade_name"}, {"order": "up"}, {"limit": 0}):
         response = await service.client.get(TASKS, params=params, headers=auth())

@@ -7,7 +7,7 @@ last 7 days: from the day a week before today to today, as the seed's screen doe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 CHINA_TIME = timezone(timedelta(hours=8), "北京时间")
@@ -43,17 +43,27 @@ _ARRAY_FIELDS = {"enterprise_category": "enterprise_categories", "declaring_unit
 
 def china_day_start(day: date) -> str:
     """The stored text (UTC, fixed width) of the moment a China-time day begins: a lower bound that sorts
-    below every moment of that day whatever its fraction of a second."""
-    start = datetime.combine(day, time(), CHINA_TIME).astimezone(UTC)
-    return start.strftime("%Y-%m-%dT%H:%M:%S")
+    below every moment of that day whatever its fraction of a second. China time is UTC+8 all year, so it
+    is 16:00 UTC the day before — written as text, since for 0001-01-01 that day is before `date.min`."""
+    before = "0000-12-31" if day == date.min else (day - timedelta(days=1)).isoformat()
+    return f"{before}T16:00:00"
+
+
+def china_day_end(day: date) -> str:
+    """The stored text of the moment the China-time day after `day` begins (an exclusive upper bound)."""
+    return f"{day.isoformat()}T16:00:00"
 
 
 def period(updated_from: date | None, updated_to: date | None, *, now: datetime) -> tuple[date, date]:
     """The 最近操作时间 days asked, or the default 7 days up to today (China time) for a bound not given."""
     today = now.astimezone(CHINA_TIME).date()
     end = updated_to or (today if updated_from is None else max(today, updated_from))
-    start = updated_from or end - timedelta(days=DEFAULT_DAYS)
+    start = updated_from or _days_before(end, DEFAULT_DAYS)
     return start, end
+
+
+def _days_before(day: date, days: int) -> date:
+    return day - timedelta(days=days) if day.toordinal() > days else date.min
 
 
 def store_filter(tenant: str, criteria: ReviewCriteria, start: date, end: date) -> dict[str, Any]:
@@ -61,5 +71,5 @@ def store_filter(tenant: str, criteria: ReviewCriteria, start: date, end: date) 
     for name, value in vars(criteria).items():
         if value is not None:
             query[_ARRAY_FIELDS.get(name, name)] = value
-    query["updated_at"] = {"$gte": china_day_start(start), "$lt": china_day_start(end + timedelta(days=1))}
+    query["updated_at"] = {"$gte": china_day_start(start), "$lt": china_day_end(end)}
     return query
