@@ -79,6 +79,9 @@ def test_pages_go_forward_by_cursor_and_back_by_skip_while_the_api_allows_it() -
     assert Pager(3, 20, 100, None).previous() == 2 and Pager(1, 20, 100, "x").previous() is None
     assert Pager(502, 20, 100_000, "x").previous() == 501
     assert Pager(503, 20, 100_000, "x").previous() is None  # skip 10,020: only 首页 goes back
+    assert (Pager(1, 20, 10_000, "x").total_text, Pager(1, 20, 10_000, "x").pages_text) == ("10,000", "500")
+    capped = Pager(1, 20, 10_000, "x", capped=True)  # the API's total_capped: at least 10,000
+    assert (capped.total_text, capped.pages_text) == ("10,000+", "500+")
     assert Pager(1, 20, 41, None).pages == 3
 
 

@@ -257,12 +257,22 @@ class Pager:
     size: int
     total: int
     next_cursor: str | None
+    capped: bool = False
+    """The API counted up to `total` and more match (its `total_capped`): shown as "10,000+"."""
 
     MAX_SKIP = 10_000
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}+" if self.capped else f"{self.total:,}"
+
+    @property
+    def pages_text(self) -> str:
+        return f"{self.pages:,}+" if self.capped else f"{self.pages:,}"
 
     @property
     def first_row(self) -> int:

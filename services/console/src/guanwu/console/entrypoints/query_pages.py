@@ -100,7 +100,8 @@ async def query_page(
         async with context.apis(request.app) as apis:
             answer = await apis.get("query", screen.api, session.token, params)
         rows = list(answer["items"])
-        pager = Pager(page, context.page_size, int(answer["total"]), answer.get("next_cursor"))
+        total, capped = int(answer["total"]), bool(answer.get("total_capped"))
+        pager = Pager(page, context.page_size, total, answer.get("next_cursor"), capped)
     except SessionExpired:
         return to_login(request, expired=True)
     except ApiRefused as refused:
