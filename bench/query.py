@@ -318,6 +318,65 @@ async def api_pages(client: httpx.AsyncClient, samples: int, rows: int) -> list[
     return out
 
 
+def last_week(rows: int) -> dict[str, str]:
+    """最近操作时间 within the last 7 days of the seeded ones (all of them below 7 × 86,400 rows)."""
+    end = (rows - 1) // 86_400 + 1
+    return {"updated_from": f"2026-01-{1 + max(0, end - 7):02d}T00:00:00+00:00",
+            "updated_to": f"2026-01-{1 + end:02d}T00:00:00+00:00"}  # fmt: skip
+
+
+def shapes(rows: int) -> list[tuple[str, dict[str, Any]]]:
+    """Other pages people ask for (not the RESULT): their p95 beside the three filters'."""
+    return [
+        ("最近操作时间, last 7 days (the console's default)", last_week(rows)),
+        ("进出口标志 alone", {"ie_flag": "I"}),
+        ("申报地海关 + 监管方式", {"custom_master": "2200", "trade_mode": "0110"}),
+        (
+            "进出口标志 + 申报地海关, last 7 days",
+            {"ie_flag": "E", "custom_master": "3100", **last_week(rows)},
+        ),
+        ("no filter", {}),
+    ]
+
+
+def shape_total(params: dict[str, Any], rows: int) -> int:
+    """How many seeded rows a shape matches (what its page's total must say, up to the cap)."""
+    start, end = params.get("updated_from", "")[:19], params.get("updated_to", "9999")[:19]
+    wanted = [(k, params[k]) for k in ("ie_flag", "custom_master", "trade_mode") if k in params]
+    count = 0
+    for i in range(rows):
+        ie_flag, custom_master, trade_mode = combination(i)
+        row = {"ie_flag": ie_flag, "custom_master": custom_master, "trade_mode": trade_mode}
+        if all(row[k] == v for k, v in wanted) and start <= updated_at(i, rows)[:19] < end:
+            count += 1
+    return count
+
+
+async def api_shapes(
+    client: httpx.AsyncClient, samples: int, rows: int
+) -> list[tuple[str, list[float], str]]:
+    """Timed GETs of each of `shapes`, newest first, 50 rows; each page's total checked (exact up to 10,000, else
+    10,000 and total_capped)."""
+    out = []
+    for name, filters in shapes(rows):
+        params = {**filters, "sort": "updated_at", "order": "desc", "limit": PAGE}
+        matched = shape_total(filters, rows)
+        want = (min(matched, 10_000), matched > 10_000)
+        (await client.get("/api/query/declarations", params=params)).raise_for_status()
+        times = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            response = await client.get("/api/query/declarations", params=params)
+            times.append(time.perf_counter() - t0)
+            response.raise_for_status()
+            page = response.json()
+            assert (page["total"], page.get("total_capped", False)) == want, (name, page["total"], want)
+            assert len(page["items"]) == min(PAGE, matched)
+        total = f"{want[0]:,}{'+' if want[1] else ''} of {matched:,}"
+        out.append((name, times, total))
+    return out
+
+
 # --------------------------------------------------------------------------------------------------- raw
 
 
@@ -454,6 +513,7 @@ class Side:
     start_seconds: float = 0.0
     raw_index_seconds: float = 0.0
     exported: list[Exported] = field(default_factory=list)
+    shapes: list[tuple[str, list[float], str]] = field(default_factory=list)
 
 
 async def seed(store: Any, run: str, rows: int) -> float:
@@ -478,6 +538,8 @@ async def measure(side: Side, store: Any, run: str, args: argparse.Namespace) ->
         print(
             latency_line("GET /api/query/declarations (3 filters, sorted, 50 + total)", side.api), flush=True
         )
+        if args.shapes:
+            side.shapes = await api_shapes(client, max(20, args.samples // 4), args.rows)
         if not args.no_export:
             side.exported = await exports(client, args.rows)
 
@@ -531,6 +593,9 @@ def report(side: Side, args: argparse.Namespace) -> list[str]:
         f"RESULT query.page_p95[{side.name}]: {api95:.1f} ms target<={TARGET_MS:.0f} ms ({verdict}) "
         f"raw={raw95:.1f} ms ratio raw/guanwu={raw95 / api95:.2f}"
     ]
+    for name, times, total in side.shapes:
+        print(latency_line(f"{name} (total {total})", times))
+        lines.append(f"INFO query.page_p95[{side.name}, {name}]: {percentile(times, 95) * 1000:.1f} ms")
     for e in side.exported:
         print(
             f"  export {e.rows:>9,} rows: {e.seconds:6.1f} s ({e.rows / e.seconds:,.0f} rows/s), "
@@ -558,6 +623,7 @@ async def main() -> int:
     )
     parser.add_argument("--only", default="embedded,distributed,import")
     parser.add_argument("--no-export", action="store_true")
+    parser.add_argument("--shapes", action="store_true", help="also time other pages people ask for")
     parser.add_argument("--import-lines", type=int, default=10_000)
     args = parser.parse_args()
     if args.rows % 400:
