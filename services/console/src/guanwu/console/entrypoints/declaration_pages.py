@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from guanwu.console.adapters import ApiRefused, ServiceApis, SessionExpired
@@ -23,6 +23,7 @@ from guanwu.console.entrypoints.pages import (
     signed_in,
     to_login,
 )
+from guanwu.console.entrypoints.query_pages import draft_from_bonded_list
 from guanwu.console.entrypoints.session import Session, read_session, require_csrf
 from guanwu.customs.codes import CodeTables, load_default_tables
 
@@ -87,6 +88,38 @@ async def declaration_detail(
     )
 
 
+@router.post("/console/declarations/{slug}/from-bonded-list", dependencies=[Depends(require_csrf)])
+async def from_bonded_list(
+    request: Request, context: Context, slug: str, number: Annotated[str, Form(max_length=18)] = ""
+) -> Response:
+    """生成报关单 on a 制单 list (its own small form): 报关数据查询's call; the new draft's detail, or the list
+    again with the reason and the number as typed."""
+    if slug not in DECLARATION_SCREENS:
+        raise HTTPException(404)
+    session = drafting(request)
+    if not isinstance(session, Session):
+        return session
+    path = f"/console/declarations/{slug}"
+    try:
+        declaration_id = await draft_from_bonded_list(request, context, session, number.strip())
+    except SessionExpired:
+        return to_login(request, expired=True, next=path)
+    except ApiRefused as refused:
+        page = await list_page(
+            request,
+            context,
+            declaration_screen(slug),
+            1,
+            path=path,
+            error=f"生成报关单失败：{refused.message}",
+            status=refused.status,
+            bonded_number=number,
+        )
+        page.headers["HX-Push-Url"] = path  # a reload shows the list, never re-posts
+        return page
+    return RedirectResponse(f"/console/declarations/{quote(declaration_id, safe='')}", 303)
+
+
 def declaration_path(declaration_id: str, action: str = "") -> str:
     return f"{API}/{quote(declaration_id, safe='')}" + (f"/{action}" if action else "")
 
@@ -116,6 +149,8 @@ class EditorState:
     conflict: dict[str, Any] | None = None
     template_fields: list[str] = field(default_factory=list)
     status: int = 200
+    restore: bool = False
+    """Back from a login a save's expired session asked for: offer the form the browser kept."""
 
     @property
     def editable(self) -> bool:
@@ -142,6 +177,8 @@ async def render_editor(
         "dirty": state.dirty,
         "template_fields": state.template_fields,
         "max_lines": editor.MAX_LINES,
+        "kept_key": f"guanwu-editor:{state.action}",
+        "restore": state.restore,
     }
     response = render(
         request,
@@ -183,8 +220,24 @@ def drafting(request: Request) -> Session | Response:
     return signed_in(request, FIRST_LIST)
 
 
+RESTORE = "restore"
+"""The editor's query flag after a login that a save's expired session asked for: the browser kept the form
+as it was posted (sessionStorage, `static/editor.js`), and the page offers it back (恢复未保存的修改)."""
+
+
+def to_login_keeping_edit(request: Request, *, expired: bool) -> Response:
+    """A save whose session has expired: the login page, coming back to the editor with `?restore=1`."""
+    return to_login(request, expired=expired, next=f"{request.url.path}?{RESTORE}=1")
+
+
+def drafting_a_post(request: Request) -> Session | Response:
+    if read_session(request) is None:
+        return to_login_keeping_edit(request, expired=bool(request.cookies.get("guanwu_session")))
+    return drafting(request)
+
+
 @router.get("/console/declarations/{slug}/new")
-async def new_declaration(request: Request, context: Context, slug: str) -> Response:
+async def new_declaration(request: Request, context: Context, slug: str, restore: bool = False) -> Response:
     """新增 from a 制单 list: an empty document of the list's 进出口标志 and kind."""
     if slug not in DECLARATION_SCREENS:
         raise HTTPException(404)
@@ -192,7 +245,7 @@ async def new_declaration(request: Request, context: Context, slug: str) -> Resp
     if not isinstance(session, Session):
         return session
     _, ie_flag, kind = DECLARATION_SCREENS[slug]
-    state = EditorState(editor.new_document(ie_flag, kind), slug)
+    state = EditorState(editor.new_document(ie_flag, kind), slug, restore=restore)
     try:
         async with context.apis(request.app) as apis:
             return await render_editor(request, apis, session, state)
@@ -202,7 +255,7 @@ async def new_declaration(request: Request, context: Context, slug: str) -> Resp
 
 @router.get("/console/declarations/{declaration_id}/edit")
 async def edit_declaration(
-    request: Request, context: Context, declaration_id: str, done: str | None = None
+    request: Request, context: Context, declaration_id: str, done: str | None = None, restore: bool = False
 ) -> Response:
     session = drafting(request)
     if not isinstance(session, Session):
@@ -212,6 +265,7 @@ async def edit_declaration(
             declaration = await apis.get("declaration", declaration_path(declaration_id), session.token)
             state = stored_state(declaration)
             state.notice = saved_notice(declaration) if done == "save" else COPIED if done == "copy" else None
+            state.restore = restore
             return await render_editor(request, apis, session, state)
     except SessionExpired:
         return to_login(request, expired=True)
@@ -282,7 +336,7 @@ async def posted(request: Request) -> Posted:
 async def create_declaration(request: Request, context: Context, slug: str) -> Response:
     if slug not in DECLARATION_SCREENS:
         raise HTTPException(404)
-    session = drafting(request)
+    session = drafting_a_post(request)
     if not isinstance(session, Session):
         return session
     _, ie_flag, kind = DECLARATION_SCREENS[slug]
@@ -296,12 +350,12 @@ async def create_declaration(request: Request, context: Context, slug: str) -> R
         async with context.apis(request.app) as apis:
             return await carry_out(request, apis, session, state, form)
     except SessionExpired:
-        return to_login(request, expired=True)
+        return to_login_keeping_edit(request, expired=True)
 
 
 @router.post("/console/declarations/{declaration_id}/edit", dependencies=[Depends(require_csrf)])
 async def change_declaration(request: Request, context: Context, declaration_id: str) -> Response:
-    session = drafting(request)
+    session = drafting_a_post(request)
     if not isinstance(session, Session):
         return session
     form = await posted(request)
@@ -324,7 +378,7 @@ async def change_declaration(request: Request, context: Context, declaration_id:
             )
             return await carry_out(request, apis, session, state, form)
     except SessionExpired:
-        return to_login(request, expired=True)
+        return to_login_keeping_edit(request, expired=True)
     except ApiRefused as refused:
         return refused_page(request, session, refused, "编辑报关单")
 

@@ -53,8 +53,9 @@ def render(
     return response
 
 
-def to_login(request: Request, *, expired: bool) -> Response:
-    query = {"next": request.url.path + (f"?{request.url.query}" if request.url.query else "")}
+def to_login(request: Request, *, expired: bool, next: str | None = None) -> Response:
+    """The login page, coming back to `next` (by default this address) once signed in."""
+    query = {"next": next or request.url.path + (f"?{request.url.query}" if request.url.query else "")}
     if expired:
         query["expired"] = "1"
     target = f"/console/login?{urlencode(query)}"
@@ -169,8 +170,20 @@ def signed_in(request: Request, menu_path: str) -> Session | Response:
     return session
 
 
-async def list_page(request: Request, context: Context, screen: ListScreen, page: int) -> Response:
-    session = signed_in(request, request.url.path)
+async def list_page(
+    request: Request,
+    context: Context,
+    screen: ListScreen,
+    page: int,
+    *,
+    path: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+    **values: Any,
+) -> Response:
+    """A list screen at `path` (by default the request's), with an `error` of a POST above it if any."""
+    path = path or request.url.path
+    session = signed_in(request, path)
     if not isinstance(session, Session):
         return session
     form = dict(request.query_params)
@@ -190,20 +203,25 @@ async def list_page(request: Request, context: Context, screen: ListScreen, page
             result=None,
             error=refused.message,
             page_url=None,
+            current_path=path,
+            **values,
         )
 
     def page_url(number: int) -> str:
-        return f"{request.url.path}?{urlencode({**result.values, 'page': number})}"
+        return f"{path}?{urlencode({**result.values, 'page': number})}"
 
     return render(
         request,
         "list.html",
         session,
+        status=status,
         title=screen.title,
         screen=screen,
         result=result,
-        error=None,
+        error=error,
         page_url=page_url,
+        current_path=path,
+        **values,
     )
 
 

@@ -316,11 +316,7 @@ async def from_bonded_list(request: Request, context: Context) -> Response:
     asked = back_query(form)
     number = str(form.get("number") or "").strip()
     try:
-        if not number:
-            raise ApiRefused(422, "请填写核注清单编号（QD 开头的清单编号或 18 位统一编号）。")
-        async with context.apis(request.app) as apis:
-            path = f"{DECLARATION_API}/from-bonded-list"
-            created = await apis.post("declaration", path, session.token, bonded_list_number(number))
+        declaration_id = await draft_from_bonded_list(request, context, session, number)
     except SessionExpired:
         return to_login(request, expired=True)
     except ApiRefused as refused:
@@ -329,7 +325,18 @@ async def from_bonded_list(request: Request, context: Context) -> Response:
             request, context, DECLARATIONS, session, asked, error=error, status=refused.status
         )
         return after_post(page, DECLARATIONS, asked)
-    return RedirectResponse(f"/console/declarations/{quote(created['declaration_id'], safe='')}", 303)
+    return RedirectResponse(f"/console/declarations/{quote(declaration_id, safe='')}", 303)
+
+
+async def draft_from_bonded_list(request: Request, context: Context, session: Session, number: str) -> str:
+    """生成报关单 (here and on the 制单 lists): the new draft's id. ApiRefused with the reason in Chinese (no
+    number, or the declaration service's), SessionExpired."""
+    if not number:
+        raise ApiRefused(422, "请填写核注清单编号（QD 开头的清单编号或 18 位统一编号）。")
+    async with context.apis(request.app) as apis:
+        path = f"{DECLARATION_API}/from-bonded-list"
+        created = await apis.post("declaration", path, session.token, bonded_list_number(number))
+    return str(created["declaration_id"])
 
 
 # ── 导入 ───────────────────────────────────────────────────────────────────────────────────────────────

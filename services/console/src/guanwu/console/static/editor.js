@@ -10,19 +10,78 @@
   function tableNames(table) { return names[table] || (names[table] = {}); }
   function copyOf(value) { return JSON.parse(JSON.stringify(value)); }
 
-  function editor() {
-    var page = JSON.parse(document.getElementById("editor-state").textContent);
-    Object.keys(page.names || {}).forEach(function (table) {
-      Object.assign(tableNames(table), page.names[table]);
+  // Goods lines are numbered 1..n in their order (项号, g_no). Other blocks name lines by number: 集装箱's
+  // 商品项号 and 随附单据's 关联商品项号 ("1,3" or "1-3"), a line's own 产品资质 商品序号 and 转关's 集装箱商品装配
+  // 商品序号. After lines are added, copied, moved or deleted those numbers follow their lines: `moved` maps
+  // each old number to its line's new one (absent: the line was deleted, and so is the reference to it).
+  function renumberList(text, moved) {
+    var numbers = [], others = [];
+    String(text).split(/[,，、\s]+/).filter(Boolean).forEach(function (part) {
+      var range = /^(\d+)[-~～](\d+)$/.exec(part);
+      if (range) {
+        for (var n = Number(range[1]); n <= Number(range[2]) && n - Number(range[1]) < 100; n += 1) { numbers.push(n); }
+      } else if (/^\d+$/.test(part)) {
+        numbers.push(Number(part));
+      } else {
+        others.push(part); // not a number: kept as typed, the logic checks judge it
+      }
     });
-    var doc = page.doc;
+    var renamed = numbers.map(function (n) { return moved[n]; }).filter(Boolean);
+    renamed = renamed.filter(function (n, i) { return renamed.indexOf(n) === i; }).sort(function (a, b) { return a - b; });
+    return renamed.map(String).concat(others).join(",");
+  }
+
+  function renumberGoods(doc, moved) {
+    doc.goods.forEach(function (line, index) {
+      line.g_no = index + 1;
+      (line.goods_limits || []).forEach(function (limit) { limit.goods_no = index + 1; });
+    });
+    (doc.containers || []).forEach(function (row) {
+      if (row.goods_no) { row.goods_no = renumberList(row.goods_no, moved); }
+    });
+    (doc.edocs || []).forEach(function (row) {
+      if (row.g_no_str) { row.g_no_str = renumberList(row.g_no_str, moved); }
+    });
+    if (doc.transit && doc.transit.conta_goods) {
+      doc.transit.conta_goods = doc.transit.conta_goods.filter(function (row) {
+        return row.g_no === undefined || row.g_no === null || row.g_no === "" || moved[row.g_no];
+      });
+      doc.transit.conta_goods.forEach(function (row) { if (row.g_no) { row.g_no = moved[row.g_no]; } });
+    }
+  }
+
+  // Each line's number before a change (its key → position + 1), then the map old number → new number.
+  function numbersOf(goods) {
+    var numbers = {};
+    goods.forEach(function (line, index) { numbers[line._key] = index + 1; });
+    return numbers;
+  }
+  function movedSince(before, goods) {
+    var moved = {};
+    goods.forEach(function (line, index) { if (before[line._key]) { moved[before[line._key]] = index + 1; } });
+    return moved;
+  }
+  window.guanwuEditor = { renumberList: renumberList, renumberGoods: renumberGoods };
+
+  function prepared(doc) {
     if (doc.kind === "transit_declaration" || doc.kind === "transit_record_list") {
       doc.transit = doc.transit || {};
       doc.transit.head = doc.transit.head || {};
       doc.transit.trn_list = doc.transit.trn_list || {};
     }
     ["containers", "licenses", "edocs"].forEach(function (block) { doc[block] = doc[block] || []; });
+    return doc;
+  }
+
+  function editor() {
+    var page = JSON.parse(document.getElementById("editor-state").textContent);
+    Object.keys(page.names || {}).forEach(function (table) {
+      Object.assign(tableNames(table), page.names[table]);
+    });
+    var doc = prepared(page.doc);
     return {
+      keptKey: page.kept_key,
+      restore: page.restore,
       doc: doc,
       notes: page.notes || {},
       meta: page.meta,
@@ -46,7 +105,42 @@
         this.unloading = function (event) { if (self.dirty && document.body.contains(form)) { event.preventDefault(); event.returnValue = ""; } };
         document.body.addEventListener("htmx:confirm", this.leaving);
         window.addEventListener("beforeunload", this.unloading);
-        this.$el.addEventListener("submit", function () { window.removeEventListener("beforeunload", self.unloading); });
+        this.$el.addEventListener("submit", function () {
+          window.removeEventListener("beforeunload", self.unloading);
+          self.keep(form);
+        });
+        this.offerKept();
+      },
+      // A save whose session has expired goes to the login page and comes back here with `restore`: the form as
+      // it was posted is kept in this tab's sessionStorage on every submit, and offered back then.
+      kept: null,
+      keep: function (form) {
+        if (!this.dirty) { return; }
+        var version = form.querySelector("input[name=version]").value;
+        try {
+          window.sessionStorage.setItem(this.keptKey, JSON.stringify({ doc: this.doc, version: version, at: Date.now() }));
+        } catch (full) { /* no storage: nothing kept */ }
+      },
+      offerKept: function () {
+        var key = this.keptKey, found = null;
+        try {
+          found = JSON.parse(window.sessionStorage.getItem(key) || "null");
+          if (!this.restore) { window.sessionStorage.removeItem(key); } // saved, or left: nothing to offer
+        } catch (unavailable) { found = null; }
+        if (this.restore && found && found.doc) { this.kept = found; }
+      },
+      restoreKept: function () {
+        var found = this.kept;
+        // Kept at the version the user had read: a save then meets any change since as a stale version (412).
+        this.$root.querySelector("input[name=version]").value = found.version;
+        this.doc = prepared(found.doc);
+        this.sel = this.doc.goods.length ? 0 : -1;
+        this.dirty = true;
+        this.dropKept();
+      },
+      dropKept: function () {
+        this.kept = null;
+        try { window.sessionStorage.removeItem(this.keptKey); } catch (unavailable) { /* nothing kept */ }
       },
       destroy: function () {
         document.body.removeEventListener("htmx:confirm", this.leaving);
@@ -111,28 +205,34 @@
       },
       addLine: function () {
         if (this.doc.goods.length >= this.maxLines) { return; }
-        this.doc.goods.push({ _key: newKey("goods") });
+        this.doc.goods.push({ _key: newKey("goods"), g_no: this.doc.goods.length + 1 });
         this.sel = this.doc.goods.length - 1;
         this.focusLine();
       },
       copyLine: function () {
         if (this.sel < 0 || this.doc.goods.length >= this.maxLines) { return; }
+        var before = numbersOf(this.doc.goods);
         var line = copyOf(this.doc.goods[this.sel]);
         line._key = newKey("goods");
         this.doc.goods.splice(this.sel + 1, 0, line);
         this.sel += 1;
+        renumberGoods(this.doc, movedSince(before, this.doc.goods));
       },
       deleteLine: function () {
         if (this.sel < 0) { return; }
+        var before = numbersOf(this.doc.goods);
         this.doc.goods.splice(this.sel, 1);
         this.sel = Math.min(this.sel, this.doc.goods.length - 1);
+        renumberGoods(this.doc, movedSince(before, this.doc.goods));
       },
       moveLine: function (step) {
         var to = this.sel + step;
         if (this.sel < 0 || to < 0 || to >= this.doc.goods.length) { return; }
+        var before = numbersOf(this.doc.goods);
         var line = this.doc.goods.splice(this.sel, 1)[0];
         this.doc.goods.splice(to, 0, line);
         this.sel = to;
+        renumberGoods(this.doc, movedSince(before, this.doc.goods));
       },
       focusLine: function () {
         this.$nextTick(function () { var first = document.getElementById("f-goods-code_ts"); if (first) { first.focus(); } });
