@@ -140,6 +140,14 @@ def test_moving_and_deleting_goods_lines_renumbers_their_references(setup: Setup
     assert goods == [(1, "便携式计算机"), (2, "微波炉")]
     assert [c["goods_no"] for c in saved["document"]["containers"]] == ["2", "1"]
     assert saved["document"]["edocs"][0]["g_no_str"] == "1"
+    # The function itself (editor.js): old number → new; ranges and full-width commas read, text kept.
+    renumber = "([text, moved]) => window.guanwuEditor.renumberList(text, moved)"
+    for text, moved, expected in (
+        ("1-3", {"1": 1, "2": 3, "3": 4}, "1,3,4"),  # a copy of line 1 inserted as line 2
+        ("3，1", {"1": 2, "3": 1}, "1,2"),
+        ("2,见附件", {"1": 1}, "见附件"),  # line 2 deleted; what is not a number stays
+    ):
+        assert page.evaluate(renumber, [text, moved]) == expected, text
 
 
 def test_an_edit_saved_after_the_session_expired_is_offered_back_after_the_login(setup: Setup) -> None:
