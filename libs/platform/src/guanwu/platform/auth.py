@@ -290,7 +290,10 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require_roles(*roles: str) -> Any:
     """A dependency that lets only the given roles (and admin) through."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    # Async although it does not wait: FastAPI runs a plain function dependency in its thread pool, two thread
+    # switches per request for a set intersection. (current_principal stays a plain function: a JWKS verifier
+    # may fetch the issuer's keys over the network.)
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.has_any(*roles):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
