@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -24,6 +23,7 @@ from guanwu.platform.bus.port import EventBus, Subscription
 from guanwu.platform.http.errors import install_error_handlers
 from guanwu.platform.http.limits import BodySizeLimit, UploadRoute
 from guanwu.platform.http.request_checks import install_request_checks
+from guanwu.platform.http.request_metrics import RequestMetrics
 from guanwu.platform.outbox import OutboxRelay
 from guanwu.platform.store.port import Collection, Document, DocumentStore
 from guanwu.platform.tasks import cancel_and_wait
@@ -198,7 +198,7 @@ def create_app(
     install_error_handlers(app)
     install_request_checks(app)  # before the routers: JSON bodies, text the customs XML can carry
     app.add_middleware(BodySizeLimit, uploads=[u for parts in runtime.services for u in parts.uploads])
-    _install_request_metrics(app, service_label)
+    app.add_middleware(RequestMetrics, service_label=service_label)
     app.include_router(_operations_router(runtime))
     for parts in runtime.services:
         for router in parts.routers:
@@ -229,16 +229,3 @@ def _operations_router(runtime: Runtime) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
-
-
-def _install_request_metrics(app: FastAPI, service_label: str) -> None:
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        metrics.HTTP_REQUEST_DURATION.labels(
-            service_label, request.method, template, f"{response.status_code // 100}xx"
-        ).observe(time.perf_counter() - started)
-        return response
