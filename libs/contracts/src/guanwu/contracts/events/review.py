@@ -139,9 +139,7 @@ class ReviewSendRequested(ReviewTaskEvent):
     """
 
     send_id: str = Field(min_length=1, max_length=64, description="This request's id (idempotency key)")
-    requested_by: str = Field(
-        min_length=1, max_length=64, description="Who pressed 发送 (user id)"
-    )
+    requested_by: str = Field(min_length=1, max_length=64, description="Who pressed 发送 (user id)")
     requested_at: datetime
 
     event_type: ClassVar[str] = event_type_name("review", "ReviewSendRequested")
