@@ -95,6 +95,8 @@ def test_findings_history_and_numbers_read_in_chinese() -> None:
     (finding,) = import_findings(error)
     assert (finding.sheet, finding.row, finding.column, finding.field) == ("表头", 2, "F", "CustomMaster")
     assert (finding.message, finding.severity) == ("关区代码不存在", "错误")
+    (named,) = import_findings({"findings": [{**error["findings"][0], "label_zh": "申报地海关"}]})
+    assert named.field == "申报地海关（CustomMaster）"
     line = history_line(
         {"kind": "receipt", "at": "2026-11-30T01:00:00Z", "action": "回执", "channel": "P",
          "channel_name": "放行", "status": "放行", "previous_status": "已申报"}
@@ -241,7 +243,7 @@ async def test_an_import_with_a_bad_row_shows_each_finding_and_creates_nothing(t
         assert refused.status_code == 422 and "未导入任何报关单" in refused.text
         row = re.search(r'<tr class="error-row">(.*?)</tr>', refused.text, re.S)
         assert row and "<td>表头</td>" in row[1] and '<td class="num">3</td>' in row[1]
-        assert "<td>CustomMaster</td>" in row[1]
+        assert "<td>申报地海关（CustomMaster）</td>" in row[1]  # named as the template's header
         drafts = await client.get("/api/declaration/declarations?mine=false", headers=bearer(system, "acme"))
         assert drafts.json()["total"] == 0
         files = {"file": ("好数据.xlsx", filled([good]), "application/octet-stream")}
