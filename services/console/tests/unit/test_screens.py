@@ -12,6 +12,7 @@ from embedded_system import bearer, eventually
 
 from guanwu.cli.embedded import EmbeddedSystem
 from guanwu.console.domain.menu import MENU, Paging, chinese_date, chinese_datetime
+from guanwu.console.entrypoints.pages import templates
 from guanwu.customs import fixtures
 
 pytestmark = pytest.mark.unit
@@ -131,3 +132,16 @@ async def test_the_anomaly_and_query_lists_read_their_services(tmp_path: Path) -
             return page if ours["declaration_id"] in page else None
 
         assert 'value="E" selected' in await eventually(listed)
+
+
+def test_the_lists_pager_links_pages_by_a_function_or_an_address() -> None:
+    page = templates.env.from_string('{% from "_pager.html" import pager %}{{ pager(paging, url) }}')
+    middle = Paging(page=2, size=20, total=45)
+    by_function = page.render(paging=middle, url=lambda n: f"/list?page={n}")
+    assert "共 45 条，第 2 / 3 页" in by_function
+    assert (
+        '<a href="/list?page=1">上一页</a>' in by_function
+        and '<a href="/list?page=3">下一页</a>' in by_function
+    )
+    by_address = page.render(paging=Paging(page=1, size=20, total=45), url="/a?x=1&page=")
+    assert '<a href="/a?x=1&amp;page=2">下一页</a>' in by_address and "上一页" not in by_address
