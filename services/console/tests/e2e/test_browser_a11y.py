@@ -215,6 +215,8 @@ def test_the_sync_and_anomaly_forms_by_keyboard(setup: Setup) -> None:
     page = setup.page
     page.goto(f"{setup.url}/console/sync/declarations")
     page.get_by_role("tab", name="按天同步").click()
+    # Alpine shows the panel on its next tick, not at the click.
+    expect(page.locator("#panel-by_day")).to_be_visible()
     tab_through(page, "#panel-by_day")
     page.goto(f"{setup.url}/console/anomalies/declaration/new")
     expect(page.get_by_role("heading", level=1)).to_have_text("异常登记")
